@@ -1,0 +1,38 @@
+"""posterior-knee: Bayesian differential diagnosis of pain behind the knee.
+
+Decision support and teaching material; it does not replace a clinician.
+
+>>> import posterior_knee as pk
+>>> dx = pk.diagnose({"lump_behind_knee": True, "tightness_behind_knee": True})
+>>> dx.top
+'bakers_cyst'
+"""
+
+from . import errors
+from .errors import KnowledgeBaseError, PosteriorKneeError
+from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
+from .model import Model, diagnose
+from .result import Diagnosis
+from .triage import DISCLAIMER, Triage, TriageLevel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # knowledge base
+    "KnowledgeBase",
+    "load_knowledge_base",
+    "default_priors_path",
+    # inference
+    "Model",
+    "diagnose",
+    # results
+    "Diagnosis",
+    "Triage",
+    "TriageLevel",
+    "DISCLAIMER",
+    # errors
+    "errors",
+    "PosteriorKneeError",
+    "KnowledgeBaseError",
+    "__version__",
+]

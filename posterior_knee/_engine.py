@@ -1,0 +1,134 @@
+"""Exact inference by enumerating cause configurations with numpy.
+
+The joint distribution of the causes given the risk-factor evidence is one
+``numpy.einsum`` contraction (risk factors summed out, the contraction path planned
+once). Findings are then applied as likelihood factors: an absent finding factorises
+over its causes (noisy-OR) and is folded into that contraction; each present finding
+multiplies the table over its own parent axes. Unobserved findings sum to one and
+drop out. The result is exact and equals variable elimination on the pgmpy network
+(tested to 1e-9).
+
+Cost grows as 2**(number of causes) in time and memory: 18 causes is a 262 144-entry
+table (2 MiB). Above ``MAX_CAUSES`` the engine refuses and points to pgmpy.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._structure import Structure
+from .errors import EngineLimitError, ImpossibleEvidenceError
+
+MAX_CAUSES = 24
+
+
+@dataclass(frozen=True)
+class Posterior:
+    causes: np.ndarray  # P(cause = yes | evidence), in Structure.causes order
+    groups: np.ndarray  # P(at least one cause of the group | evidence), in groups order
+    evidence_probability: float  # P(evidence)
+
+
+class ExactEngine:
+    """Compiled once per knowledge base; :meth:`posterior` answers one query."""
+
+    def __init__(self, structure: Structure):
+        n = len(structure.causes)
+        if n > MAX_CAUSES:
+            raise EngineLimitError(
+                f"The exact engine enumerates 2**{n} cause configurations, above its "
+                f"limit of 2**{MAX_CAUSES}; use Model(kb, engine='pgmpy') instead.")
+        names = [node.name for node in structure.risk_nodes] + list(structure.cause_ids)
+        letters = string.ascii_letters
+        if len(names) > len(letters):
+            raise EngineLimitError(
+                f"{len(names)} risk-factor and cause nodes exceed the {len(letters)} "
+                "the exact engine can index; use Model(kb, engine='pgmpy') instead.")
+        self.structure = structure
+        self.n = n
+        self._axis = {cause: i for i, cause in enumerate(structure.cause_ids)}
+        index = dict(zip(names, letters))
+        subscripts = [index[node.name] for node in structure.risk_nodes]
+        self._cpts = []
+        for cause in structure.causes:
+            subscripts.append("".join(index[p] for p in cause.parents) + index[cause.name])
+            self._cpts.append(np.stack([1.0 - cause.p_yes, cause.p_yes], axis=-1))
+        subscripts += [index[c] for c in structure.cause_ids]  # absent-finding factors
+        self._subscripts = ",".join(subscripts) + "->" + "".join(
+            index[c] for c in structure.cause_ids)
+        self._path = np.einsum_path(self._subscripts, *self._operands({}, {}),
+                                    optimize="greedy")[0]
+        self._findings = {f.name: f for f in structure.findings}
+        self._group_axes = [
+            tuple(self._axis[c] for c in causes) for causes in structure.groups.values()
+        ]
+
+    def _operands(self, risk_masks: Mapping[str, np.ndarray],
+                  absent: Mapping[int, np.ndarray]) -> list[np.ndarray]:
+        operands = [node.prior * risk_masks[node.name] if node.name in risk_masks
+                    else node.prior for node in self.structure.risk_nodes]
+        operands += self._cpts
+        operands += [absent.get(i, _ONES) for i in range(self.n)]
+        return operands
+
+    def joint(self, evidence: Mapping[str, bool]) -> np.ndarray:
+        """Unnormalised P(causes, evidence) as an array with one axis per cause."""
+        risk_masks: dict[str, np.ndarray] = {}
+        absent: dict[int, np.ndarray] = {}
+        present = []
+        constant = 1.0
+        for name, value in evidence.items():
+            if name in self.structure.risk_evidence:
+                node, state = self.structure.risk_evidence[name]
+                card = self.structure.cardinality(node)
+                mask = np.zeros(card) if value else np.ones(card)
+                mask[state] = 1.0 if value else 0.0
+                risk_masks[node] = risk_masks.get(node, np.ones(card)) * mask
+            elif value:
+                present.append(self._findings[name])
+            else:
+                finding = self._findings[name]
+                constant *= 1.0 - finding.leak
+                for cause, s in zip(finding.parents, finding.strengths):
+                    axis = self._axis[cause]
+                    absent[axis] = absent.get(axis, _ONES) * np.array([1.0, 1.0 - s])
+        table = np.einsum(self._subscripts, *self._operands(risk_masks, absent),
+                          optimize=self._path)
+        if constant != 1.0:
+            table *= constant
+        for finding in present:
+            table *= self._present_factor(finding)
+        return table
+
+    def _present_factor(self, finding) -> np.ndarray:
+        """1 - (1 - leak) * prod(1 - strength) over the parents present, broadcastable."""
+        absent = np.full([1] * self.n, 1.0 - finding.leak)
+        for cause, s in zip(finding.parents, finding.strengths):
+            shape = [1] * self.n
+            shape[self._axis[cause]] = 2
+            absent = absent * np.array([1.0, 1.0 - s]).reshape(shape)
+        return 1.0 - absent
+
+    def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
+        table = self.joint(evidence)
+        total = float(table.sum())
+        if not total > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model (for example two "
+                "exclusive age bands both reported present); check the reported values.")
+        causes = np.array([
+            table.reshape(2 ** i, 2, -1)[:, 1, :].sum() for i in range(self.n)
+        ]) / total
+        groups = np.array([
+            1.0 - table[tuple(0 if a in axes else slice(None) for a in range(self.n))].sum()
+            / total
+            for axes in self._group_axes
+        ])
+        return Posterior(np.clip(causes, 0.0, 1.0), np.clip(groups, 0.0, 1.0), total)
+
+
+_ONES = np.ones(2)

@@ -1,0 +1,116 @@
+"""Everything that touches pgmpy, imported only when a network or the pgmpy engine is asked for.
+
+pgmpy takes seconds to import (it pulls in scikit-learn and scipy), emits a
+FutureWarning on import, draws progress bars by default and raises KeyError or
+ValueError for bad evidence; none of that reaches posterior-knee users.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+
+from ._structure import STATES, Structure
+from .errors import ImpossibleEvidenceError
+
+
+def _pgmpy():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy import config
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.inference import VariableElimination
+        from pgmpy.models import DiscreteBayesianNetwork
+    config.set_show_progress(False)
+    return DiscreteBayesianNetwork, TabularCPD, VariableElimination
+
+
+def build_network(structure: Structure):
+    """The pgmpy ``DiscreteBayesianNetwork`` for a structure; passes ``check_model()``.
+
+    Node names are the ids. Binary nodes have the states ("no", "yes"). An exclusive
+    risk-factor group is one categorical node (states "other" and its member ids), and
+    each member id is a binary child node that is "yes" exactly when the group is in
+    that member's state, so evidence can name members directly.
+    """
+    network_class, cpd_class, _ = _pgmpy()
+    network = network_class()
+    cpds = []
+    for node in structure.risk_nodes:
+        network.add_node(node.name)
+        cpds.append(cpd_class(node.name, len(node.states), node.prior.reshape(-1, 1),
+                              state_names={node.name: list(node.states)}))
+        if node.states != STATES:
+            for member, state in node.members.items():
+                network.add_edge(node.name, member)
+                yes = (np.arange(len(node.states)) == state).astype(float)
+                cpds.append(cpd_class(
+                    member, 2, np.vstack([1.0 - yes, yes]), evidence=[node.name],
+                    evidence_card=[len(node.states)],
+                    state_names={member: list(STATES), node.name: list(node.states)}))
+    for cause in structure.causes:
+        network.add_node(cause.name)
+        network.add_edges_from((parent, cause.name) for parent in cause.parents)
+        cpds.append(_binary_cpd(cpd_class, structure, cause.name, cause.parents,
+                                cause.p_yes))
+    for finding in structure.findings:
+        network.add_node(finding.name)
+        network.add_edges_from((parent, finding.name) for parent in finding.parents)
+        absent = np.full([2] * len(finding.parents), 1.0 - finding.leak)
+        for axis, s in enumerate(finding.strengths):
+            shape = [1] * len(finding.parents)
+            shape[axis] = 2
+            absent = absent * np.array([1.0, 1.0 - s]).reshape(shape)
+        cpds.append(_binary_cpd(cpd_class, structure, finding.name, finding.parents,
+                                1.0 - absent))
+    network.add_cpds(*cpds)
+    network.check_model()
+    return network
+
+
+def _binary_cpd(cpd_class, structure, name, parents, p_yes):
+    p = np.asarray(p_yes, dtype=float).reshape(-1)  # C order: first parent slowest, as pgmpy
+    cards = [structure.cardinality(parent) for parent in parents]
+    names = {name: list(STATES)}
+    for parent in parents:
+        names[parent] = list(_states(structure, parent))
+    return cpd_class(name, 2, np.vstack([1.0 - p, p]), evidence=list(parents) or None,
+                     evidence_card=cards or None, state_names=names)
+
+
+def _states(structure: Structure, name: str) -> tuple[str, ...]:
+    for node in structure.risk_nodes:
+        if node.name == name:
+            return node.states
+    return STATES
+
+
+def query(network, structure: Structure, evidence: Mapping[str, bool]):
+    """Cause and group posteriors by pgmpy's exact variable elimination."""
+    from ._engine import Posterior
+
+    _, _, elimination = _pgmpy()
+    infer = elimination(network)
+    states = {name: STATES[int(value)] for name, value in evidence.items()}
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            marginals = infer.query(list(structure.cause_ids), evidence=states,
+                                    joint=False, show_progress=False)
+            causes = np.array([
+                marginals[c].get_value(**{c: "yes"}) for c in structure.cause_ids])
+            groups = []
+            for members in structure.groups.values():
+                joint = infer.query(list(members), evidence=states, joint=True,
+                                    show_progress=False)
+                groups.append(1.0 - joint.get_value(**{c: "no" for c in members}))
+        except (ZeroDivisionError, FloatingPointError) as error:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model.") from error
+    if not np.all(np.isfinite(causes)):
+        raise ImpossibleEvidenceError(
+            "The evidence has probability zero under the model (for example two "
+            "exclusive age bands both reported present); check the reported values.")
+    return Posterior(causes, np.array(groups), float("nan"))

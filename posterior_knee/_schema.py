@@ -1,0 +1,215 @@
+"""The CSV files of a knowledge base: their names, columns and cell types.
+
+Documented for people in ``docs/csv-format.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+GROUPS: dict[str, str] = {
+    "strain": "Muscle or tendon strain",
+    "bakers_cyst": "Baker's cyst",
+    "arthritis": "Arthritis",
+    "meniscus_ligament": "Meniscus or ligament injury",
+    "dvt": "Blood clot (DVT)",
+    "entrapment": "Artery or nerve entrapment",
+    "infection": "Joint infection",
+    "other": "Other causes",
+}
+"""Cause groups, in the order results report them (id -> label)."""
+
+LEVELS_RAISED = ("emergency", "urgent", "soon")
+CATEGORIES = ("history", "local", "whole_body")
+LINK_KINDS = ("odds_ratio", "requires")
+THRESHOLD_KINDS = ("cant_miss", "likely")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its name, the kind of value its cells hold."""
+
+    name: str
+    kind: str  # id | ref | text | optional_id | probability | threshold | odds_ratio
+    #            | optional_odds_ratio | choice
+    choices: tuple[str, ...] = ()
+    optional_column: bool = False  # the column itself may be absent
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # columns whose values must be unique together
+    doc: str
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+_SOURCE = Column("source", "text")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "risk_factors",
+            (
+                Column("id", "id"),
+                Column("label", "text"),
+                Column("question", "text"),
+                Column("prevalence", "probability"),
+                Column("exclusive_group", "optional_id", optional_column=True),
+                _SOURCE,
+            ),
+            ("id",),
+            "root nodes: who the person is and what happened before",
+        ),
+        Table(
+            "causes",
+            (
+                Column("id", "id"),
+                Column("label", "text"),
+                Column("group", "choice", tuple(GROUPS)),
+                Column("prior", "probability"),
+                _SOURCE,
+            ),
+            ("id",),
+            "the causes being ranked, with their baseline probability",
+        ),
+        Table(
+            "risk_effects",
+            (
+                Column("risk_factor", "ref"),
+                Column("cause", "ref"),
+                Column("odds_ratio", "odds_ratio"),
+                _SOURCE,
+            ),
+            ("risk_factor", "cause"),
+            "odds ratios by which risk factors change the odds of causes",
+        ),
+        Table(
+            "cause_links",
+            (
+                Column("parent", "ref"),
+                Column("child", "ref"),
+                Column("kind", "choice", LINK_KINDS),
+                Column("odds_ratio", "optional_odds_ratio"),
+                _SOURCE,
+            ),
+            ("parent", "child"),
+            "causes that make other causes more likely, or are required by them",
+        ),
+        Table(
+            "findings",
+            (
+                Column("id", "id"),
+                Column("label", "text"),
+                Column("question", "text"),
+                Column("category", "choice", CATEGORIES),
+                Column("leak", "probability"),
+                _SOURCE,
+            ),
+            ("id",),
+            "symptoms, signs and history, with their leak probability",
+        ),
+        Table(
+            "finding_links",
+            (
+                Column("cause", "ref"),
+                Column("finding", "ref"),
+                Column("strength", "probability"),
+                _SOURCE,
+            ),
+            ("cause", "finding"),
+            "noisy-OR link strengths from causes to findings",
+        ),
+        Table(
+            "red_flags",
+            (
+                Column("id", "id"),
+                Column("condition", "text"),
+                Column("level", "choice", LEVELS_RAISED),
+                Column("reason", "text"),
+                _SOURCE,
+            ),
+            ("id",),
+            "rules that set a minimum triage level",
+        ),
+        Table(
+            "thresholds",
+            (
+                Column("cause", "ref"),
+                Column("kind", "choice", THRESHOLD_KINDS),
+                Column("probability", "threshold"),
+                Column("level", "choice", LEVELS_RAISED),
+                Column("reason", "text"),
+                _SOURCE,
+            ),
+            ("cause", "kind", "level"),
+            "posterior probabilities at which the triage level rises",
+        ),
+    )
+}
+
+NUMERIC_KINDS = ("probability", "threshold", "odds_ratio", "optional_odds_ratio")
+
+
+def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
+    """Convert one stripped cell; return (value, None) or (None, what is wrong)."""
+    kind = column.kind
+    if kind in ("id", "ref"):
+        if not text:
+            return None, "is empty; an id is required"
+        if kind == "id" and not ID_PATTERN.match(text):
+            return None, (
+                f"{text!r} is not a valid id: use lower-case letters, digits and "
+                "underscores, starting with a letter (e.g. 'calf_strain')"
+            )
+        return text, None
+    if kind == "optional_id":
+        if text and not ID_PATTERN.match(text):
+            return None, f"{text!r} is not a valid id (lower-case snake_case)"
+        return text, None
+    if kind == "text":
+        return (text, None) if text else (None, "is empty; write some text here")
+    if kind == "choice":
+        if text in column.choices:
+            return text, None
+        from .errors import did_you_mean
+
+        return None, (
+            f"{text!r} is not allowed; use one of {', '.join(column.choices)}."
+            + did_you_mean(text, column.choices)
+        )
+    if kind == "optional_odds_ratio" and not text:
+        return math.nan, None
+    # numbers
+    if not text:
+        return None, "is empty; a number is required"
+    try:
+        value = float(text)
+    except ValueError:
+        hint = ""
+        if re.fullmatch(r"\d+,\d+", text):
+            hint = f" Use a dot as the decimal separator: {text.replace(',', '.')}"
+        elif text.endswith("%"):
+            hint = " Write a probability as a fraction, e.g. 0.15 rather than 15%."
+        return None, f"{text!r} is not a number.{hint}"
+    if not math.isfinite(value):
+        return None, f"{text!r} is not a finite number"
+    if kind == "probability" and not 0.0 <= value <= 1.0:
+        return None, f"{text} is outside [0, 1]; a probability is needed"
+    if kind == "threshold" and not 0.0 < value <= 1.0:
+        return None, f"{text} is outside (0, 1]; a threshold probability is needed"
+    if kind in ("odds_ratio", "optional_odds_ratio") and not value > 0.0:
+        return None, f"{text} is not above 0; an odds ratio must be positive"
+    return value, None

@@ -1,0 +1,148 @@
+"""The knowledge base as numbers: nodes, parents and conditional probability arrays.
+
+Both the pgmpy network and the compiled engine are built from one
+:class:`Structure`, so they cannot disagree about what the CSV files mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._schema import GROUPS
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .knowledge_base import KnowledgeBase
+
+STATES = ("no", "yes")
+OTHER_STATE = "other"
+
+
+@dataclass(frozen=True, eq=False)
+class RiskNode:
+    """A root node: a binary risk factor, or a categorical exclusive group."""
+
+    name: str
+    states: tuple[str, ...]
+    prior: np.ndarray  # P(state), one entry per state
+    members: Mapping[str, int]  # evidence id -> the state meaning "yes" for that id
+
+
+@dataclass(frozen=True, eq=False)
+class CauseNode:
+    name: str
+    parents: tuple[str, ...]  # node names, in the order of the axes of p_yes
+    p_yes: np.ndarray  # P(cause = yes | parents); one axis per parent
+
+
+@dataclass(frozen=True, eq=False)
+class FindingNode:
+    name: str
+    leak: float
+    parents: tuple[str, ...]  # cause ids
+    strengths: np.ndarray  # one per parent
+
+
+@dataclass(frozen=True, eq=False)
+class Structure:
+    risk_nodes: tuple[RiskNode, ...]
+    causes: tuple[CauseNode, ...]
+    findings: tuple[FindingNode, ...]
+    groups: Mapping[str, tuple[str, ...]]  # group id -> cause ids, groups in GROUPS order
+    risk_evidence: Mapping[str, tuple[str, int]]  # evidence id -> (node, "yes" state)
+
+    @property
+    def cause_ids(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.causes)
+
+    def cardinality(self, name: str) -> int:
+        for node in self.risk_nodes:
+            if node.name == name:
+                return len(node.states)
+        return 2
+
+    @classmethod
+    def from_knowledge_base(cls, kb: KnowledgeBase) -> Structure:
+        risk_nodes = _risk_nodes(kb)
+        risk_evidence = {
+            member: (node.name, state)
+            for node in risk_nodes
+            for member, state in node.members.items()
+        }
+        cards = {node.name: len(node.states) for node in risk_nodes}
+        causes = tuple(_cause_node(kb, row, risk_evidence, cards)
+                       for row in kb.causes.itertuples(index=False))
+        findings = []
+        for row in kb.findings.itertuples(index=False):
+            links = kb.finding_links[kb.finding_links["finding"] == row.id]
+            findings.append(FindingNode(row.id, float(row.leak), tuple(links["cause"]),
+                                        links["strength"].to_numpy(dtype=float)))
+        groups = {
+            group: tuple(kb.causes.loc[kb.causes["group"] == group, "id"])
+            for group in GROUPS
+        }
+        groups = {g: ids for g, ids in groups.items() if ids}
+        return cls(risk_nodes, causes, tuple(findings), MappingProxyType(groups),
+                   MappingProxyType(risk_evidence))
+
+
+def _risk_nodes(kb: KnowledgeBase) -> tuple[RiskNode, ...]:
+    nodes: list[RiskNode] = []
+    done: set[str] = set()
+    for row in kb.risk_factors.itertuples(index=False):
+        group = row.exclusive_group
+        if not group:
+            p = float(row.prevalence)
+            nodes.append(RiskNode(row.id, STATES, np.array([1.0 - p, p]),
+                                  MappingProxyType({row.id: 1})))
+        elif group not in done:
+            done.add(group)
+            members = kb.risk_factors[kb.risk_factors["exclusive_group"] == group]
+            p = members["prevalence"].to_numpy(dtype=float)
+            prior = np.concatenate([[max(0.0, 1.0 - p.sum())], p])
+            nodes.append(RiskNode(
+                group, (OTHER_STATE, *members["id"]), prior,
+                MappingProxyType({m: i + 1 for i, m in enumerate(members["id"])})))
+    return tuple(nodes)
+
+
+def _cause_node(kb, row, risk_evidence, cards) -> CauseNode:
+    """P(cause | parents): odds(prior) times the odds ratios of the parents present."""
+    effects = kb.risk_effects[kb.risk_effects["cause"] == row.id]
+    links = kb.cause_links[kb.cause_links["child"] == row.id]
+    parents: list[str] = []
+    log_or: list[np.ndarray] = []  # per parent: log odds ratio for each parent state
+    for effect in effects.itertuples(index=False):
+        node, state = risk_evidence[effect.risk_factor]
+        if node not in parents:
+            parents.append(node)
+            log_or.append(np.zeros(cards.get(node, 2)))
+        log_or[parents.index(node)][state] += np.log(effect.odds_ratio)
+    required: list[str] = []
+    for link in links.itertuples(index=False):
+        parents.append(link.parent)
+        if link.kind == "requires":
+            required.append(link.parent)
+            log_or.append(np.zeros(2))
+        else:
+            log_or.append(np.array([0.0, np.log(link.odds_ratio)]))
+    shape = tuple(len(v) for v in log_or)
+    total = np.zeros(shape)
+    for axis, values in enumerate(log_or):
+        total = total + values.reshape([-1 if a == axis else 1 for a in range(len(shape))])
+    prior = float(row.prior)
+    if prior <= 0.0 or prior >= 1.0:
+        p_yes = np.full(shape, prior)
+    else:
+        # logistic form, written to stay exact for very large or small odds
+        p_yes = 1.0 / (1.0 + np.exp(-(np.log(prior) - np.log1p(-prior) + total)))
+    for parent in required:
+        axis = parents.index(parent)
+        p_yes = p_yes * np.array([0.0, 1.0]).reshape(
+            [-1 if a == axis else 1 for a in range(len(shape))])
+    return CauseNode(row.id, tuple(parents), np.asarray(p_yes, dtype=float))

@@ -1,0 +1,102 @@
+"""Exceptions raised by posterior-knee.
+
+Every error the library raises on bad input is a subclass of
+:class:`PosteriorKneeError`, so one ``except`` clause catches them all. Messages name
+the offending input (file, line, column or id) and suggest a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "PosteriorKneeError",
+    "KnowledgeBaseError",
+    "Problem",
+    "UnknownIdError",
+    "EvidenceValueError",
+    "ImpossibleEvidenceError",
+    "EngineLimitError",
+]
+
+
+class PosteriorKneeError(Exception):
+    """Base class of every error posterior-knee raises on bad input."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a knowledge base.
+
+    ``line`` counts from 1 with the header as line 1, as a spreadsheet shows it;
+    ``None`` where the problem is not tied to one line (a missing file, a cycle).
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class KnowledgeBaseError(PosteriorKneeError, ValueError):
+    """A knowledge base (a folder of CSV files) is missing, malformed or inconsistent.
+
+    All problems found are collected before raising; they are in :attr:`problems`.
+    """
+
+    def __init__(self, problems: Sequence[Problem], origin: str = "knowledge base"):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.origin = origin
+        n = len(self.problems)
+        lines = [f"{origin}: {n} problem{'s' if n != 1 else ''} found:"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def closest(name: str, valid: Iterable[str]) -> str | None:
+    """The valid id closest to ``name``, or None when nothing is close."""
+    matches = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, valid: Iterable[str]) -> str:
+    """A " Did you mean 'x'?" suffix for an error message (empty when nothing is close)."""
+    match = closest(name, valid)
+    return f" Did you mean '{match}'?" if match else ""
+
+
+class UnknownIdError(PosteriorKneeError, ValueError):
+    """An evidence or cause id that the knowledge base does not define."""
+
+    def __init__(self, name: str, kind: str, valid: Iterable[str], hint: str = ""):
+        self.name = name
+        self.kind = kind
+        self.suggestion = closest(name, valid)
+        message = f"Unknown {kind} id {name!r}."
+        if self.suggestion:
+            message += f" Did you mean {self.suggestion!r}?"
+        if hint:
+            message += f" {hint}"
+        super().__init__(message)
+
+
+class EvidenceValueError(PosteriorKneeError, TypeError):
+    """An evidence value that is not True, False or missing."""
+
+
+class ImpossibleEvidenceError(PosteriorKneeError, ValueError):
+    """Evidence the model gives probability zero (for example two age bands at once)."""
+
+
+class EngineLimitError(PosteriorKneeError, ValueError):
+    """A knowledge base too large for the chosen inference engine."""

@@ -1,0 +1,191 @@
+"""The compiled model: a knowledge base turned into a network and an inference engine."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from functools import cached_property
+from types import MappingProxyType
+from typing import Literal
+
+import pandas as pd
+
+from ._engine import ExactEngine, Posterior
+from ._evidence import is_missing, normalise_evidence
+from ._schema import GROUPS
+from ._structure import Structure
+from .errors import EvidenceValueError, PosteriorKneeError, UnknownIdError
+from .knowledge_base import KnowledgeBase, load_knowledge_base
+from .result import Diagnosis
+from .triage import TriageRules
+
+__all__ = ["Model", "diagnose"]
+
+Engine = Literal["exact", "pgmpy"]
+
+
+class Model:
+    """A knowledge base compiled for inference; build once, query many times.
+
+    Parameters
+    ----------
+    kb
+        The knowledge base; None loads the shipped default priors.
+    engine
+        ``"exact"`` (default): the compiled numpy engine. ``"pgmpy"``: pgmpy's variable
+        elimination on :attr:`network` (slower; the reference the exact engine is
+        tested against).
+
+    Examples
+    --------
+    >>> model = Model()
+    >>> dx = model.diagnose({"lump_behind_knee": True, "tightness_behind_knee": True})
+    >>> dx.top
+    'bakers_cyst'
+    """
+
+    def __init__(self, kb: KnowledgeBase | None = None, engine: Engine = "exact"):
+        if kb is None:
+            kb = _default_kb()
+        if not isinstance(kb, KnowledgeBase):
+            raise TypeError(
+                "The 'kb' parameter of Model must be a KnowledgeBase (from "
+                f"posterior_knee.load_knowledge_base) or None; got {type(kb).__name__}.")
+        if engine not in ("exact", "pgmpy"):
+            raise ValueError(
+                f"The 'engine' parameter of Model must be 'exact' or 'pgmpy'; got {engine!r}.")
+        self.kb = kb
+        self.engine: Engine = engine
+        self.structure = Structure.from_knowledge_base(kb)
+        self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds)
+        self._valid = dict.fromkeys(kb.evidence_ids)
+        self._causes = kb.causes.set_index("id")
+        self._exact = ExactEngine(self.structure) if engine == "exact" else None
+
+    def __repr__(self) -> str:
+        return f"Model({self.kb!r}, engine={self.engine!r})"
+
+    @cached_property
+    def network(self):
+        """The pgmpy ``DiscreteBayesianNetwork`` built from the knowledge base.
+
+        Node names are the ids; binary nodes have the states ``"no"`` and ``"yes"``.
+        Building it imports pgmpy (a few seconds the first time).
+        """
+        from ._pgmpy import build_network
+
+        return build_network(self.structure)
+
+    def evidence(self, findings: Mapping[str, object]) -> dict[str, bool]:
+        """Check ``findings`` and return them as {id: bool}, unknown values dropped."""
+        return normalise_evidence(findings, self._valid, self.structure, self.kb.cause_ids)
+
+    def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
+        """Raw posteriors for checked evidence (see :meth:`evidence`)."""
+        if self._exact is not None:
+            return self._exact.posterior(evidence)
+        from ._pgmpy import query
+
+        return query(self.network, self.structure, evidence)
+
+    @cached_property
+    def _prior(self) -> Posterior:
+        return self.posterior({})
+
+    def diagnose(self, findings: Mapping[str, object]) -> Diagnosis:
+        """Rank the causes and triage for one person's findings.
+
+        ``findings`` maps finding and risk-factor ids to True (present), False
+        (absent) or None (unknown); ids left out are unknown and marginalised.
+        """
+        evidence = self.evidence(findings)
+        post = self.posterior(evidence)
+        prior = self._prior
+        ranking = pd.DataFrame({
+            "cause": list(self.structure.cause_ids),
+            "label": self._causes["label"].to_list(),
+            "group": self._causes["group"].to_list(),
+            "probability": post.causes,
+            "prior": prior.causes,
+        }).sort_values(["probability", "prior"], ascending=False, kind="stable")
+        groups = pd.DataFrame({
+            "group": list(self.structure.groups),
+            "label": [GROUPS[g] for g in self.structure.groups],
+            "probability": post.groups,
+            "prior": prior.groups,
+        }).sort_values(["probability", "prior"], ascending=False, kind="stable")
+        present = [name for name, value in evidence.items() if value]
+        triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
+        return Diagnosis(MappingProxyType(dict(evidence)), ranking.reset_index(drop=True),
+                         groups.reset_index(drop=True), triage)
+
+    def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Score many cases: one row per case, one column per cause and group, and triage.
+
+        ``frame`` has one column per finding or risk-factor id and values True, False
+        or missing (NaN / None / pd.NA). The result keeps ``frame``'s index; its
+        columns are the cause ids (posterior probability), ``group:<id>`` for each
+        group, and ``triage`` (the level, as a string).
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise EvidenceValueError(
+                "The 'frame' parameter of diagnose_many must be a pandas DataFrame with "
+                f"one column per finding id; got {type(frame).__name__} instead.")
+        for column in frame.columns:
+            if column not in self._valid:
+                raise UnknownIdError(str(column), "finding or risk-factor (column)",
+                                     self._valid, "Rename or drop that column.")
+        rows = []
+        for index, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+            case = {c: v for c, v in zip(frame.columns, values) if not is_missing(v)}
+            try:
+                dx = self.diagnose(case)
+            except PosteriorKneeError as error:
+                error.args = (f"Row {index!r} of the frame: {error}",)
+                raise
+            probs = dict(zip(dx.ranking["cause"], dx.ranking["probability"]))
+            row = {c: probs[c] for c in self.structure.cause_ids}
+            row.update({f"group:{g}": p for g, p in zip(dx.groups["group"],
+                                                        dx.groups["probability"])})
+            row["triage"] = dx.triage.level.value
+            rows.append(row)
+        columns = list(self.structure.cause_ids) + [f"group:{g}" for g in self.structure.groups]
+        return pd.DataFrame(rows, index=frame.index, columns=columns + ["triage"])
+
+
+_models: weakref.WeakKeyDictionary[KnowledgeBase, Model] = weakref.WeakKeyDictionary()
+_default: list[KnowledgeBase] = []
+
+
+def _default_kb() -> KnowledgeBase:
+    if not _default:
+        _default.append(load_knowledge_base())
+    return _default[0]
+
+
+def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None) -> Diagnosis:
+    """Rank the causes of pain behind the knee and triage, for one person's findings.
+
+    Parameters
+    ----------
+    findings
+        Finding and risk-factor ids mapped to True (present), False (absent) or None
+        (unknown). Ids left out are unknown: they are marginalised, never assumed absent.
+    kb
+        A knowledge base; None uses the shipped default priors. The compiled model is
+        cached per knowledge base.
+
+    Examples
+    --------
+    >>> import posterior_knee as pk
+    >>> dx = pk.diagnose({"shortness_of_breath": True})
+    >>> dx.triage.level.value
+    'emergency'
+    """
+    kb = _default_kb() if kb is None else kb
+    model = _models.get(kb)
+    if model is None:
+        model = _models[kb] = Model(kb)
+    return model.diagnose(findings)
+
+

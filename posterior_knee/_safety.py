@@ -24,16 +24,18 @@ _CLOT_RISKS = ("previous_clot", "hormone_therapy", "pregnancy", "smoker", "recen
                "long_travel")
 _INJURIES = ("injury_twist", "injury_blow_or_fall", "injury_push_off")
 
+_SINGLE_URGENT = ("cannot_bear_weight", "knee_misshapen", "severe_pain",
+                  "bluish_discoloration", "sudden_calf_swelling", "leg_swelling_one_side")
+_SINGLE_SOON = ("duration_over_3_days", "lump_behind_knee", "affects_sleep_or_walking",
+                "fever", "numbness_tingling")
+
 MANDATED_RED_FLAGS: tuple[tuple[Condition, TriageLevel], ...] = (
     ((("shortness_of_breath", "chest_pain", "coughing_blood"),), _E),
     ((("fever",), ("hot_painful_knee",)), _E),
     ((("leg_swelling_one_side",), ("sudden_onset",), ("warmth", "redness", "tenderness")), _E),
     ((("sudden_calf_swelling",), ("known_bakers_cyst",)), _E),
-    *(((name,),), _U) for name in ("cannot_bear_weight", "knee_misshapen", "severe_pain",
-                                   "bluish_discoloration", "sudden_calf_swelling",
-                                   "leg_swelling_one_side")),
-    *(((name,),), _S) for name in ("duration_over_3_days", "lump_behind_knee",
-                                   "affects_sleep_or_walking", "fever", "numbness_tingling")),
+    *((((name,),), _U) for name in _SINGLE_URGENT),
+    *((((name,),), _S) for name in _SINGLE_SOON),
     ((("giving_way", "locking"), _INJURIES), _S),
     ((_CLOT_RISKS, ("calf_swelling", "leg_swelling_one_side", "sudden_calf_swelling")), _S),
 )

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -324,7 +323,7 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
         if column.kind in NUMERIC_KINDS:
             out[column.name] = out[column.name].astype(float)
     if table.key:
-        keys = out[list(table.key)].astype(str).agg("/".join, axis=1)
+        keys = ["/".join(map(str, values)) for values in zip(*(out[k] for k in table.key))]
         first_line: dict[str, int] = {}
         for line, key in zip(out.index, keys):
             if key in first_line:
@@ -395,6 +394,8 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                                     "must be empty for a 'requires' link (the child is "
                                     "impossible without the parent); delete the number "
                                     "or change kind to 'odds_ratio'"))
+    import networkx as nx  # only needed here; keeps the command line quick to start
+
     graph = nx.DiGraph(list(zip(links["parent"], links["child"])))
     try:
         cycle = nx.find_cycle(graph)

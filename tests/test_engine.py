@@ -1,0 +1,132 @@
+"""The exact engine against pgmpy's variable elimination, and basic probability laws."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import posterior_knee as pk
+from posterior_knee.errors import ImpossibleEvidenceError
+
+from .strategies import evidence, perturbed_kb
+
+TOLERANCE = 1e-9
+
+
+def assert_same(a, b):
+    np.testing.assert_allclose(a.causes, b.causes, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(a.groups, b.groups, rtol=0, atol=TOLERANCE)
+
+
+def test_network_passes_pgmpy_check(model, kb):
+    network = model.network
+    assert network.check_model()
+    expected = set(kb.cause_ids) | set(kb.finding_ids) | set(kb.risk_factor_ids)
+    assert expected <= set(network.nodes())
+    for cpd in network.get_cpds():
+        if cpd.variable_card == 2:
+            assert cpd.state_names[cpd.variable] == ["no", "yes"]
+        # columns sum to one within 1e-9 (pgmpy's own check is looser)
+        np.testing.assert_allclose(cpd.get_values().sum(axis=0), 1.0, atol=1e-9)
+
+
+def test_no_evidence_matches_pgmpy(model, reference):
+    assert_same(model.posterior({}), reference.posterior({}))
+
+
+@given(data=evidence(pk.load_knowledge_base()))
+def test_random_evidence_matches_pgmpy(model, reference, data):
+    case = model.evidence(data)
+    assert_same(model.posterior(case), reference.posterior(case))
+
+
+@settings(max_examples=5)  # each example builds a pgmpy network
+@given(random_kb=perturbed_kb(pk.load_knowledge_base()),
+       data=evidence(pk.load_knowledge_base(), max_size=8))
+def test_random_priors_match_pgmpy(random_kb, data):
+    exact, slow = pk.Model(random_kb), pk.Model(random_kb, engine="pgmpy")
+    case = exact.evidence(data)
+    assert_same(exact.posterior(case), slow.posterior(case))
+
+
+def test_pgmpy_engine_gives_the_same_diagnosis(model, reference):
+    case = {"lump_behind_knee": True, "calf_swelling": True, "fever": False}
+    a, b = model.diagnose(case), reference.diagnose(case)
+    np.testing.assert_allclose(a.ranking["probability"], b.ranking["probability"],
+                               atol=TOLERANCE)
+    assert list(a.ranking["cause"]) == list(b.ranking["cause"])
+    assert a.triage == b.triage
+
+
+def test_bif_export_reloads_to_the_same_answers(model, tmp_path):
+    """The network written with pgmpy's BIF writer and read back answers the same."""
+    from pgmpy.inference import VariableElimination
+    from pgmpy.readwrite import BIFReader, BIFWriter
+
+    path = tmp_path / "posterior_knee.bif"
+    BIFWriter(model.network).write(str(path))
+    network = BIFReader(str(path)).get_model()
+    case = {"calf_swelling": "yes", "fever": "no", "age_over_50": "yes"}
+    infer = VariableElimination(network)
+    result = infer.query(["dvt", "bakers_cyst"], evidence=case, joint=False,
+                         show_progress=False)
+    ours = model.posterior({"calf_swelling": True, "fever": False, "age_over_50": True})
+    order = list(model.structure.cause_ids)
+    for cause in ("dvt", "bakers_cyst"):
+        assert result[cause].get_value(**{cause: "yes"}) == pytest.approx(
+            ours.causes[order.index(cause)], abs=1e-6)  # BIF stores rounded numbers
+
+
+@given(data=evidence(pk.load_knowledge_base(), max_size=20))
+def test_probabilities_are_probabilities(model, data):
+    post = model.posterior(model.evidence(data))
+    assert np.all((post.causes >= 0) & (post.causes <= 1))
+    assert np.all((post.groups >= 0) & (post.groups <= 1))
+    # a group is at least as probable as each of its causes
+    order = list(model.structure.cause_ids)
+    for p_group, causes in zip(post.groups, model.structure.groups.values()):
+        for cause in causes:
+            assert p_group >= post.causes[order.index(cause)] - 1e-12
+
+
+def test_no_evidence_gives_prior_marginals(model, kb):
+    """With no evidence, causes with no parents keep their CSV prior exactly."""
+    post = model.posterior({})
+    parents = set(kb.risk_effects["cause"]) | set(kb.cause_links["child"])
+    for i, row in enumerate(kb.causes.itertuples()):
+        if row.id not in parents:
+            assert post.causes[i] == pytest.approx(row.prior, abs=1e-12)
+    # and unknown values are marginalised: None is the same as leaving an id out
+    assert_same(model.posterior(model.evidence({"fever": None})), post)
+
+
+def test_requires_link_is_respected(model, kb):
+    link = kb.cause_links[kb.cause_links["kind"] == "requires"].iloc[0]
+    # with no parent cause, the child cannot be present: check through the joint
+    table = model._exact.joint({})
+    order = list(model.structure.cause_ids)
+    index = [slice(None)] * len(order)
+    index[order.index(link["parent"])] = 0
+    index[order.index(link["child"])] = 1
+    assert table[tuple(index)].sum() == 0.0
+
+
+def test_exclusive_age_bands_are_impossible_together(model, reference):
+    for engine in (model, reference):
+        with pytest.raises(ImpossibleEvidenceError, match="age_under_30"):
+            engine.diagnose({"age_under_30": True, "age_over_50": True})
+
+
+def test_age_band_evidence_matches_pgmpy(model, reference):
+    for case in ({"age_under_30": False, "age_over_50": False}, {"age_over_50": True},
+                 {"age_under_30": False}):
+        assert_same(model.posterior(case), reference.posterior(case))
+
+
+def test_zero_probability_evidence_is_reported(kb):
+    findings = kb.findings.copy()
+    finding = findings["id"].iloc[0]
+    findings.loc[0, "leak"] = 0.0
+    links = kb.finding_links[kb.finding_links["finding"] != finding]
+    lonely = pk.Model(kb.replace(findings=findings, finding_links=links))
+    with pytest.raises(ImpossibleEvidenceError):
+        lonely.diagnose({finding: True})

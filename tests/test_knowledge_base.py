@@ -1,0 +1,378 @@
+"""Loading, validating and saving knowledge bases."""
+
+import csv
+import hashlib
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import posterior_knee as pk
+from posterior_knee._schema import TABLES
+from posterior_knee.errors import KnowledgeBaseError
+
+from .vocabulary import CAUSES, FINDINGS, RISK_FACTORS
+
+
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return list(csv.reader(f))
+
+
+def write_rows(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def edit_cell(folder, table, row_index, column, value):
+    """Set one cell (row_index counts data rows from 0); returns the file line number."""
+    path = folder / f"{table}.csv"
+    rows = read_rows(path)
+    rows[row_index + 1][rows[0].index(column)] = value
+    write_rows(path, rows)
+    return row_index + 2
+
+
+def problem(error: KnowledgeBaseError, file: str):
+    found = [p for p in error.problems if p.file == file]
+    assert found, f"no problem reported for {file}: {error}"
+    return found[0]
+
+
+def digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+# -- the shipped knowledge base ------------------------------------------------------
+
+
+def test_required_vocabulary_present(kb):
+    causes = kb.causes.set_index("id")["group"].to_dict()
+    for cause, group in CAUSES.items():
+        assert causes.get(cause) == group, cause
+    assert set(FINDINGS) <= set(kb.finding_ids)
+    assert set(RISK_FACTORS) <= set(kb.risk_factor_ids)
+
+
+def test_every_number_has_a_source(kb):
+    for name in TABLES:
+        frame = getattr(kb, name)
+        empty = frame["source"].str.strip() == ""
+        assert not empty.any(), f"{name}.csv rows without source: {frame[empty]}"
+        expert = frame["source"].str.lower().str.startswith("expert estimate")
+        # an expert estimate must say why
+        short = frame.loc[expert, "source"].str.len() < len("expert estimate: ") + 10
+        assert not short.any(), f"{name}.csv: expert estimates without a reason"
+
+
+def test_every_cause_and_finding_is_linked(kb):
+    linked_findings = set(kb.finding_links["finding"])
+    assert set(kb.finding_ids) <= linked_findings
+    assert set(kb.cause_ids) <= set(kb.finding_links["cause"])
+
+
+def test_text_is_not_copied_from_sources(kb):
+    """Labels, questions and reasons are written in the project's own words."""
+    import pathlib
+
+    seeds = pathlib.Path(__file__).parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("source documents not beside the checkout")
+    text = " ".join(p.read_text(encoding="utf-8").lower() for p in seeds.glob("*.txt"))
+    text = re.sub(r"\s+", " ", text)
+    ours = list(kb.findings["question"]) + list(kb.red_flags["reason"]) + list(
+        kb.thresholds["reason"])
+    for sentence in ours:
+        words = re.sub(r"\s+", " ", sentence.lower()).split()
+        # no run of 8 consecutive words appears in the sources
+        for i in range(len(words) - 7):
+            assert " ".join(words[i:i + 8]) not in text, sentence
+
+
+def test_repr(kb):
+    assert "causes" in repr(kb) and "red-flag" in repr(kb)
+
+
+# -- loading errors ----------------------------------------------------------------
+
+
+def test_missing_folder_names_it(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="does not exist"):
+        pk.load_knowledge_base(tmp_path / "nowhere")
+
+
+def test_missing_file(priors_copy):
+    (priors_copy / "thresholds.csv").unlink()
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    assert "missing" in str(problem(info.value, "thresholds.csv"))
+
+
+def test_missing_column_suggests_the_name(priors_copy):
+    rows = read_rows(priors_copy / "causes.csv")
+    rows[0][rows[0].index("prior")] = "priors"
+    write_rows(priors_copy / "causes.csv", rows)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, "causes.csv")
+    assert p.column == "prior" and "Did you mean 'priors'" in p.message
+
+
+def test_empty_file(priors_copy):
+    (priors_copy / "findings.csv").write_text("")
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    assert "empty" in problem(info.value, "findings.csv").message
+
+
+def test_header_only_file(priors_copy):
+    rows = read_rows(priors_copy / "red_flags.csv")
+    write_rows(priors_copy / "red_flags.csv", rows[:1])
+    with pytest.raises(KnowledgeBaseError, match="has no rows"):
+        pk.load_knowledge_base(priors_copy)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "words"),
+    [
+        ("causes", "prior", "abc", "not a number"),
+        ("causes", "prior", "0,15", "decimal separator"),
+        ("causes", "prior", "15%", "fraction"),
+        ("causes", "prior", "1.5", "outside [0, 1]"),
+        ("findings", "leak", "-0.1", "outside [0, 1]"),
+        ("finding_links", "strength", "", "empty"),
+        ("risk_effects", "odds_ratio", "0", "positive"),
+        ("risk_effects", "odds_ratio", "inf", "finite"),
+        ("causes", "group", "clot", "one of"),
+        ("red_flags", "level", "Emergency", "Did you mean 'emergency'"),
+        ("causes", "id", "Calf Strain", "not a valid id"),
+        ("thresholds", "probability", "0", "outside (0, 1]"),
+    ],
+)
+def test_bad_cell_names_file_line_and_column(priors_copy, table, column, value, words):
+    line = edit_cell(priors_copy, table, 0, column, value)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, f"{table}.csv")
+    assert (p.line, p.column) == (line, column)
+    assert words in p.message
+
+
+def test_line_numbers_count_blank_lines(priors_copy):
+    path = priors_copy / "causes.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "")  # a blank line after the first row
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    line = 4  # the second data row is now on file line 4
+    rows = read_rows(path)
+    rows[3][rows[0].index("prior")] = "lots"
+    write_rows(path, rows)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    assert problem(info.value, "causes.csv").line == line
+
+
+def test_ragged_row(priors_copy):
+    path = priors_copy / "findings.csv"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("only,three,cells\n")
+    with pytest.raises(KnowledgeBaseError, match="cells but the header has"):
+        pk.load_knowledge_base(priors_copy)
+
+
+def test_not_utf8(priors_copy):
+    path = priors_copy / "causes.csv"
+    path.write_bytes(path.read_bytes().replace(b"Baker's", "Baker’s".encode("cp1252")))
+    with pytest.raises(KnowledgeBaseError, match="UTF-8"):
+        pk.load_knowledge_base(priors_copy)
+
+
+def test_duplicate_id(priors_copy):
+    rows = read_rows(priors_copy / "causes.csv")
+    rows.append(rows[1])
+    write_rows(priors_copy / "causes.csv", rows)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, "causes.csv")
+    assert p.line == len(rows) and "duplicate" in p.message and "line 2" in p.message
+
+
+def test_id_used_in_two_files(priors_copy):
+    rows = read_rows(priors_copy / "findings.csv")
+    rows[1][0] = "dvt"
+    write_rows(priors_copy / "findings.csv", rows)
+    with pytest.raises(KnowledgeBaseError, match="unique across files"):
+        pk.load_knowledge_base(priors_copy)
+
+
+def test_link_to_unknown_id_suggests_closest(priors_copy):
+    line = edit_cell(priors_copy, "finding_links", 0, "cause", "calf_strian")
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, "finding_links.csv")
+    assert p.line == line and "Did you mean 'calf_strain'" in p.message
+
+
+def test_cycle_in_cause_links(priors_copy):
+    rows = read_rows(priors_copy / "cause_links.csv")
+    header = rows[0]
+    first = dict(zip(header, rows[1]))
+    back = dict(first, parent=first["child"], child=first["parent"], kind="odds_ratio",
+                odds_ratio="2", source="test")
+    rows.append([back[c] for c in header])
+    write_rows(priors_copy / "cause_links.csv", rows)
+    with pytest.raises(KnowledgeBaseError, match="cycle"):
+        pk.load_knowledge_base(priors_copy)
+
+
+def test_requires_link_with_ratio(priors_copy):
+    links = pd.read_csv(priors_copy / "cause_links.csv", dtype=str, keep_default_na=False)
+    index = int(np.flatnonzero(links["kind"] == "requires")[0])
+    line = edit_cell(priors_copy, "cause_links", index, "odds_ratio", "3")
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    assert problem(info.value, "cause_links.csv").line == line
+
+
+def test_red_flag_with_unknown_finding(priors_copy):
+    line = edit_cell(priors_copy, "red_flags", 0, "condition", "fevr; hot_painful_knee")
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, "red_flags.csv")
+    assert p.line == line and "Did you mean 'fever'" in p.message
+
+
+def test_exclusive_group_over_one(priors_copy):
+    rows = read_rows(priors_copy / "risk_factors.csv")
+    header = rows[0]
+    for row in rows[1:]:
+        if row[header.index("exclusive_group")]:
+            row[header.index("prevalence")] = "0.7"
+    write_rows(priors_copy / "risk_factors.csv", rows)
+    with pytest.raises(KnowledgeBaseError, match="sum to"):
+        pk.load_knowledge_base(priors_copy)
+
+
+def test_all_problems_reported_at_once(priors_copy):
+    edit_cell(priors_copy, "causes", 0, "prior", "x")
+    edit_cell(priors_copy, "findings", 1, "leak", "2")
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    assert {p.file for p in info.value.problems} >= {"causes.csv", "findings.csv"}
+    assert "2 problems" in str(info.value)
+
+
+def test_excel_byte_order_mark_loads(priors_copy, kb):
+    for path in priors_copy.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    tuned = pk.load_knowledge_base(priors_copy)
+    assert tuned.cause_ids == kb.cause_ids
+
+
+def test_failed_load_changes_no_file(priors_copy):
+    edit_cell(priors_copy, "causes", 2, "prior", "high")
+    before = digest(priors_copy)
+    with pytest.raises(KnowledgeBaseError):
+        pk.load_knowledge_base(priors_copy)
+    assert digest(priors_copy) == before
+
+
+# -- saving ----------------------------------------------------------------------
+
+
+def test_save_round_trip_gives_identical_answers(kb, tmp_path):
+    kb.save(tmp_path / "copy")
+    again = pk.load_knowledge_base(tmp_path / "copy")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(kb, name), getattr(again, name))
+    case = {"lump_behind_knee": True, "fever": False, "age_over_50": True}
+    a, b = pk.diagnose(case, kb=kb), pk.diagnose(case, kb=again)
+    pd.testing.assert_frame_equal(a.ranking, b.ranking)
+    assert a.triage == b.triage
+
+
+def test_extra_columns_survive_a_round_trip(priors_copy, tmp_path):
+    rows = read_rows(priors_copy / "causes.csv")
+    rows[0].append("notes")
+    for i, row in enumerate(rows[1:]):
+        row.append(f"note {i}")
+    write_rows(priors_copy / "causes.csv", rows)
+    kb = pk.load_knowledge_base(priors_copy)
+    kb.save(tmp_path / "out")
+    assert read_rows(tmp_path / "out" / "causes.csv") == rows
+
+
+def test_save_is_atomic(kb, priors_copy, monkeypatch):
+    """A save that fails half-way leaves the old files intact and no temporary file."""
+    before = digest(priors_copy)
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", failing_replace)
+    tuned = kb.replace(causes=kb.causes.assign(prior=kb.causes["prior"] / 2))
+    with pytest.raises(OSError, match="disk full"):
+        tuned.save(priors_copy)
+    after = digest(priors_copy)
+    assert set(after) == set(before)  # no temporary file left behind
+    for name in after:
+        assert after[name] == before[name] or name in {p.name for p in calls[:2]}
+    # what was written completely loads
+    pk.load_knowledge_base(priors_copy)
+
+
+def test_replace_validates(kb):
+    causes = kb.causes.copy()
+    causes.loc[0, "prior"] = 3.0
+    with pytest.raises(KnowledgeBaseError, match="outside"):
+        kb.replace(causes=causes)
+
+
+# the factory makes a fresh folder for every example, so sharing it is safe
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_malformed_edits_give_a_clear_error(priors_copy_factory, data):
+    """Any bad cell anywhere gives a KnowledgeBaseError naming that file and line."""
+    folder = priors_copy_factory()
+    table = data.draw(st.sampled_from(sorted(TABLES)))
+    spec = TABLES[table]
+    numeric = [c.name for c in spec.columns if c.kind in ("probability", "threshold",
+                                                          "odds_ratio")]
+    choice = [c.name for c in spec.columns if c.kind in ("choice", "id", "ref")]
+    column = data.draw(st.sampled_from(numeric + choice))
+    bad = data.draw(
+        st.sampled_from(["", "nan", "-1", "2", "1e400", "x1", "0..3"]) if column in numeric
+        else st.sampled_from(["", "Not An Id", "9lives", "unknown_thing_xyz"]))
+    if column == "id" and bad == "unknown_thing_xyz":
+        bad = "Bad-Id"
+    if column == "odds_ratio" and bad == "2":
+        bad = "0"  # 2 is a valid odds ratio
+    n_rows = len(read_rows(folder / spec.file)) - 1
+    row = data.draw(st.integers(0, n_rows - 1))
+    line = edit_cell(folder, table, row, column, bad)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(folder)
+    assert any(p.file == spec.file and p.line == line for p in info.value.problems), (
+        str(info.value))
+
+
+@pytest.fixture
+def priors_copy_factory(tmp_path_factory):
+    import shutil
+
+    def make():
+        target = tmp_path_factory.mktemp("priors")
+        shutil.copytree(pk.default_priors_path(), target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+        return target
+
+    return make

@@ -1,0 +1,36 @@
+"""The README's two commands stay true, and CI runs the README's test command."""
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).parents[1]
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Two commands.*?```bash\n(.*?)```", text, re.S).group(1)
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_two_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert "posterior-knee diagnose" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert readme_commands()[1] in ci.splitlines()
+
+
+def test_priors_are_one_copy():
+    """The shipped priors are the top-level folder itself, not a second copy."""
+    import posterior_knee as pk
+
+    assert not (ROOT / "posterior_knee" / "priors").exists()
+    shipped = pk.default_priors_path()
+    if shipped.resolve() == (ROOT / "priors").resolve():
+        return  # an editable install maps the folder itself
+    for csv in (ROOT / "priors").glob("*.csv"):
+        assert (shipped / csv.name).read_bytes() == csv.read_bytes(), csv.name

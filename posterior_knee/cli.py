@@ -111,6 +111,7 @@ def _emit(args, records, table) -> None:
         print(json.dumps(records, indent=2))
     else:
         print(table.to_string(index=False))
+        print(f"\n{DISCLAIMER}")
 
 
 def _as_json(dx) -> dict:

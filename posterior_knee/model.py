@@ -11,10 +11,11 @@ from typing import Literal
 import pandas as pd
 
 from ._engine import ExactEngine, Posterior
+from ._safety import check_safety_floor
 from ._evidence import is_missing, normalise_evidence
 from ._schema import GROUPS
 from ._structure import Structure
-from .errors import EvidenceValueError, PosteriorKneeError, UnknownIdError
+from .errors import EvidenceValueError, KnowledgeBaseError, PosteriorKneeError, UnknownIdError
 from .knowledge_base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis
 from .triage import TriageRules
@@ -54,6 +55,11 @@ class Model:
         if engine not in ("exact", "pgmpy"):
             raise ValueError(
                 f"The 'engine' parameter of Model must be 'exact' or 'pgmpy'; got {engine!r}.")
+        # defence in depth: a KnowledgeBase built with its bare constructor skips
+        # validation, but no model is ever compiled below the safety floor
+        floor = check_safety_floor(kb)
+        if floor:
+            raise KnowledgeBaseError(floor, kb.origin)
         self.kb = kb
         self.engine: Engine = engine
         self.structure = Structure.from_knowledge_base(kb)

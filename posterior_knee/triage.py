@@ -91,7 +91,7 @@ class Triage:
 
     def __repr__(self) -> str:
         reasons = "".join(f"\n  - {r}" for r in self.reasons)
-        return f"Triage({self.level.value}: {self.action}{reasons})"
+        return f"Triage({self.level.value}: {self.action}{reasons}\n  {DISCLAIMER})"
 
 
 @dataclass(frozen=True)

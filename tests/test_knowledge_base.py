@@ -15,6 +15,7 @@ import posterior_knee as pk
 from posterior_knee._schema import TABLES
 from posterior_knee.errors import KnowledgeBaseError
 
+from .strategies import perturbed_kb
 from .vocabulary import CAUSES, FINDINGS, RISK_FACTORS
 
 
@@ -73,6 +74,11 @@ def test_every_cause_and_finding_is_linked(kb):
     linked_findings = set(kb.finding_links["finding"])
     assert set(kb.finding_ids) <= linked_findings
     assert set(kb.cause_ids) <= set(kb.finding_links["cause"])
+
+
+def test_findings_have_at_most_12_causes(kb):
+    """Keeps the pgmpy tables (2**parents columns) and the BIF export small."""
+    assert kb.finding_links.groupby("finding").size().max() <= 12
 
 
 def test_text_is_not_copied_from_sources(kb):
@@ -151,6 +157,8 @@ def test_header_only_file(priors_copy):
         ("red_flags", "level", "Emergency", "Did you mean 'emergency'"),
         ("causes", "id", "Calf Strain", "not a valid id"),
         ("thresholds", "probability", "0", "outside (0, 1]"),
+        ("finding_links", "cause", "calf_strian", "Did you mean 'calf_strain'"),
+        ("red_flags", "condition", "fevr; hot_painful_knee", "Did you mean 'fever'"),
     ],
 )
 def test_bad_cell_names_file_line_and_column(priors_copy, table, column, value, words):
@@ -209,14 +217,6 @@ def test_id_used_in_two_files(priors_copy):
         pk.load_knowledge_base(priors_copy)
 
 
-def test_link_to_unknown_id_suggests_closest(priors_copy):
-    line = edit_cell(priors_copy, "finding_links", 0, "cause", "calf_strian")
-    with pytest.raises(KnowledgeBaseError) as info:
-        pk.load_knowledge_base(priors_copy)
-    p = problem(info.value, "finding_links.csv")
-    assert p.line == line and "Did you mean 'calf_strain'" in p.message
-
-
 def test_cycle_in_cause_links(priors_copy):
     rows = read_rows(priors_copy / "cause_links.csv")
     header = rows[0]
@@ -236,14 +236,6 @@ def test_requires_link_with_ratio(priors_copy):
     with pytest.raises(KnowledgeBaseError) as info:
         pk.load_knowledge_base(priors_copy)
     assert problem(info.value, "cause_links.csv").line == line
-
-
-def test_red_flag_with_unknown_finding(priors_copy):
-    line = edit_cell(priors_copy, "red_flags", 0, "condition", "fevr; hot_painful_knee")
-    with pytest.raises(KnowledgeBaseError) as info:
-        pk.load_knowledge_base(priors_copy)
-    p = problem(info.value, "red_flags.csv")
-    assert p.line == line and "Did you mean 'fever'" in p.message
 
 
 def test_exclusive_group_over_one(priors_copy):
@@ -376,3 +368,17 @@ def priors_copy_factory(tmp_path_factory):
         return target
 
     return make
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(random_kb=perturbed_kb(pk.load_knowledge_base()))
+def test_save_load_round_trip_property(tmp_path_factory, random_kb):
+    """Any valid knowledge base saves and loads back to identical tables and answers."""
+    folder = tmp_path_factory.mktemp("saved")
+    random_kb.save(folder)
+    again = pk.load_knowledge_base(folder)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(random_kb, name), getattr(again, name))
+    case = {"calf_swelling": True, "fever": False, "age_under_30": True}
+    np.testing.assert_array_equal(pk.Model(random_kb).posterior(case).causes,
+                                  pk.Model(again).posterior(case).causes)

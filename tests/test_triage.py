@@ -117,3 +117,12 @@ def test_raising_a_level_is_allowed(kb):
     flags.loc[flags["level"] == "soon", "level"] = "urgent"
     tuned = pk.Model(kb.replace(red_flags=flags))
     assert tuned.diagnose({"lump_behind_knee": True}).triage.level >= "urgent"
+
+
+def test_model_refuses_an_unvalidated_weakened_kb(kb):
+    """Even a KnowledgeBase built with the bare constructor cannot lower the floor."""
+    import dataclasses
+
+    weakened = dataclasses.replace(kb, red_flags=kb.red_flags.assign(level="soon"))
+    with pytest.raises(KnowledgeBaseError, match="safety floor"):
+        pk.Model(weakened)

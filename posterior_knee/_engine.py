@@ -104,24 +104,46 @@ class ExactEngine:
             table *= self._present_factor(finding)
         return table
 
-    def _present_factor(self, finding) -> np.ndarray:
-        """1 - (1 - leak) * prod(1 - strength) over the parents present, broadcastable."""
+    def _absent_factor(self, finding) -> np.ndarray:
+        """(1 - leak) * prod(1 - strength) over the parents present, broadcastable."""
         absent = np.full([1] * self.n, 1.0 - finding.leak)
         for cause, s in zip(finding.parents, finding.strengths):
             shape = [1] * self.n
             shape[self._axis[cause]] = 2
             absent = absent * np.array([1.0, 1.0 - s]).reshape(shape)
-        return 1.0 - absent
+        return absent
+
+    def _present_factor(self, finding) -> np.ndarray:
+        return 1.0 - self._absent_factor(finding)
+
+    def split(self, table: np.ndarray, finding: str) -> tuple[np.ndarray, np.ndarray]:
+        """The joint table with ``finding`` answered yes, and answered no.
+
+        Cheaper than two new queries: the answer only multiplies the table.
+        """
+        no = table * self._absent_factor(self._findings[finding])
+        return table - no, no
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
-        table = self.joint(evidence)
+        return self.from_table(self.joint(evidence))
+
+    def from_table(self, table: np.ndarray, groups: bool = True) -> Posterior:
+        """Posteriors from an unnormalised joint table of the causes.
+
+        ``groups=False`` skips the group probabilities (left as NaN), which cost
+        more than the causes' marginals.
+        """
         causes, total = _marginals(table)
         if not total > 0.0:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model (for example two "
                 "exclusive age bands both reported present); check the reported values.")
-        groups = np.array([1.0 - _none_of(table, axes) / total for axes in self._group_axes])
-        return Posterior(np.clip(causes / total, 0.0, 1.0), np.clip(groups, 0.0, 1.0), total)
+        if groups:
+            group_p = np.array([1.0 - _none_of(table, axes) / total
+                                for axes in self._group_axes])
+        else:
+            group_p = np.full(len(self._group_axes), np.nan)
+        return Posterior(np.clip(causes / total, 0.0, 1.0), np.clip(group_p, 0.0, 1.0), total)
 
 
 def _marginals(table: np.ndarray) -> tuple[np.ndarray, float]:

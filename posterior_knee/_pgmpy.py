@@ -114,3 +114,13 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
             "The evidence has probability zero under the model (for example two "
             "exclusive age bands both reported present); check the reported values.")
     return Posterior(causes, np.array(groups), float("nan"))
+
+
+def probability_yes(network, name: str, evidence: Mapping[str, bool]) -> float:
+    """P(name = yes | evidence) by variable elimination."""
+    _, _, elimination = _pgmpy()
+    states = {k: STATES[int(v)] for k, v in evidence.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        factor = elimination(network).query([name], evidence=states, show_progress=False)
+    return float(factor.get_value(**{name: "yes"}))

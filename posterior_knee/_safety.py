@@ -54,7 +54,7 @@ def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
     """Problems where ``kb`` would weaken the safety floor (empty when it honours it)."""
     problems: list[Problem] = []
     evidence = set(kb.evidence_ids)
-    rules = TriageRules.from_tables(kb.red_flags, kb.thresholds)
+    rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
     for condition, minimum in MANDATED_RED_FLAGS:
         missing = sorted(condition_ids(condition) - evidence)
         if missing:

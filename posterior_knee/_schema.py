@@ -22,6 +22,8 @@ GROUPS: dict[str, str] = {
 """Cause groups, in the order results report them (id -> label)."""
 
 LEVELS_RAISED = ("emergency", "urgent", "soon")
+LEVELS = ("emergency", "urgent", "soon", "self_care")
+ADVICE_KINDS = ("test", "self_care", "treatment", "warning")
 CATEGORIES = ("history", "local", "whole_body")
 LINK_KINDS = ("odds_ratio", "requires")
 THRESHOLD_KINDS = ("cant_miss", "likely")
@@ -116,6 +118,7 @@ TABLES: dict[str, Table] = {
                 Column("question", "text"),
                 Column("category", "choice", CATEGORIES),
                 Column("leak", "probability"),
+                Column("ask_first", "flag", optional_column=True),
                 _SOURCE,
             ),
             ("id",),
@@ -157,6 +160,41 @@ TABLES: dict[str, Table] = {
             ("cause", "kind", "level"),
             "posterior probabilities at which the triage level rises",
         ),
+        Table(
+            "tests",
+            (Column("id", "id"), Column("label", "text"), Column("purpose", "text"), _SOURCE),
+            ("id",),
+            "tests a clinician may use",
+        ),
+        Table(
+            "self_care",
+            (
+                Column("id", "id"),
+                Column("label", "text"),
+                Column("instruction", "text"),
+                Column("caution", "optional_text"),
+                _SOURCE,
+            ),
+            ("id",),
+            "self-care measures with their cautions",
+        ),
+        Table(
+            "cause_advice",
+            (
+                Column("cause", "ref"),
+                Column("kind", "choice", ADVICE_KINDS),
+                Column("item", "text"),
+                _SOURCE,
+            ),
+            ("cause", "kind", "item"),
+            "tests, self-care, treatments and warning signs per cause",
+        ),
+        Table(
+            "triage_actions",
+            (Column("level", "choice", LEVELS), Column("action", "text"), _SOURCE),
+            ("level",),
+            "what to do at each triage level",
+        ),
     )
 }
 
@@ -179,8 +217,14 @@ def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
         if text and not ID_PATTERN.match(text):
             return None, f"{text!r} is not a valid id (lower-case snake_case)"
         return text, None
+    if kind == "flag":
+        if text in ("", "yes", "no"):
+            return text, None
+        return None, f"{text!r} is not allowed; use 'yes', 'no' or leave it empty"
     if kind == "text":
         return (text, None) if text else (None, "is empty; write some text here")
+    if kind == "optional_text":
+        return text, None
     if kind == "choice":
         if text in column.choices:
             return text, None

@@ -55,6 +55,10 @@ class KnowledgeBase:
     finding_links: pd.DataFrame
     red_flags: pd.DataFrame
     thresholds: pd.DataFrame
+    tests: pd.DataFrame
+    self_care: pd.DataFrame
+    cause_advice: pd.DataFrame
+    triage_actions: pd.DataFrame
     origin: str = field(default="knowledge base", compare=False)
 
     # -- construction -------------------------------------------------------------
@@ -379,6 +383,22 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
     ref("finding_links.csv", "cause", cause_ids, "cause")
     ref("finding_links.csv", "finding", finding_ids, "finding")
     ref("thresholds.csv", "cause", cause_ids, "cause")
+    ref("cause_advice.csv", "cause", cause_ids, "cause")
+    advice = t["cause_advice"]
+    for kind, table in (("test", "tests"), ("self_care", "self_care")):
+        valid = list(t[table]["id"])
+        for line, item in zip(advice.index[advice["kind"] == kind],
+                              advice.loc[advice["kind"] == kind, "item"]):
+            if item not in valid:
+                problems.append(Problem("cause_advice.csv", int(line), "item",
+                                        f"unknown {table}.csv id {item!r} for kind "
+                                        f"'{kind}'." + did_you_mean(item, valid)))
+    from ._schema import LEVELS
+
+    missing_levels = [lv for lv in LEVELS if lv not in set(t["triage_actions"]["level"])]
+    if missing_levels:
+        problems.append(Problem("triage_actions.csv", None, "level",
+                                f"no action for level(s) {missing_levels}; add one row each"))
 
     links = t["cause_links"]
     for line, row in links.iterrows():

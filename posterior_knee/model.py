@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
@@ -15,7 +15,13 @@ from ._safety import check_safety_floor
 from ._evidence import is_missing, normalise_evidence
 from ._schema import GROUPS
 from ._structure import Structure
-from .errors import EvidenceValueError, KnowledgeBaseError, PosteriorKneeError, UnknownIdError
+from .errors import (
+    EvidenceValueError,
+    ImpossibleEvidenceError,
+    KnowledgeBaseError,
+    PosteriorKneeError,
+    UnknownIdError,
+)
 from .knowledge_base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis
 from .triage import TriageRules
@@ -63,7 +69,7 @@ class Model:
         self.kb = kb
         self.engine: Engine = engine
         self.structure = Structure.from_knowledge_base(kb)
-        self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds)
+        self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
         self._valid = dict.fromkeys(kb.evidence_ids)
         self._causes = kb.causes.set_index("id")
         self._exact = ExactEngine(self.structure) if engine == "exact" else None
@@ -95,6 +101,48 @@ class Model:
         return query(self.network, self.structure, evidence)
 
     @cached_property
+    def ask_first(self) -> frozenset[str]:
+        """Ids marked ``ask_first`` in findings.csv: screening questions asked first."""
+        flags = self.kb.findings["ask_first"] == "yes"
+        return frozenset(self.kb.findings.loc[flags, "id"])
+
+    def what_if(self, evidence: Mapping[str, bool], names: Iterable[str],
+                groups: bool = False) -> Iterator[tuple[str, float, Posterior, Posterior]]:
+        """For each unanswered id: P(yes), and the posteriors after yes and after no.
+
+        ``evidence`` must be checked (see :meth:`evidence`). An answer with
+        probability zero gets the other answer's posterior (its weight is zero).
+        Group probabilities are filled in only with ``groups=True``.
+        """
+        exact = self._exact
+        if exact is not None:
+            table = exact.joint(evidence)
+            total = table.sum()
+        for name in names:
+            if exact is not None:
+                if name in self.structure.risk_evidence:  # changes the prior contraction
+                    t_yes, t_no = (exact.joint({**evidence, name: answer})
+                                   for answer in (True, False))
+                else:  # a finding only multiplies the table
+                    t_yes, t_no = exact.split(table, name)
+                p_yes = float(t_yes.sum() / total)
+                yes = exact.from_table(t_yes, groups) if p_yes > 0.0 else None
+                no = exact.from_table(t_no, groups) if p_yes < 1.0 else None
+            else:
+                from ._pgmpy import probability_yes
+
+                yes, no = (self._posterior_or_none({**evidence, name: answer})
+                           for answer in (True, False))
+                p_yes = probability_yes(self.network, name, evidence)
+            yield name, float(p_yes), yes or no, no or yes
+
+    def _posterior_or_none(self, evidence: Mapping[str, bool]) -> Posterior | None:
+        try:
+            return self.posterior(evidence)
+        except ImpossibleEvidenceError:
+            return None
+
+    @cached_property
     def _prior(self) -> Posterior:
         return self.posterior({})
 
@@ -123,7 +171,7 @@ class Model:
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
         return Diagnosis(MappingProxyType(dict(evidence)), ranking.reset_index(drop=True),
-                         groups.reset_index(drop=True), triage)
+                         groups.reset_index(drop=True), triage, self)
 
     def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .triage import DISCLAIMER, Triage, TriageLevel
+
+if TYPE_CHECKING:
+    from .model import Model
 
 __all__ = ["Diagnosis"]
 
@@ -39,18 +43,61 @@ class Diagnosis:
         The :class:`~posterior_knee.triage.Triage`: ``level`` and ``reasons``.
     disclaimer
         The statement that this does not replace a clinician.
+    model
+        The :class:`~posterior_knee.Model` that produced it (used by :meth:`explain`
+        and :meth:`next_questions`).
     """
 
     findings: Mapping[str, bool]
     ranking: pd.DataFrame = field(repr=False)
     groups: pd.DataFrame = field(repr=False)
     triage: Triage = field(repr=False)
+    model: Model = field(repr=False, compare=False)
     disclaimer: str = field(default=DISCLAIMER, repr=False)
+
+    def explain(self, cause: str | None = None) -> pd.DataFrame:
+        """The evidence for and against ``cause`` (default: the top cause), weighted.
+
+        Each reported item's ``weight`` is the change in the cause's log-odds that the
+        item makes (leave-one-out, recomputed exactly); positive supports the cause.
+        See :func:`posterior_knee.reasoning.explain` for the columns.
+
+        >>> import posterior_knee as pk
+        >>> dx = pk.diagnose({"lump_behind_knee": True, "fever": False})
+        >>> why = dx.explain("bakers_cyst")
+        >>> why.loc[why["evidence"] == "lump_behind_knee", "weight"].item() > 0
+        True
+        """
+        from .reasoning import explain
+
+        return explain(self.model, self.findings, self.top if cause is None else cause)
+
+    def next_questions(self, k: int | None = 5, focus: Sequence[str] | None = None,
+                       by: str = "causes") -> pd.DataFrame:
+        """The ``k`` most useful questions to ask next (all with ``k=None``).
+
+        Screening questions (``ask_first`` in findings.csv) come first, then the
+        rest by expected information gain about the causes (``by="causes"``) or the
+        groups (``by="groups"``); ``focus`` restricts the gain to named causes. See
+        :func:`posterior_knee.reasoning.rank_questions` for the columns.
+        """
+        from .reasoning import rank_questions
+
+        return rank_questions(self.model, self.findings, k=k, focus=focus, by=by)
 
     @property
     def red_flags(self) -> tuple[str, ...]:
         """Ids of the red-flag rules that fired."""
         return self.triage.red_flags
+
+    @property
+    def plan(self):
+        """What to do next: a :class:`~posterior_knee.plan.Plan` (action, tests,
+        self-care with cautions, treatments, warning signs). Above ``soon`` it offers
+        no self-care."""
+        from .plan import make_plan
+
+        return make_plan(self.model.kb, self.triage, self.ranking)
 
     @property
     def top(self) -> str:
@@ -79,7 +126,7 @@ class Diagnosis:
         width = max(len(label) for label in self.groups["label"])
         for row in self.groups.itertuples(index=False):
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}")
-        lines += ["", self.disclaimer]
+        lines += ["", self.plan.summary()]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -107,7 +154,7 @@ class Diagnosis:
             "<table><thead><tr><th>cause</th><th>group</th><th>probability</th>"
             "<th>prior (grey) and posterior (blue)</th><th>prior</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            f"<p><em>{html.escape(self.disclaimer)}</em></p></div>"
+            f"{self.plan._repr_html_()}</div>"
         )
 
 

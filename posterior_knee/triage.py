@@ -41,11 +41,6 @@ class TriageLevel(str, Enum):
     def rank(self) -> int:
         return _ORDER.index(self)
 
-    @property
-    def action(self) -> str:
-        """What to do at this level, in plain words."""
-        return _ACTIONS[self]
-
     def __lt__(self, other: object) -> bool:
         return self.rank < TriageLevel(other).rank
 
@@ -63,14 +58,6 @@ class TriageLevel(str, Enum):
 
 
 _ORDER = (TriageLevel.SELF_CARE, TriageLevel.SOON, TriageLevel.URGENT, TriageLevel.EMERGENCY)
-_ACTIONS = {
-    TriageLevel.EMERGENCY: "Call emergency services or go to an emergency department now.",
-    TriageLevel.URGENT: "Get seen by a doctor today (urgent care or same-day appointment).",
-    TriageLevel.SOON: "Book an appointment with a doctor or physiotherapist within the "
-    "next few days.",
-    TriageLevel.SELF_CARE: "Self-care at home may be enough; see a clinician if the pain "
-    "is not improving within three days, gets worse, or anything new appears.",
-}
 
 
 @dataclass(frozen=True)
@@ -84,10 +71,7 @@ class Triage:
     level: TriageLevel
     reasons: tuple[str, ...]
     red_flags: tuple[str, ...]
-
-    @property
-    def action(self) -> str:
-        return self.level.action
+    action: str  # what to do at this level, from triage_actions.csv
 
     def __repr__(self) -> str:
         reasons = "".join(f"\n  - {r}" for r in self.reasons)
@@ -117,9 +101,11 @@ class TriageRules:
 
     red_flags: tuple[RedFlagRule, ...]
     thresholds: tuple[ThresholdRule, ...]
+    actions: Mapping[TriageLevel, str]
 
     @classmethod
-    def from_tables(cls, red_flags: pd.DataFrame, thresholds: pd.DataFrame) -> TriageRules:
+    def from_tables(cls, red_flags: pd.DataFrame, thresholds: pd.DataFrame,
+                    actions: pd.DataFrame) -> TriageRules:
         flags = tuple(
             RedFlagRule(row.id, parse_condition(row.condition)[0], TriageLevel(row.level),
                         row.reason)
@@ -130,7 +116,8 @@ class TriageRules:
                           TriageLevel(row.level), row.reason)
             for row in thresholds.itertuples(index=False)
         )
-        return cls(flags, limits)
+        return cls(flags, limits,
+                   {TriageLevel(r.level): r.action for r in actions.itertuples(index=False)})
 
     def fired_red_flags(self, present: Collection[str]) -> list[RedFlagRule]:
         return [rule for rule in self.red_flags if holds(rule.condition, present)]
@@ -160,4 +147,4 @@ class TriageRules:
         reasons = tuple(f[2] for f in fired) or (
             "No red flag fired and no probability threshold was reached.",
         )
-        return Triage(level, reasons, tuple(rule.id for rule in flags))
+        return Triage(level, reasons, tuple(rule.id for rule in flags), self.actions[level])

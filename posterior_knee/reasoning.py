@@ -1,0 +1,179 @@
+"""Reasoning a person can follow: why a cause ranks where it does, and what to ask next.
+
+Explanations are leave-one-out: the weight of a reported item is how much the
+log-odds of the cause would change if that one item were taken away (positive:
+it supports the cause). They are exact recomputations on the network, not
+approximations; because findings interact (explaining away), they need not add up
+to the total change from the prior.
+
+The next best question maximises the expected reduction in uncertainty, measured
+as the sum of the binary entropies (in bits) of the cause posteriors (``by="causes"``,
+the default: causes are not mutually exclusive, so each is a yes/no unknown) or of
+the group posteriors (``by="groups"``). ``focus`` restricts the sum to named causes,
+e.g. ``focus=["dvt"]`` to rule a clot in or out. Questions flagged ``ask_first`` in
+``findings.csv`` (screening for red flags) come before all others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .errors import UnknownIdError
+
+if TYPE_CHECKING:
+    from .model import Model
+
+__all__ = ["explain", "rank_questions", "stop_reason"]
+
+_EPS = 1e-15
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, _EPS), 1.0 - _EPS)
+    return float(np.log(p) - np.log1p(-p))
+
+
+def _entropy_bits(p: np.ndarray) -> float:
+    p = np.clip(np.asarray(p, dtype=float), _EPS, 1.0 - _EPS)
+    return float(-(p * np.log2(p) + (1.0 - p) * np.log2(1.0 - p)).sum())
+
+
+def _cause_index(model: Model, cause: str) -> int:
+    causes = model.structure.cause_ids
+    if cause not in causes:
+        raise UnknownIdError(cause, "cause", causes, "See dx.ranking['cause'].")
+    return causes.index(cause)
+
+
+def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFrame:
+    """Evidence for and against ``cause``, one row per reported item.
+
+    Columns: ``evidence`` (id), ``kind`` (``finding``, ``risk_factor``, or the summary
+    rows ``prior`` and ``all_risk_factors``), ``value`` (as reported), ``weight``
+    (change in the log-odds of the cause that this item makes: positive supports it),
+    ``probability_without`` (P(cause) if the item were not reported). Sorted by weight,
+    strongest support first. ``attrs["probability"]`` holds P(cause | all evidence).
+    """
+    i = _cause_index(model, cause)
+    full = float(model.posterior(evidence).causes[i])
+    prior = float(model.posterior({}).causes[i])
+    risk_ids = set(model.kb.risk_factor_ids)
+    rows = [{"evidence": "(prior)", "kind": "prior", "value": None,
+             "weight": _logit(prior), "probability_without": np.nan}]
+    for name, value in evidence.items():
+        rest = {k: v for k, v in evidence.items() if k != name}
+        without = float(model.posterior(rest).causes[i])
+        rows.append({"evidence": name,
+                     "kind": "risk_factor" if name in risk_ids else "finding",
+                     "value": value, "weight": _logit(full) - _logit(without),
+                     "probability_without": without})
+    risks = {k: v for k, v in evidence.items() if k in risk_ids}
+    if risks:
+        rest = {k: v for k, v in evidence.items() if k not in risk_ids}
+        without = float(model.posterior(rest).causes[i])
+        rows.append({"evidence": "(all risk factors)", "kind": "all_risk_factors",
+                     "value": None, "weight": _logit(full) - _logit(without),
+                     "probability_without": without})
+    table = pd.DataFrame(rows).sort_values("weight", ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    table.attrs.update(cause=cause, probability=full, prior=prior)
+    return table
+
+
+def _uncertainty(model: Model, by: str, focus: Sequence[str] | None):
+    if by not in ("causes", "groups"):
+        raise ValueError(f"The 'by' parameter must be 'causes' or 'groups'; got {by!r}.")
+    if focus is not None:
+        if isinstance(focus, str):
+            focus = [focus]
+        index = [_cause_index(model, c) for c in focus]
+        return lambda post: _entropy_bits(post.causes[index])
+    if by == "groups":
+        return lambda post: _entropy_bits(post.groups)
+    return lambda post: _entropy_bits(post.causes)
+
+
+def _candidates(model: Model, evidence: Mapping[str, bool]) -> list[str]:
+    """Unanswered ids whose answer is not already fixed by another answer."""
+    fixed = set(evidence)
+    for node in model.structure.risk_nodes:
+        if any(evidence.get(member) for member in node.members):
+            fixed |= set(node.members)  # one age band known fixes the others
+    return [name for name in model.kb.evidence_ids if name not in fixed]
+
+
+def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = None,
+                   focus: Sequence[str] | None = None, by: str = "causes",
+                   exclude: Iterable[str] = ()) -> pd.DataFrame:
+    """Unanswered questions ranked: ``ask_first`` ones first, then by expected gain.
+
+    Columns: ``finding``, ``question``, ``ask_first``, ``expected_gain`` (bits),
+    ``p_yes`` (the model's probability that the answer is yes), ``if_yes`` and
+    ``if_no`` (the current top cause's probability after that answer), and
+    ``changes_result`` (whether some answer would change the top three causes or the
+    triage level). ``exclude`` names ids not to ask (e.g. answered "don't know").
+    """
+    measure = _uncertainty(model, by, focus)
+    current = model.posterior(evidence)
+    causes = model.structure.cause_ids
+    top = int(np.argmax(current.causes))
+    top3 = _top3(current.causes)
+    before = measure(current)
+    present = {k for k, v in evidence.items() if v}
+    level = model.rules.assess(present, dict(zip(causes, current.causes))).level
+    questions = model.kb.questions().set_index("id")
+    skip = set(exclude)
+    rows = []
+    names = [c for c in _candidates(model, evidence) if c not in skip]
+    for name, p_yes, yes, no in model.what_if(evidence, names, groups=by == "groups"):
+        after = p_yes * measure(yes) + (1.0 - p_yes) * measure(no)
+        changes = any(
+            p > 0.0 and (
+                _top3(post.causes) != top3
+                or model.rules.assess(present | {name} if answer else present,
+                                      dict(zip(causes, post.causes))).level != level)
+            for answer, post, p in ((True, yes, p_yes), (False, no, 1.0 - p_yes)))
+        rows.append({
+            "finding": name,
+            "question": questions.loc[name, "question"],
+            "ask_first": name in model.ask_first,
+            "expected_gain": max(0.0, before - after),
+            "p_yes": p_yes,
+            "if_yes": float(yes.causes[top]),
+            "if_no": float(no.causes[top]),
+            "changes_result": changes,
+        })
+    columns = ["finding", "question", "ask_first", "expected_gain", "p_yes", "if_yes",
+               "if_no", "changes_result"]
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.sort_values(["ask_first", "expected_gain"], ascending=False,
+                              kind="stable").reset_index(drop=True)
+    table.attrs.update(top_cause=causes[top], uncertainty_bits=before)
+    return table if k is None else table.head(k)
+
+
+def _top3(probabilities: np.ndarray) -> frozenset[int]:
+    return frozenset(np.argsort(-probabilities, kind="stable")[:3].tolist())
+
+
+def stop_reason(questions: pd.DataFrame, min_gain: float = 0.02) -> str | None:
+    """Why asking more would not help, or None while it still could.
+
+    ``questions`` is the full table from :func:`rank_questions`. Asking stops once
+    every screening (``ask_first``) question is answered and either no question is
+    left, the best expected gain is below ``min_gain`` bits, or no answer to any
+    remaining question would change the top three causes or the triage level.
+    """
+    if questions.empty:
+        return "every question has been answered"
+    if questions["ask_first"].any():
+        return None
+    if questions["expected_gain"].max() < min_gain:
+        return f"no question is expected to gain {min_gain} bits or more"
+    if not questions["changes_result"].any():
+        return "no answer to any remaining question changes the top three causes or triage"
+    return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 
 from . import __version__
@@ -15,6 +17,8 @@ EXAMPLES = """\
 examples:
   posterior-knee diagnose --yes lump_behind_knee tightness_behind_knee --no fever
   posterior-knee diagnose --yes calf_swelling,leg_swelling_one_side --json
+  posterior-knee interview
+  posterior-knee interview --answers answers.json --json
   posterior-knee findings
   posterior-knee validate my_priors/
 """
@@ -50,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=("exact", "pgmpy"), default="exact",
                      help="inference engine (default: exact)")
 
+    talk = commands.add_parser(
+        "interview", parents=[priors, as_json],
+        help="ask questions one at a time, screening for red flags first",
+        description="Ask one question at a time (answer yes, no, don't know, back or "
+        "quit) until more questions would not change the result; then print the "
+        "ranking, triage and what to do.")
+    talk.add_argument("--answers", metavar="FILE",
+                      help="take answers from a JSON file mapping ids to true / false; "
+                      "questions not in it are answered \"don't know\"")
+    talk.add_argument("--max-questions", type=int, default=None, metavar="N",
+                      help="stop after N questions")
+
     commands.add_parser("findings", parents=[priors, as_json],
                         help="list the finding and risk-factor ids with their questions")
     commands.add_parser("causes", parents=[priors, as_json],
@@ -71,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PosteriorKneeError as error:
         print(f"posterior-knee: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into a command that stopped reading (head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -92,6 +111,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     from .model import Model
 
+    if args.command == "interview":
+        return _interview(args, Model(kb))
     present, absent = _split(args.yes), _split(args.no)
     both = sorted(set(present) & set(absent))
     if both:
@@ -104,6 +125,67 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(dx.summary(n=args.top))
     return 0
+
+
+_REPLIES = {"y": True, "yes": True, "n": False, "no": False, "d": None, "dk": None,
+            "?": None, "don't know": None, "dont know": None}
+
+
+def _interview(args: argparse.Namespace, model) -> int:
+    from .interview import Interview
+
+    interview = Interview(model, max_questions=args.max_questions)
+    if args.answers is not None:
+        dx = interview.run(_read_answers(args.answers))
+    else:
+        dx = _ask_in_terminal(interview)
+    if args.json:
+        result = _as_json(dx)
+        result.update(questions_asked=interview.questions_asked,
+                      asked=list(interview.history), stopped=interview.stopped)
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"\n{interview.questions_asked} questions asked; stopped because "
+              f"{interview.stopped or 'you chose to stop'}.\n")
+        print(dx.summary())
+    return 0
+
+
+def _read_answers(path: str) -> dict:
+    try:
+        answers = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        raise PosteriorKneeError(f"cannot read the answers file {path!r}: "
+                                 f"{error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise PosteriorKneeError(f"{path!r} is not valid JSON ({error.msg}, line "
+                                 f"{error.lineno}); write an object such as "
+                                 '{"fever": false}') from None
+    if not isinstance(answers, dict):
+        raise PosteriorKneeError(f"{path!r} must hold a JSON object mapping ids to "
+                                 'true / false, such as {"fever": false}')
+    return answers
+
+
+def _ask_in_terminal(interview):
+    print("Answer each question with yes, no, don't know (d), back (b) or quit (q).\n")
+    while (question := interview.next_question()) is not None:
+        try:
+            reply = input(f"Q{interview.questions_asked + 1}. {question.question} ")
+        except EOFError:
+            break
+        reply = reply.strip().lower()
+        if reply in ("q", "quit"):
+            break
+        if reply in ("b", "back"):
+            if interview.back() is None:
+                print("  (nothing to go back to)")
+            continue
+        if reply not in _REPLIES:
+            print("  Please answer yes, no, don't know, back or quit.")
+            continue
+        interview.answer(question.finding, _REPLIES[reply])
+    return interview.result()
 
 
 def _emit(args, records, table) -> None:
@@ -123,9 +205,22 @@ def _as_json(dx) -> dict:
             "reasons": list(dx.triage.reasons),
         },
         "red_flags": list(dx.red_flags),
+        "plan": _plan_json(dx.plan),
         "ranking": dx.ranking.to_dict(orient="records"),
         "groups": dx.groups.to_dict(orient="records"),
         "disclaimer": DISCLAIMER,
+    }
+
+
+def _plan_json(plan) -> dict:
+    return {
+        "action": plan.action,
+        "causes": list(plan.causes),
+        "tests": plan.tests.to_dict(orient="records"),
+        "self_care": plan.self_care.to_dict(orient="records"),
+        "treatments": plan.treatments.to_dict(orient="records"),
+        "warning_signs": list(plan.warning_signs),
+        "disclaimer": plan.disclaimer,
     }
 
 

@@ -40,13 +40,13 @@ class Interview:
 
     model: Model
     min_gain: float = 0.02
-    patience: int | None = 6
+    patience: int | None = 10
     max_questions: int | None = None
     findings: dict[str, bool] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # asked, answered "don't know"
     history: list[str] = field(default_factory=list)  # every id asked, in order
-    # (top three causes, triage level) after each yes/no answer to a non-screening
-    # question, or None for the other answers: what the patience rule looks at
+    # (top three causes, triage level) after each answer to a non-screening question
+    # (None for screening answers): what the patience rule looks at
     outcomes: list[tuple[frozenset[str], str] | None] = field(default_factory=list)
     stopped: str | None = None
 
@@ -68,7 +68,11 @@ class Interview:
                         float(row["expected_gain"]))
 
     def _settled(self, table: pd.DataFrame) -> str | None:
-        """Stop once screening is done and ``patience`` yes/no answers changed nothing."""
+        """Stop once screening is done and ``patience`` answers in a row changed nothing.
+
+        "Don't know" answers count: a person who cannot answer is not helped by more
+        questions of the same kind.
+        """
         n = self.patience
         counted = [o for o in self.outcomes if o is not None]
         if n is None or table["ask_first"].any() or len(counted) <= n:
@@ -86,7 +90,7 @@ class Interview:
             self.unknown.append(finding)
         else:
             self.findings[finding] = bool(value)
-        if value is None or finding in self.model.ask_first:
+        if finding in self.model.ask_first:
             self.outcomes.append(None)
         else:
             dx = self.result()

@@ -100,6 +100,14 @@ class Diagnosis:
         return make_plan(self.model.kb, self.triage, self.ranking)
 
     @property
+    def wells(self):
+        """The Wells score for DVT as far as the findings determine it, beside the
+        model's P(dvt): a :class:`~posterior_knee.wells.WellsScore`."""
+        from .wells import wells_score
+
+        return wells_score(self.findings, self.ranking)
+
+    @property
     def top(self) -> str:
         """Id of the most probable cause."""
         return str(self.ranking["cause"].iloc[0])
@@ -122,6 +130,10 @@ class Diagnosis:
         for row in top.itertuples(index=False):
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}  "
                          f"(prior {row.prior:5.1%})  [{row.cause}]")
+        from .wells import covers_wells
+
+        if covers_wells(self.findings):
+            lines += ["", self.wells.summary()]
         lines += ["", "By group:"]
         width = max(len(label) for label in self.groups["label"])
         for row in self.groups.itertuples(index=False):

@@ -1,0 +1,119 @@
+"""Explanations, the next best question and the stopping rule, against direct computation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from posterior_knee.errors import UnknownIdError
+from posterior_knee.reasoning import rank_questions, stop_reason
+
+CASE = {"calf_swelling": True, "calf_pain": True, "fever": False, "age_over_50": True}
+
+
+def logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+def p_cause(model, evidence, cause):
+    return model.posterior(model.evidence(evidence)).causes[
+        model.structure.cause_ids.index(cause)]
+
+
+def test_explanation_weights_match_recomputation(model):
+    dx = model.diagnose(CASE)
+    why = dx.explain("dvt")
+    full = p_cause(model, CASE, "dvt")
+    assert why.attrs["probability"] == pytest.approx(full, abs=1e-12)
+    for row in why[why["kind"].isin(["finding", "risk_factor"])].itertuples():
+        rest = {k: v for k, v in CASE.items() if k != row.evidence}
+        expected = logit(full) - logit(p_cause(model, rest, "dvt"))
+        assert row.weight == pytest.approx(expected, abs=1e-9)
+    assert set(why["evidence"]) >= set(CASE) | {"(prior)", "(all risk factors)"}
+    prior = why.loc[why["kind"] == "prior", "weight"].item()
+    assert prior == pytest.approx(logit(p_cause(model, {}, "dvt")), abs=1e-9)
+    assert why["weight"].is_monotonic_decreasing
+
+
+def test_explanation_signs_make_sense(model):
+    why = model.diagnose({"lump_behind_knee": True, "fever": False}).explain("bakers_cyst")
+    weights = why.set_index("evidence")["weight"]
+    assert weights["lump_behind_knee"] > 1.0
+
+
+def test_explain_defaults_to_the_top_cause(model):
+    dx = model.diagnose(CASE)
+    assert dx.explain().attrs["cause"] == dx.top
+
+
+def test_explain_unknown_cause(model):
+    with pytest.raises(UnknownIdError, match="Did you mean 'dvt'"):
+        model.diagnose(CASE).explain("dvtt")
+
+
+def entropy(p):
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return float(-(p * np.log2(p) + (1 - p) * np.log2(1 - p)).sum())
+
+
+@pytest.mark.parametrize("by", ["causes", "groups"])
+def test_expected_gain_matches_direct_computation(model, by):
+    dx = model.diagnose(CASE)
+    table = dx.next_questions(k=None, by=by).set_index("finding")
+    evidence = model.evidence(CASE)
+    before = model.posterior(evidence)
+    values = (lambda p: p.causes) if by == "causes" else (lambda p: p.groups)
+    top = model.structure.cause_ids.index(dx.top)
+    for name in ["knee_swelling", "lump_behind_knee", "previous_clot", "age_under_30"]:
+        if name not in table.index:
+            continue  # age_under_30 is fixed by age_over_50
+        yes = model.posterior({**evidence, name: True})
+        no = model.posterior({**evidence, name: False})
+        p_yes = yes.evidence_probability / before.evidence_probability
+        gain = entropy(values(before)) - (p_yes * entropy(values(yes))
+                                          + (1 - p_yes) * entropy(values(no)))
+        row = table.loc[name]
+        assert row["p_yes"] == pytest.approx(p_yes, abs=1e-9)
+        assert row["expected_gain"] == pytest.approx(gain, abs=1e-9)
+        assert row["if_yes"] == pytest.approx(yes.causes[top], abs=1e-9)
+        assert row["if_no"] == pytest.approx(no.causes[top], abs=1e-9)
+    assert "age_under_30" not in table.index  # already answered by age_over_50
+
+
+def test_p_yes_matches_pgmpy(model, reference):
+    evidence = model.evidence(CASE)
+    table = rank_questions(model, evidence).set_index("finding")
+    from posterior_knee._pgmpy import probability_yes
+
+    for name in ("knee_swelling", "smoker"):
+        assert table.loc[name, "p_yes"] == pytest.approx(
+            probability_yes(reference.network, name, evidence), abs=1e-9)
+
+
+def test_screening_questions_come_first(model):
+    table = model.diagnose({}).next_questions(k=None)
+    n = len(model.ask_first)
+    assert table["ask_first"].head(n).all() and not table["ask_first"].iloc[n:].any()
+    assert set(table["finding"].head(n)) == model.ask_first
+    # screening questions check the red flags the source documents demand
+    assert {"shortness_of_breath", "chest_pain", "fever", "hot_painful_knee"} <= model.ask_first
+
+
+def test_next_questions_columns_and_focus(model):
+    dx = model.diagnose({**CASE, **dict.fromkeys(model.ask_first, False)})
+    table = dx.next_questions(k=3, focus=["dvt"])
+    assert list(table.columns[:7]) == ["finding", "question", "ask_first", "expected_gain",
+                                       "p_yes", "if_yes", "if_no"]
+    assert len(table) == 3 and table["expected_gain"].is_monotonic_decreasing
+    assert ((table["p_yes"] >= 0) & (table["p_yes"] <= 1)).all()
+    with pytest.raises(ValueError, match="'causes' or 'groups'"):
+        dx.next_questions(by="entropy")
+
+
+def test_stop_rule():
+    empty = pd.DataFrame(columns=["ask_first", "expected_gain", "changes_result"])
+    assert "answered" in stop_reason(empty)
+    row = {"ask_first": False, "expected_gain": 0.5, "changes_result": True}
+    assert stop_reason(pd.DataFrame([row])) is None
+    assert stop_reason(pd.DataFrame([{**row, "ask_first": True, "expected_gain": 0}])) is None
+    assert "bits" in stop_reason(pd.DataFrame([{**row, "expected_gain": 0.001}]))
+    assert "changes" in stop_reason(pd.DataFrame([{**row, "changes_result": False}]))

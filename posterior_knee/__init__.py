@@ -11,7 +11,9 @@ Decision support and teaching material; it does not replace a clinician.
 from . import errors
 from .errors import KnowledgeBaseError, PosteriorKneeError
 from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
+from .interview import Interview
 from .model import Model, diagnose
+from .plan import Plan
 from .result import Diagnosis
 from .triage import DISCLAIMER, Triage, TriageLevel
 
@@ -25,8 +27,10 @@ __all__ = [
     # inference
     "Model",
     "diagnose",
+    "Interview",
     # results
     "Diagnosis",
+    "Plan",
     "Triage",
     "TriageLevel",
     "DISCLAIMER",

@@ -166,8 +166,26 @@ class Diagnosis:
             "<table><thead><tr><th>cause</th><th>group</th><th>probability</th>"
             "<th>prior (grey) and posterior (blue)</th><th>prior</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            f"{self.plan._repr_html_()}</div>"
+            f"{self._why_html()}{self.plan._repr_html_()}</div>"
         )
+
+
+    def _why_html(self, n: int = 6) -> str:
+        """The strongest evidence for and against the top cause."""
+        if not self.findings:
+            return ""
+        why = self.explain()
+        why = why[why["kind"] != "prior"]
+        why = why.reindex(why["weight"].abs().sort_values(ascending=False).index).head(n)
+        rows = "".join(
+            f"<tr><td><code>{html.escape(r.evidence)}</code></td>"
+            f"<td>{'' if r.value is None else ('yes' if r.value else 'no')}</td>"
+            f"<td style='text-align:right'>{r.weight:+.2f}</td>"
+            f"<td>{'supports' if r.weight > 0 else 'counts against'}</td></tr>"
+            for r in why.itertuples())
+        return (f"<p>Why <strong>{html.escape(self.top)}</strong> ranks first "
+                "(change in log-odds when each item is taken away):</p>"
+                f"<table><tbody>{rows}</tbody></table>")
 
 
 def _bar(value: float, colour: str) -> str:

@@ -47,8 +47,9 @@ def test_result_is_immutable():
 def test_every_view_carries_the_disclaimer():
     dx = pk.diagnose({"calf_pain": True})
     assert pk.DISCLAIMER in repr(dx)
-    assert "does not replace" in dx._repr_html_()
-    assert "<table>" in dx._repr_html_()
+    page = dx._repr_html_()
+    assert "does not replace" in page and "<table>" in page
+    assert "Why <strong>" in page and "calf_pain" in page
 
 
 def test_diagnose_with_explicit_kb_and_model_agree(kb, model):

@@ -19,6 +19,7 @@ __all__ = [
     "EvidenceValueError",
     "ImpossibleEvidenceError",
     "EngineLimitError",
+    "ParameterError",
 ]
 
 
@@ -100,3 +101,19 @@ class ImpossibleEvidenceError(PosteriorKneeError, ValueError):
 
 class EngineLimitError(PosteriorKneeError, ValueError):
     """A knowledge base too large for the chosen inference engine."""
+
+
+class ParameterError(PosteriorKneeError, TypeError, ValueError):
+    """A function parameter of the wrong type or out of range.
+
+    Messages follow one template: "The 'x' parameter of f must be ... Got ... instead."
+    """
+
+
+def check_parameter(ok: bool, name: str, function: str, expected: str,
+                    value: object) -> None:
+    """Raise ParameterError unless ``ok``."""
+    if not ok:
+        raise ParameterError(
+            f"The {name!r} parameter of {function} must be {expected}. "
+            f"Got {value!r} ({type(value).__name__}) instead.")

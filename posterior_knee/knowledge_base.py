@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._condition import condition_ids, parse_condition
 from ._schema import NUMERIC_KINDS, TABLES, Table, parse_cell
-from .errors import KnowledgeBaseError, Problem, did_you_mean
+from .errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
 
 __all__ = ["KnowledgeBase", "load_knowledge_base", "default_priors_path"]
 
@@ -133,6 +133,8 @@ class KnowledgeBase:
         Numbers are written with full precision: what is saved loads back to
         identical answers.
         """
+        check_parameter(isinstance(path, (str, os.PathLike)), "path", "KnowledgeBase.save",
+                        "a folder path (str or pathlib.Path)", path)
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in TABLES.items():
@@ -198,6 +200,9 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None) -> Knowledge
     >>> "dvt" in kb.cause_ids
     True
     """
+    check_parameter(path is None or isinstance(path, (str, os.PathLike)), "path",
+                    "load_knowledge_base", "None or a folder path (str or pathlib.Path)",
+                    path)
     folder = default_priors_path() if path is None else Path(path)
     origin = "default priors" if path is None else str(folder)
     if not folder.is_dir():

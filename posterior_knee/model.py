@@ -17,6 +17,7 @@ from ._schema import GROUPS
 from ._structure import Structure
 from .errors import (
     EvidenceValueError,
+    check_parameter,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     PosteriorKneeError,
@@ -54,13 +55,11 @@ class Model:
     def __init__(self, kb: KnowledgeBase | None = None, engine: Engine = "exact"):
         if kb is None:
             kb = _default_kb()
-        if not isinstance(kb, KnowledgeBase):
-            raise TypeError(
-                "The 'kb' parameter of Model must be a KnowledgeBase (from "
-                f"posterior_knee.load_knowledge_base) or None; got {type(kb).__name__}.")
-        if engine not in ("exact", "pgmpy"):
-            raise ValueError(
-                f"The 'engine' parameter of Model must be 'exact' or 'pgmpy'; got {engine!r}.")
+        check_parameter(isinstance(kb, KnowledgeBase), "kb", "Model",
+                        "a KnowledgeBase (from posterior_knee.load_knowledge_base) or None",
+                        kb)
+        check_parameter(engine in ("exact", "pgmpy"), "engine", "Model",
+                        "'exact' or 'pgmpy'", engine)
         # defence in depth: a KnowledgeBase built with its bare constructor skips
         # validation, but no model is ever compiled below the safety floor
         floor = check_safety_floor(kb)
@@ -236,6 +235,8 @@ def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None) ->
     >>> dx.triage.level.value
     'emergency'
     """
+    check_parameter(kb is None or isinstance(kb, KnowledgeBase), "kb", "diagnose",
+                    "None or a KnowledgeBase", kb)
     kb = _default_kb() if kb is None else kb
     model = _models.get(kb)
     if model is None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import UnknownIdError
+from .errors import UnknownIdError, check_parameter
 
 if TYPE_CHECKING:
     from .model import Model
@@ -43,6 +43,7 @@ def _entropy_bits(p: np.ndarray) -> float:
 
 
 def _cause_index(model: Model, cause: str) -> int:
+    check_parameter(isinstance(cause, str), "cause", "explain", "a cause id (str)", cause)
     causes = model.structure.cause_ids
     if cause not in causes:
         raise UnknownIdError(cause, "cause", causes, "See dx.ranking['cause'].")
@@ -85,8 +86,8 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
 
 
 def _uncertainty(model: Model, by: str, focus: Sequence[str] | None):
-    if by not in ("causes", "groups"):
-        raise ValueError(f"The 'by' parameter must be 'causes' or 'groups'; got {by!r}.")
+    check_parameter(by in ("causes", "groups"), "by", "next_questions",
+                    "'causes' or 'groups'", by)
     if focus is not None:
         if isinstance(focus, str):
             focus = [focus]
@@ -117,6 +118,8 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     ``changes_result`` (whether some answer would change the top three causes or the
     triage level). ``exclude`` names ids not to ask (e.g. answered "don't know").
     """
+    check_parameter(k is None or (isinstance(k, int) and not isinstance(k, bool) and k >= 1),
+                    "k", "next_questions", "None or a positive integer", k)
     measure = _uncertainty(model, by, focus)
     current = model.posterior(evidence)
     causes = model.structure.cause_ids

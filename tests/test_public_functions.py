@@ -1,0 +1,44 @@
+"""One common test: every public function answers bad values with a clear error."""
+
+import pandas as pd
+import pytest
+
+import posterior_knee as pk
+from posterior_knee.errors import ParameterError, PosteriorKneeError
+
+DX = pk.diagnose({"calf_pain": True})
+KB = pk.load_knowledge_base()
+
+BAD_CALLS = {
+    "load_knowledge_base(123)": lambda: pk.load_knowledge_base(123),
+    "KnowledgeBase.save(123)": lambda: KB.save(123),
+    "Model('priors/')": lambda: pk.Model("priors/"),
+    "Model(engine='fast')": lambda: pk.Model(KB, engine="fast"),
+    "diagnose(None)": lambda: pk.diagnose(None),
+    "diagnose(kb='x')": lambda: pk.diagnose({}, kb="x"),
+    "diagnose({1: True})": lambda: pk.diagnose({1: True}),
+    "explain(5)": lambda: DX.explain(5),
+    "explain('dvtt')": lambda: DX.explain("dvtt"),
+    "next_questions(k=0)": lambda: DX.next_questions(k=0),
+    "next_questions(k='a')": lambda: DX.next_questions(k="a"),
+    "next_questions(by='x')": lambda: DX.next_questions(by="x"),
+    "next_questions(focus='dvtt')": lambda: DX.next_questions(focus="dvtt"),
+    "diagnose_many([1])": lambda: DX.model.diagnose_many([1]),
+    "diagnose_many(bad column)": lambda: DX.model.diagnose_many(pd.DataFrame({"x": [1]})),
+    "Interview.answer(3, True)": lambda: pk.Interview(DX.model).answer(3, True),
+}
+
+
+@pytest.mark.parametrize("call", list(BAD_CALLS), ids=list(BAD_CALLS))
+def test_bad_values_give_a_clear_error(call):
+    with pytest.raises(PosteriorKneeError) as info:
+        BAD_CALLS[call]()
+    message = str(info.value)
+    assert len(message) > 20 and "Traceback" not in message
+
+
+def test_parameter_errors_follow_one_template():
+    with pytest.raises(ParameterError, match=r"The 'k' parameter of next_questions must be"):
+        DX.next_questions(k=-1)
+    with pytest.raises(TypeError):  # also the built-in type, for callers that catch it
+        pk.load_knowledge_base(123)

@@ -63,9 +63,11 @@ class ExactEngine:
         self._path = np.einsum_path(self._subscripts, *self._operands({}, {}),
                                     optimize="greedy")[0]
         self._findings = {f.name: f for f in structure.findings}
-        self._group_axes = [
-            tuple(self._axis[c] for c in causes) for causes in structure.groups.values()
-        ]
+        # groups as contiguous blocks of axes, so all "none of the group" sums take
+        # about two passes over the table (see _none_of_blocks)
+        self._group_order = [self._axis[c] for causes in structure.groups.values()
+                             for c in causes]
+        self._group_sizes = [len(causes) for causes in structure.groups.values()]
 
     def _operands(self, risk_masks: Mapping[str, np.ndarray],
                   absent: Mapping[int, np.ndarray]) -> list[np.ndarray]:
@@ -139,10 +141,10 @@ class ExactEngine:
                 "The evidence has probability zero under the model (for example two "
                 "exclusive age bands both reported present); check the reported values.")
         if groups:
-            group_p = np.array([1.0 - _none_of(table, axes) / total
-                                for axes in self._group_axes])
+            blocks = np.transpose(table, self._group_order)
+            group_p = 1.0 - _none_of_blocks(blocks, self._group_sizes) / total
         else:
-            group_p = np.full(len(self._group_axes), np.nan)
+            group_p = np.full(len(self._group_sizes), np.nan)
         return Posterior(np.clip(causes / total, 0.0, 1.0), np.clip(group_p, 0.0, 1.0), total)
 
 
@@ -163,13 +165,19 @@ def _marginals(table: np.ndarray) -> tuple[np.ndarray, float]:
     return out, float(rest.sum())
 
 
-def _none_of(table: np.ndarray, axes: tuple[int, ...]) -> float:
-    """Unnormalised probability that every cause on ``axes`` is absent."""
-    rest = table.reshape(-1)
-    for i in range(table.ndim):
-        halves = rest.reshape(2, -1)
-        rest = halves[0] if i in axes else halves[0] + halves[1]
-    return float(rest.sum())
+def _none_of_blocks(table: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Unnormalised P(every cause of a block absent), for consecutive blocks of axes.
+
+    ``sizes`` gives the number of axes in each block, in order, covering every axis.
+    Like :func:`_marginals`, each step reads contiguous memory and shrinks the table.
+    """
+    out = np.empty(len(sizes))
+    rest = np.ascontiguousarray(table).reshape(-1)
+    for j, size in enumerate(sizes):
+        block = rest.reshape(2 ** size, -1)
+        out[j] = block[0].sum()  # every cause of this block absent
+        rest = block.sum(axis=0)
+    return out
 
 
 _ONES = np.ones(2)

@@ -1,1 +1,4 @@
-"""The default knowledge base of posterior-knee, as CSV files (installed as posterior_knee.priors)."""
+"""The default knowledge base of posterior-knee, as CSV files.
+
+Installed as ``posterior_knee.priors``; see docs/csv-format.md.
+"""

@@ -7,8 +7,9 @@ Run by hand from the repository root:
 Prints, per case, the rank of the confirmed cause, the top three and the triage, then
 the number of cases whose confirmed cause is in the top 3. With ``--interview`` it also
 runs the interview on each case (answers from the case; anything the case does not
-state is "don't know") and reports the questions asked and the top-3 figure reached. These cases are held out:
-they check the priors, they must never be used to tune them.
+state is "don't know") and reports the questions asked and the top-3 figure reached.
+
+These cases are held out: they check the priors, they must never be used to tune them.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ Decision support and teaching material; it does not replace a clinician.
 
 from . import errors
 from .errors import KnowledgeBaseError, PosteriorKneeError
-from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
 from .interview import Interview
+from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
 from .model import Model, diagnose
 from .plan import Plan
 from .result import Diagnosis

@@ -11,17 +11,17 @@ from typing import Literal
 import pandas as pd
 
 from ._engine import ExactEngine, Posterior
-from ._safety import check_safety_floor
 from ._evidence import is_missing, normalise_evidence
+from ._safety import check_safety_floor
 from ._schema import GROUPS
 from ._structure import Structure
 from .errors import (
     EvidenceValueError,
-    check_parameter,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     PosteriorKneeError,
     UnknownIdError,
+    check_parameter,
 )
 from .knowledge_base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis
@@ -180,10 +180,8 @@ class Model:
         columns are the cause ids (posterior probability), ``group:<id>`` for each
         group, and ``triage`` (the level, as a string).
         """
-        if not isinstance(frame, pd.DataFrame):
-            raise EvidenceValueError(
-                "The 'frame' parameter of diagnose_many must be a pandas DataFrame with "
-                f"one column per finding id; got {type(frame).__name__} instead.")
+        check_parameter(isinstance(frame, pd.DataFrame), "frame", "diagnose_many",
+                        "a pandas DataFrame with one column per finding id", frame)
         for column in frame.columns:
             if column not in self._valid:
                 raise UnknownIdError(str(column), "finding or risk-factor (column)",

@@ -115,7 +115,7 @@ def test_diagnose_many(model):
 
 def test_diagnose_many_reports_the_bad_row(model):
     frame = pd.DataFrame({"fever": [True, "maybe"]}, index=[10, 11])
-    with pytest.raises(EvidenceValueError, match="Row 11"):
+    with pytest.raises(EvidenceValueError, match="Row 11"):  # names the bad row
         model.diagnose_many(frame)
     with pytest.raises(UnknownIdError, match="Did you mean 'fever'"):
         model.diagnose_many(pd.DataFrame({"fevr": [True]}))

@@ -16,7 +16,6 @@ from ._safety import check_safety_floor
 from ._schema import GROUPS
 from ._structure import Structure
 from .errors import (
-    EvidenceValueError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     PosteriorKneeError,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._condition import condition_ids, parse_condition
-from ._schema import NUMERIC_KINDS, TABLES, Table, parse_cell
+from ._schema import LEVELS, NUMERIC_KINDS, TABLES, Table, parse_cell
 from .errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
 
 __all__ = ["KnowledgeBase", "load_knowledge_base", "default_priors_path"]
@@ -398,8 +398,6 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                 problems.append(Problem("cause_advice.csv", int(line), "item",
                                         f"unknown {table}.csv id {item!r} for kind "
                                         f"'{kind}'." + did_you_mean(item, valid)))
-    from ._schema import LEVELS
-
     missing_levels = [lv for lv in LEVELS if lv not in set(t["triage_actions"]["level"])]
     if missing_levels:
         problems.append(Problem("triage_actions.csv", None, "level",

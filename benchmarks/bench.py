@@ -1,0 +1,680 @@
+#!/usr/bin/env python
+"""Speed and memory benchmark of posterior-knee against pgmpy and pyAgrum.
+
+Run by hand (it is not a test and pytest does not collect it)::
+
+    pip install pyagrum          # the comparison engine; pgmpy is already a dependency
+    python benchmarks/bench.py                # default run, a few minutes on 2 cores
+    python benchmarks/bench.py --quick        # smoke run, under a minute
+    python benchmarks/bench.py --large        # adds the 100 000-case batch (slow)
+
+Everything is measured in one run on the current machine: the table of medians is
+printed and the same numbers (and the raw timings) are written as JSON to ``--out``
+(default ``benchmarks/results.json``). See docs/benchmarks.md for what each number
+means and the targets the ratios are compared with.
+
+Sections
+--------
+1. Single case: the same random cases (fixed seed; 3-12 random findings and risk
+   factors each, at most one age band present), all cause posteriors, by pgmpy's
+   ``VariableElimination.query`` (one query per case, engine built once), pyAgrum
+   ``LazyPropagation`` and ``ShaferShenoyInference`` on the network exported with
+   pgmpy's XMLBIF writer (engine built once, evidence replaced per case), and
+   posterior-knee's ``model.posterior(model.evidence(case))`` and ``model.diagnose``.
+   The posteriors of the three libraries are compared (max abs difference).
+2. Batch: ``model.diagnose_many`` throughput for 1, 100 and 1000 cases (and 100 000
+   with ``--large``), against a plain per-case loop with pyAgrum LazyPropagation.
+3. Next question: ``model.diagnose(case).next_questions(k=None)`` (every unasked
+   question ranked) for 5 cases.
+4. Start-up: fresh-process ``import posterior_knee``, ``import pgmpy.inference`` and
+   the command-line job ``posterior-knee diagnose ...`` end to end.
+5. Memory: tracemalloc peak and ru_maxrss for one diagnose and for the batch of
+   1000, each in a fresh process.
+
+Timings use time.perf_counter after warm-up calls; reported values are medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:  # benchmark the working tree, not another installed copy
+    sys.path.insert(0, str(ROOT))
+
+SEED = 20240611
+CLI_ARGS = ["diagnose", "--yes", "lump_behind_knee", "tightness_behind_knee", "--no", "fever"]
+
+# Repetitions. Each timed loop also stops early once it has used its time budget
+# (seconds, after at least one run), so a slow engine keeps the run short and a fast
+# one gets more repetitions.
+DEFAULT = dict(
+    single_cases=30, single_reps=5,
+    batch_sizes=(1, 100, 1000), batch_reps={1: 20, 100: 3, 1000: 3, 100_000: 1},
+    batch_budget={1: 5.0, 100: 15.0, 1000: 30.0, 100_000: 0.0},
+    pyagrum_cases=1000, pyagrum_reps=3, pyagrum_budget=10.0,
+    nq_cases=5, nq_reps=3, nq_budget=8.0,
+    import_runs=5, memory_batch=1000,
+)
+QUICK = dict(
+    single_cases=5, single_reps=3,
+    batch_sizes=(1, 10), batch_reps={1: 5, 10: 2}, batch_budget={1: 2.0, 10: 2.0},
+    pyagrum_cases=100, pyagrum_reps=2, pyagrum_budget=2.0,
+    nq_cases=1, nq_reps=2, nq_budget=2.0,
+    import_runs=2, memory_batch=10,
+)
+
+TARGETS = {
+    "single_vs_pgmpy": "posterior-knee single case >= 20x faster than pgmpy's best path",
+    "single_vs_lazy": "posterior-knee single case faster than pyAgrum LazyPropagation",
+    "batch_vs_pyagrum": "diagnose_many throughput >= 10x pyAgrum per-case throughput",
+    "next_question": "next-question ranking (all unasked questions) under 20 ms",
+    "cli_vs_pgmpy_import": "CLI end to end faster than a bare 'import pgmpy.inference'",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- cases
+
+def _exclusive_groups(model) -> list[list[str]]:
+    groups = [list(node.members) for node in model.structure.risk_nodes
+              if len(node.members) > 1]
+    return groups or [["age_under_30", "age_over_50"]]
+
+
+def random_cases(model, n: int, seed: int, lo: int = 3, hi: int = 12,
+                 check: bool = True) -> list[dict[str, bool]]:
+    """``n`` random cases: lo..hi distinct finding / risk-factor ids, each True or False.
+
+    At most one member of an exclusive group (the age bands) is True. With
+    ``check`` each case is also scored once by the exact engine and redrawn if the
+    model gives it probability zero (none does with the shipped priors).
+    """
+    import numpy as np
+
+    from posterior_knee.errors import PosteriorKneeError
+
+    rng = np.random.default_rng(seed)
+    ids = list(model.kb.finding_ids) + list(model.kb.risk_factor_ids)
+    exclusive = _exclusive_groups(model)
+    cases: list[dict[str, bool]] = []
+    while len(cases) < n:
+        k = int(rng.integers(lo, hi + 1))
+        names = rng.choice(len(ids), size=k, replace=False)
+        values = rng.random(k) < 0.5
+        case = {ids[i]: bool(v) for i, v in zip(names, values)}
+        for members in exclusive:
+            present = [m for m in members if case.get(m)]
+            for extra in present[1:]:
+                case[extra] = False
+        try:
+            evidence = model.evidence(case)
+            if check:
+                model.posterior(evidence)
+        except PosteriorKneeError:
+            continue
+        cases.append(case)
+    return cases
+
+
+def cases_frame(model, cases: list[dict[str, bool]]):
+    """The cases as a diagnose_many frame: one column per id, True / False / NaN."""
+    import pandas as pd
+
+    ids = list(model.kb.finding_ids) + list(model.kb.risk_factor_ids)
+    return pd.DataFrame(cases, columns=ids, dtype=object)
+
+
+# ----------------------------------------------------------------------- timing
+
+def run_timed(fn, reps: int, budget: float | None = None) -> list[float]:
+    """Run ``fn`` up to ``reps`` times (at least once; stop when ``budget`` s is used)."""
+    times: list[float] = []
+    start = time.perf_counter()
+    for _ in range(max(1, reps)):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if budget is not None and time.perf_counter() - start > budget:
+            break
+    return times
+
+
+def med(values) -> float:
+    return float(statistics.median(values))
+
+
+def maxrss_mib() -> float:
+    """resource.getrusage ru_maxrss in MiB (KiB on Linux).
+
+    On Linux a child started by fork/exec starts from its parent's high-water mark,
+    which is why the memory workers run before the main process imports anything big.
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def hwm_mib() -> float | None:
+    """Peak resident set of this process image (VmHWM in /proc/self/status), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+# ------------------------------------------------------------------- 1. single
+
+def yes_no(case: dict[str, bool]) -> dict[str, str]:
+    return {name: "yes" if value else "no" for name, value in case.items()}
+
+
+def make_pyagrum(model, causes):
+    """The network exported with pgmpy's XMLBIF writer and loaded by pyAgrum."""
+    import pyagrum as gum
+    from pgmpy.readwrite import XMLBIFWriter
+
+    fd, path = tempfile.mkstemp(suffix=".bifxml")
+    os.close(fd)
+    try:
+        XMLBIFWriter(model.network).write_xmlbif(path)
+        bn = gum.loadBN(path)
+    finally:
+        os.unlink(path)
+    engines = {}
+    for name, cls in (("lazy", gum.LazyPropagation), ("shafer", gum.ShaferShenoyInference)):
+        engine = cls(bn)
+        engine.setTargets(set(causes))
+        engines[name] = engine
+    return bn, engines
+
+
+def bench_single(model, cases, settings) -> dict:
+    import numpy as np
+    from pgmpy.inference import VariableElimination
+
+    causes = list(model.structure.cause_ids)
+    elimination = VariableElimination(model.network)
+    _, engines = make_pyagrum(model, causes)
+
+    def pgmpy_query(case):
+        marginals = elimination.query(variables=causes, evidence=yes_no(case), joint=False,
+                                      show_progress=False)
+        return np.array([marginals[c].get_value(**{c: "yes"}) for c in causes])
+
+    def pyagrum_query(engine):
+        def run(case):
+            engine.setEvidence(yes_no(case))
+            engine.makeInference()
+            return np.array([engine.posterior(c)[1] for c in causes])
+        return run
+
+    def pk_posterior(case):
+        return model.posterior(model.evidence(case)).causes
+
+    def pk_diagnose(case):
+        return model.diagnose(case)
+
+    def diagnose_causes(dx):
+        probs = dict(zip(dx.ranking["cause"], dx.ranking["probability"]))
+        return np.array([probs[c] for c in causes])
+
+    methods = {
+        "pgmpy_ve": pgmpy_query,
+        "pyagrum_lazy": pyagrum_query(engines["lazy"]),
+        "pyagrum_shafer": pyagrum_query(engines["shafer"]),
+        "pk_posterior": pk_posterior,
+        "pk_diagnose": pk_diagnose,
+    }
+    # warm-up: every method on a few cases (imports, caches, pyAgrum's junction tree)
+    for case in cases[:3]:
+        for fn in methods.values():
+            fn(case)
+
+    per_case = {name: [] for name in methods}
+    diff = {name: 0.0 for name in ("pgmpy_ve", "pyagrum_lazy", "pyagrum_shafer",
+                                   "pk_diagnose")}
+    for i, case in enumerate(cases):
+        results = {}
+        for name, fn in methods.items():  # interleaved, so drift hits all alike
+            holder = []
+            times = run_timed(lambda: holder.append(fn(case)), settings["single_reps"])
+            per_case[name].append(med(times))
+            results[name] = holder[0]
+        exact = results["pk_posterior"]
+        results["pk_diagnose"] = diagnose_causes(results["pk_diagnose"])
+        for name in diff:
+            diff[name] = max(diff[name], float(np.max(np.abs(results[name] - exact))))
+        if (i + 1) % 10 == 0:
+            log(f"  single case: {i + 1}/{len(cases)}")
+    summary = {
+        name: {"median_ms": 1e3 * med(t), "min_ms": 1e3 * min(t), "max_ms": 1e3 * max(t)}
+        for name, t in per_case.items()
+    }
+    paired = {
+        f"{other}/pk_posterior": med([a / b for a, b in zip(per_case[other],
+                                                             per_case["pk_posterior"])])
+        for other in ("pgmpy_ve", "pyagrum_lazy", "pyagrum_shafer")
+    }
+    return {
+        "cases": len(cases),
+        "reps_per_case": settings["single_reps"],
+        "findings_per_case_median": med([len(c) for c in cases]),
+        "summary": summary,
+        "per_case_seconds": per_case,
+        "paired_ratio_median": paired,
+        "max_abs_diff_vs_pk_exact": diff,
+    }
+
+
+# -------------------------------------------------------------------- 2. batch
+
+def bench_batch(model, cases, settings, sizes) -> dict:
+    import numpy as np
+
+    causes = list(model.structure.cause_ids)
+    frame = cases_frame(model, cases)
+    model.diagnose_many(frame.iloc[:5])  # warm-up
+    out = {"diagnose_many": {}}
+    first = None
+    for n in sizes:
+        part = frame.iloc[:n]
+        holder = []
+        times = run_timed(lambda: holder.append(model.diagnose_many(part)),
+                          settings["batch_reps"].get(n, 1),
+                          settings["batch_budget"].get(n, 0.0))
+        out["diagnose_many"][str(n)] = {
+            "runs": len(times), "median_s": med(times),
+            "cases_per_s": n / med(times), "ms_per_case": 1e3 * med(times) / n,
+        }
+        log(f"  diagnose_many({n}): {med(times):.3f} s, {len(times)} run(s)")
+        if n == settings["pyagrum_cases"]:
+            first = holder[0]
+
+    # pyAgrum: the obvious per-case loop with one engine reused
+    import pyagrum as gum  # noqa: F401  (imported by make_pyagrum)
+
+    _, engines = make_pyagrum(model, causes)
+    lazy = engines["lazy"]
+    loop_cases = cases[:settings["pyagrum_cases"]]
+
+    def loop():
+        rows = []
+        for case in loop_cases:
+            lazy.setEvidence(yes_no(case))
+            lazy.makeInference()
+            rows.append([lazy.posterior(c)[1] for c in causes])
+        return np.array(rows)
+
+    for case in loop_cases[:20]:  # warm-up
+        lazy.setEvidence(yes_no(case))
+        lazy.makeInference()
+    holder = []
+    times = run_timed(lambda: holder.append(loop()), settings["pyagrum_reps"],
+                      settings["pyagrum_budget"])
+    n = len(loop_cases)
+    out["pyagrum_lazy_loop"] = {
+        "cases": n, "runs": len(times), "median_s": med(times),
+        "cases_per_s": n / med(times), "ms_per_case": 1e3 * med(times) / n,
+    }
+    log(f"  pyAgrum loop({n}): {med(times):.3f} s, {len(times)} run(s)")
+    if first is not None:
+        out["max_abs_diff_diagnose_many_vs_pyagrum"] = float(
+            np.max(np.abs(first[causes].to_numpy(dtype=float) - holder[0])))
+    return out
+
+
+# ------------------------------------------------------------ 3. next question
+
+def bench_next_questions(model, cases, settings) -> dict:
+    model.diagnose(cases[0]).next_questions(k=None)  # warm-up
+    full, alone, counts = [], [], []
+    for case in cases:
+        holder = []
+        times = run_timed(lambda: holder.append(model.diagnose(case).next_questions(k=None)),
+                          settings["nq_reps"], settings["nq_budget"])
+        full.append(med(times))
+        counts.append(len(holder[0]))
+        dx = model.diagnose(case)
+        alone.append(med(run_timed(lambda: dx.next_questions(k=None), settings["nq_reps"],
+                                   settings["nq_budget"])))
+        log(f"  next_questions: case {len(full)}/{len(cases)}: {1e3 * full[-1]:.0f} ms")
+    return {
+        "cases": len(cases), "reps_per_case": settings["nq_reps"],
+        "questions_ranked": counts,
+        "diagnose_plus_next_questions_ms": {"median": 1e3 * med(full),
+                                            "per_case": [1e3 * t for t in full]},
+        "next_questions_only_ms": {"median": 1e3 * med(alone),
+                                   "per_case": [1e3 * t for t in alone]},
+    }
+
+
+# ----------------------------------------------------------------- 4. start-up
+
+def bench_startup(settings) -> dict:
+    """Fresh-process wall times, with warm file and bytecode caches.
+
+    Bytecode goes to a temporary PYTHONPYCACHEPREFIX (written by the warm-up run), so
+    posterior_knee is timed as an installed package with its .pyc files even where
+    PYTHONDONTWRITEBYTECODE is set, and nothing is written into the source tree.
+    """
+    with tempfile.TemporaryDirectory(prefix="pk-bench-pycache-") as cache:
+        return _startup(settings, cache)
+
+
+def _startup(settings, cache: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    commands = {
+        "python_bare": [sys.executable, "-c", "pass"],
+        "import_posterior_knee": [sys.executable, "-c", "import posterior_knee"],
+        "import_pgmpy_inference": [sys.executable, "-c", "import pgmpy.inference"],
+        "cli_diagnose": [sys.executable, "-m", "posterior_knee.cli", *CLI_ARGS],
+    }
+    out = {}
+    for name, command in commands.items():
+        def run():
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+        run()  # warm-up (file cache, .pyc)
+        times = run_timed(run, settings["import_runs"])
+        out[name] = {"median_s": med(times), "runs": [round(t, 4) for t in times]}
+        log(f"  {name}: {med(times):.3f} s")
+    out["command_cli"] = " ".join(["python -m posterior_knee.cli", *CLI_ARGS])
+    out["bytecode"] = "cached in a temporary PYTHONPYCACHEPREFIX (warm-up run writes it)"
+    return out
+
+
+# ------------------------------------------------------------------- 5. memory
+
+def memory_worker(kind: str, n: int, seed: int) -> dict:
+    """Run in a fresh process: peak memory of one diagnose or one diagnose_many."""
+    import tracemalloc
+
+    import posterior_knee as pk
+
+    model = pk.Model()
+    if kind == "single":
+        case = random_cases(model, 1, seed)[0]
+        model.diagnose(case)  # warm-up: prior posterior, lazy attributes
+        work = lambda: model.diagnose(case)  # noqa: E731
+    else:
+        frame = cases_frame(model, random_cases(model, n, seed + 1, check=False))
+        model.diagnose_many(frame.iloc[:2])  # warm-up
+        work = lambda: model.diagnose_many(frame)  # noqa: E731
+    rss_before, hwm_before = maxrss_mib(), hwm_mib()
+    tracemalloc.start()
+    work()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"kind": kind, "cases": 1 if kind == "single" else n,
+            "tracemalloc_peak_mib": peak / 2**20,
+            "maxrss_before_mib": rss_before, "maxrss_mib": maxrss_mib(),
+            "vmhwm_before_mib": hwm_before, "vmhwm_mib": hwm_mib()}
+
+
+def bench_memory(settings, seed) -> dict:
+    out = {}
+    for kind, n in (("single", 1), ("batch", settings["memory_batch"])):
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--_memory", kind, "--_n", str(n),
+             "--seed", str(seed)], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"memory worker failed:\n{done.stderr}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        out[f"{kind}_{n}" if kind == "batch" else kind] = result
+        log(f"  memory {kind} ({n}): tracemalloc peak {result['tracemalloc_peak_mib']:.1f} MiB,"
+            f" maxrss {result['maxrss_mib']:.0f} MiB")
+    return out
+
+
+# ----------------------------------------------------------------- reporting
+
+def machine() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for dist in ("posterior-knee", "numpy", "pandas", "pgmpy", "pyagrum", "scipy", "networkx"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = None
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = None
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    threads = {}
+    try:  # numpy's BLAS and OpenMP pools (threadpoolctl comes with scikit-learn)
+        import threadpoolctl
+
+        for pool in threadpoolctl.threadpool_info():
+            threads[pool.get("internal_api", "?")] = pool.get("num_threads")
+    except Exception:  # noqa: BLE001 - optional, informational only
+        pass
+    try:
+        import pyagrum as gum
+
+        threads["pyagrum"] = gum.getMaxNumberOfThreads()
+    except Exception:  # noqa: BLE001
+        pass
+    return {
+        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "threads": threads,
+        "nproc": affinity, "cpu_count": os.cpu_count(), "cpu": cpu,
+        "platform": platform.platform(), "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def ratios(results: dict) -> dict:
+    single = results["single"]["summary"]
+    pk_post = single["pk_posterior"]["median_ms"]
+    pk_dx = single["pk_diagnose"]["median_ms"]
+    batch = results["batch"]
+    sizes = batch["diagnose_many"]
+    n_cmp = str(batch["pyagrum_lazy_loop"]["cases"])
+    largest = sizes.get(n_cmp) or sizes[max(sizes, key=int)]
+    startup = results["startup"]
+    out = {
+        "pgmpy_ve / pk_posterior": single["pgmpy_ve"]["median_ms"] / pk_post,
+        "pgmpy_ve / pk_diagnose": single["pgmpy_ve"]["median_ms"] / pk_dx,
+        "pyagrum_lazy / pk_posterior": single["pyagrum_lazy"]["median_ms"] / pk_post,
+        "pyagrum_lazy / pk_diagnose": single["pyagrum_lazy"]["median_ms"] / pk_dx,
+        "pk_batch_throughput / pyagrum_per_case_throughput":
+            largest["cases_per_s"] / batch["pyagrum_lazy_loop"]["cases_per_s"],
+        "cli_end_to_end / import_pgmpy_inference":
+            startup["cli_diagnose"]["median_s"] / startup["import_pgmpy_inference"]["median_s"],
+    }
+    nq = results["next_questions"]["diagnose_plus_next_questions_ms"]["median"]
+    met = {
+        "single_vs_pgmpy": out["pgmpy_ve / pk_posterior"] >= 20.0,
+        "single_vs_lazy": out["pyagrum_lazy / pk_posterior"] > 1.0,
+        "batch_vs_pyagrum": out["pk_batch_throughput / pyagrum_per_case_throughput"] >= 10.0,
+        "next_question": nq < 20.0,
+        "cli_vs_pgmpy_import": out["cli_end_to_end / import_pgmpy_inference"] < 1.0,
+    }
+    return {"ratios": out, "targets": {k: {"target": TARGETS[k], "met": v}
+                                      for k, v in met.items()}}
+
+
+def report(results: dict) -> str:
+    m = results["machine"]
+    v = m["versions"]
+    lines = [
+        f"posterior-knee benchmark ({results['mode']} run, {m['date_utc']})",
+        f"machine: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, "
+        f"posterior-knee {v['posterior-knee']}, numpy {v['numpy']}, pandas {v['pandas']}, "
+        f"pgmpy {v['pgmpy']}, pyAgrum {v['pyagrum']}; threads "
+        + (", ".join(f"{k} {n}" for k, n in m["threads"].items()) or "unknown"),
+        f"model: {results['model']['causes']} causes (2^{results['model']['causes']} = "
+        f"{2 ** results['model']['causes']:,} cause configurations), "
+        f"{results['model']['network_nodes']} network nodes, "
+        f"{results['model']['evidence_ids']} finding / risk-factor ids",
+        "load average (1 min) at start {:.2f}, at end {:.2f}".format(
+            m["load_average_at_start"][0], m.get("load_average_at_end", [float("nan")])[0]),
+        "",
+    ]
+    s = results["single"]
+    lines.append(f"1. Single case, all cause posteriors ({s['cases']} cases, "
+                 f"median {s['findings_per_case_median']:.0f} findings; median over cases "
+                 f"of the per-case median of {s['reps_per_case']} runs)")
+    names = {
+        "pgmpy_ve": "pgmpy VariableElimination.query",
+        "pyagrum_lazy": "pyAgrum LazyPropagation",
+        "pyagrum_shafer": "pyAgrum ShaferShenoyInference",
+        "pk_posterior": "posterior-knee model.posterior",
+        "pk_diagnose": "posterior-knee model.diagnose",
+    }
+    lines.append(f"   {'method':<36}{'median ms':>11}{'min ms':>10}{'max ms':>10}")
+    for key, label in names.items():
+        row = s["summary"][key]
+        lines.append(f"   {label:<36}{row['median_ms']:>11.2f}{row['min_ms']:>10.2f}"
+                     f"{row['max_ms']:>10.2f}")
+    d = s["max_abs_diff_vs_pk_exact"]
+    lines.append("   agreement, max |p - p_exact| over all cases and causes: "
+                 + ", ".join(f"{k} {val:.1e}" for k, val in d.items()))
+    lines.append("")
+    b = results["batch"]
+    lines.append("2. Batch throughput")
+    lines.append(f"   {'what':<36}{'cases/s':>11}{'ms/case':>10}{'runs':>6}")
+    for n, row in b["diagnose_many"].items():
+        lines.append(f"   {'diagnose_many, ' + n + ' cases':<36}{row['cases_per_s']:>11.1f}"
+                     f"{row['ms_per_case']:>10.2f}{row['runs']:>6}")
+    row = b["pyagrum_lazy_loop"]
+    lines.append(f"   {'pyAgrum Lazy loop, ' + str(row['cases']) + ' cases':<36}"
+                 f"{row['cases_per_s']:>11.1f}{row['ms_per_case']:>10.2f}{row['runs']:>6}")
+    if "max_abs_diff_diagnose_many_vs_pyagrum" in b:
+        lines.append(f"   agreement diagnose_many vs pyAgrum: max |diff| "
+                     f"{b['max_abs_diff_diagnose_many_vs_pyagrum']:.1e}")
+    lines.append("")
+    q = results["next_questions"]
+    lines.append(f"3. Next question, all unasked questions ranked ({q['cases']} cases, "
+                 f"{min(q['questions_ranked'])}-{max(q['questions_ranked'])} questions each)")
+    lines.append(f"   model.diagnose(case).next_questions(k=None): median "
+                 f"{q['diagnose_plus_next_questions_ms']['median']:.1f} ms")
+    lines.append(f"   dx.next_questions(k=None) alone:             median "
+                 f"{q['next_questions_only_ms']['median']:.1f} ms")
+    lines.append("")
+    st = results["startup"]
+    lines.append(f"4. Start-up, fresh process (median of {len(st['cli_diagnose']['runs'])} runs)")
+    for key, label in (("python_bare", "python -c pass"),
+                       ("import_posterior_knee", "python -c 'import posterior_knee'"),
+                       ("import_pgmpy_inference", "python -c 'import pgmpy.inference'"),
+                       ("cli_diagnose", "posterior-knee diagnose ... (CLI)")):
+        lines.append(f"   {label:<40}{st[key]['median_s']:>8.3f} s")
+    lines.append("")
+    mem = results["memory"]
+    lines.append("5. Memory (fresh process each; maxrss is the whole process, imports "
+                 "included)")
+    for key, row in mem.items():
+        lines.append(f"   {key:<11} tracemalloc peak {row['tracemalloc_peak_mib']:>7.1f} MiB   "
+                     f"ru_maxrss {row['maxrss_mib']:>5.0f} MiB (before the call "
+                     f"{row['maxrss_before_mib']:.0f} MiB)"
+                     + (f", VmHWM {row['vmhwm_mib']:.0f} MiB" if row.get("vmhwm_mib") else ""))
+    lines.append("")
+    lines.append("Ratios tracked (targets: see docs/benchmarks.md)")
+    for key, val in results["ratios"].items():
+        lines.append(f"   {key:<52}{val:>9.2f}")
+    for row in results["targets"].values():
+        lines.append(f"   [{'met' if row['met'] else 'NOT met'}] {row['target']}")
+    lines.append(f"\ntotal benchmark time {results['elapsed_s']:.0f} s")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(HERE / "results.json"),
+                        help="where to write the JSON results (default benchmarks/results.json)")
+    parser.add_argument("--quick", action="store_true", help="smoke run with few cases")
+    parser.add_argument("--large", action="store_true",
+                        help="also time diagnose_many on 100 000 cases (slow)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--_memory", choices=("single", "batch"), help=argparse.SUPPRESS)
+    parser.add_argument("--_n", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    warnings.simplefilter("ignore")  # pgmpy's FutureWarnings on import
+    if args._memory:
+        print(json.dumps(memory_worker(args._memory, args._n, args.seed)))
+        return 0
+
+    settings = QUICK if args.quick else DEFAULT
+    sizes = list(settings["batch_sizes"]) + ([100_000] if args.large else [])
+    started = time.perf_counter()
+    load_at_start = list(os.getloadavg())
+    # memory first, in fresh processes, while this one is still small: on Linux a
+    # child's ru_maxrss starts from its parent's high-water mark
+    log("5. memory (fresh processes, measured first) ...")
+    memory = bench_memory(settings, args.seed)
+    log("building the model and the pgmpy network ...")
+    import posterior_knee as pk
+
+    model = pk.Model()
+    network = model.network
+    results: dict = {
+        "mode": "quick" if args.quick else ("large" if args.large else "default"),
+        "seed": args.seed,
+        "machine": {**machine(), "load_average_at_start": load_at_start},
+        "model": {"causes": len(model.structure.cause_ids),
+                  "network_nodes": len(network.nodes()),
+                  "evidence_ids": len(model.kb.finding_ids) + len(model.kb.risk_factor_ids)},
+        "settings": {k: (v if not isinstance(v, dict) else {str(a): b for a, b in v.items()})
+                     for k, v in settings.items()},
+    }
+    results["settings"]["batch_sizes"] = sizes
+    results["memory"] = memory  # measured first, see above
+    single_cases = random_cases(model, settings["single_cases"], args.seed)
+    batch_cases = random_cases(model, max(max(sizes), settings["pyagrum_cases"]), args.seed + 1,
+                               check=False)
+
+    log("1. single case ...")
+    results["single"] = bench_single(model, single_cases, settings)
+    log("2. batch ...")
+    results["batch"] = bench_batch(model, batch_cases, settings, sizes)
+    log("3. next question ...")
+    results["next_questions"] = bench_next_questions(
+        model, single_cases[:settings["nq_cases"]], settings)
+    log("4. start-up ...")
+    results["startup"] = bench_startup(settings)
+    results.update(ratios(results))
+    results["elapsed_s"] = time.perf_counter() - started
+    results["machine"]["load_average_at_end"] = list(os.getloadavg())
+
+    print(report(results))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    log(f"results written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,7 @@ from .model import Model, diagnose
 from .plan import Plan
 from .result import Diagnosis
 from .triage import DISCLAIMER, Triage, TriageLevel
+from .tuning import compare
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ __all__ = [
     "Model",
     "diagnose",
     "Interview",
+    "compare",
     # results
     "Diagnosis",
     "Plan",

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._engine import ExactEngine, Posterior
 from ._evidence import is_missing, normalise_evidence
+from ._factored import FactoredEngine
 from ._safety import check_safety_floor
 from ._schema import GROUPS
 from ._structure import Structure
@@ -71,6 +72,7 @@ class Model:
         self._valid = dict.fromkeys(kb.evidence_ids)
         self._causes = kb.causes.set_index("id")
         self._exact = ExactEngine(self.structure) if engine == "exact" else None
+        self._factored = FactoredEngine(self.structure) if engine == "exact" else None
 
     def __repr__(self) -> str:
         return f"Model({self.kb!r}, engine={self.engine!r})"
@@ -93,7 +95,10 @@ class Model:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Raw posteriors for checked evidence (see :meth:`evidence`)."""
         if self._exact is not None:
-            return self._exact.posterior(evidence)
+            # the factored engine is much faster; it declines (None) when the answer
+            # could lose precision or would cost more than enumerating
+            fast = self._factored.posterior(evidence)
+            return fast if fast is not None else self._exact.posterior(evidence)
         from ._pgmpy import query
 
         return query(self.network, self.structure, evidence)

@@ -8,6 +8,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from ._engine import ExactEngine, Posterior
@@ -190,22 +191,28 @@ class Model:
             if column not in self._valid:
                 raise UnknownIdError(str(column), "finding or risk-factor (column)",
                                      self._valid, "Rename or drop that column.")
-        rows = []
-        for index, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        causes = self.structure.cause_ids
+        probabilities = np.empty((len(frame), len(causes)))
+        groups = np.empty((len(frame), len(self.structure.groups)))
+        levels = []
+        for row, (index, values) in enumerate(
+                zip(frame.index, frame.itertuples(index=False, name=None))):
             case = {c: v for c, v in zip(frame.columns, values) if not is_missing(v)}
             try:
-                dx = self.diagnose(case)
+                evidence = self.evidence(case)
+                post = self.posterior(evidence)
             except PosteriorKneeError as error:
                 error.args = (f"Row {index!r} of the frame: {error}",)
                 raise
-            probs = dict(zip(dx.ranking["cause"], dx.ranking["probability"]))
-            row = {c: probs[c] for c in self.structure.cause_ids}
-            row.update({f"group:{g}": p for g, p in zip(dx.groups["group"],
-                                                        dx.groups["probability"])})
-            row["triage"] = dx.triage.level.value
-            rows.append(row)
-        columns = list(self.structure.cause_ids) + [f"group:{g}" for g in self.structure.groups]
-        return pd.DataFrame(rows, index=frame.index, columns=columns + ["triage"])
+            probabilities[row], groups[row] = post.causes, post.groups
+            present = [name for name, value in evidence.items() if value]
+            levels.append(self.rules.assess(present, dict(zip(causes, post.causes)))
+                          .level.value)
+        result = pd.DataFrame(probabilities, index=frame.index, columns=list(causes))
+        for j, group in enumerate(self.structure.groups):
+            result[f"group:{group}"] = groups[:, j]
+        result["triage"] = levels
+        return result
 
 
 _models: weakref.WeakKeyDictionary[KnowledgeBase, Model] = weakref.WeakKeyDictionary()

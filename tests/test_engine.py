@@ -190,3 +190,22 @@ def test_factored_engine_structure(model):
     order = list(model.structure.cause_ids)
     unit = next(u for u in engine.units if order.index("bakers_cyst") in u)
     assert order.index("bakers_cyst_rupture") in unit
+
+
+def test_extended_precision_path_matches_enumeration(model):
+    """The longdouble retry gives the same answers (checked on a 3-finding case)."""
+    case = model.evidence({"calf_swelling": True, "lump_behind_knee": True,
+                           "fever": True, "crepitus": False, "age_over_50": True})
+    engine = model._factored
+    hub_p, tables = engine._prior({"age_band": np.array([0.0, 0.0, 1.0])})
+    weight = np.ones(engine.n)
+    constant = 1.0
+    finding = {f.name: f for f in model.structure.findings}["crepitus"]
+    for cause, s in zip(finding.parents, finding.strengths):
+        weight[model.structure.cause_ids.index(cause)] *= 1.0 - s
+    constant *= 1.0 - finding.leak
+    present = [{f.name: f for f in model.structure.findings}[name]
+               for name in ("calf_swelling", "lump_behind_knee", "fever")]
+    extended = engine._quickscore(hub_p, tables, weight, constant, present, np.longdouble)
+    assert extended is not None
+    assert_same(extended, model._exact.posterior(case))

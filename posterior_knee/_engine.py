@@ -79,30 +79,13 @@ class ExactEngine:
 
     def joint(self, evidence: Mapping[str, bool]) -> np.ndarray:
         """Unnormalised P(causes, evidence) as an array with one axis per cause."""
-        risk_masks: dict[str, np.ndarray] = {}
-        absent: dict[int, np.ndarray] = {}
-        present = []
-        constant = 1.0
-        for name, value in evidence.items():
-            if name in self.structure.risk_evidence:
-                node, state = self.structure.risk_evidence[name]
-                card = self.structure.cardinality(node)
-                mask = np.zeros(card) if value else np.ones(card)
-                mask[state] = 1.0 if value else 0.0
-                risk_masks[node] = risk_masks.get(node, np.ones(card)) * mask
-            elif value:
-                present.append(self._findings[name])
-            else:
-                finding = self._findings[name]
-                constant *= 1.0 - finding.leak
-                for cause, s in zip(finding.parents, finding.strengths):
-                    axis = self._axis[cause]
-                    absent[axis] = absent.get(axis, _ONES) * np.array([1.0, 1.0 - s])
-        table = np.einsum(self._subscripts, *self._operands(risk_masks, absent),
+        parts = self.structure.split_evidence(evidence)
+        absent = {i: np.array([1.0, w]) for i, w in enumerate(parts.weight) if w != 1.0}
+        table = np.einsum(self._subscripts, *self._operands(parts.masks, absent),
                           optimize=self._path)
-        if constant != 1.0:
-            table *= constant
-        for finding in present:
+        if parts.constant != 1.0:
+            table *= parts.constant
+        for finding in parts.present:
             table *= self._present_factor(finding)
         return table
 

@@ -92,7 +92,6 @@ class FactoredEngine:
         self._risk = risk
         self._configs = [np.array(list(itertools.product((0, 1), repeat=len(m))),
                                   dtype=bool) for m in self.units]
-        self._findings = {f.name: f for f in structure.findings}
         self._index = index
         self._groups = [[index[c] for c in members] for members in structure.groups.values()]
         # rounding steps in one term: the unit sums (nonnegative, so relative error at
@@ -123,34 +122,19 @@ class FactoredEngine:
         return hub[keep] * constant, tables
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior | None:
-        masks: dict[str, np.ndarray] = {}
-        weight = np.ones(self.n)  # each cause's "yes" weight from findings reported absent
-        constant = 1.0
-        present = []
-        for name, value in evidence.items():
-            if name in self.structure.risk_evidence:
-                node, state = self.structure.risk_evidence[name]
-                card = len(self._risk[node].states)
-                mask = np.zeros(card) if value else np.ones(card)
-                mask[state] = 1.0 if value else 0.0
-                masks[node] = masks.get(node, np.ones(card)) * mask
-            elif value:
-                present.append(self._findings[name])
-            else:
-                finding = self._findings[name]
-                constant *= 1.0 - finding.leak
-                for cause, s in zip(finding.parents, finding.strengths):
-                    weight[self._index[cause]] *= 1.0 - s
+        parts = self.structure.split_evidence(evidence)
+        present = parts.present
         if len(present) > MAX_PRESENT:
             return None
-        hub_p, tables = self._prior(masks)
+        hub_p, tables = self._prior(parts.masks)
         # double precision first; if cancellation could cost accuracy, the same sums
         # in extended precision (80-bit on x86; where longdouble is plain double the
         # bound is the same and this adds nothing), and only then enumeration
         for dtype in (np.float64, np.longdouble):
             if dtype is np.longdouble and len(present) > MAX_PRESENT_EXTENDED:
                 break
-            answer = self._quickscore(hub_p, tables, weight, constant, present, dtype)
+            answer = self._quickscore(hub_p, tables, parts.weight, parts.constant,
+                                      present, dtype)
             if answer is not None:
                 return answer
         return None

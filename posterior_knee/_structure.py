@@ -6,7 +6,9 @@ Both the pgmpy network and the compiled engine are built from one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -15,7 +17,6 @@ import numpy as np
 from ._schema import GROUPS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
 
     from .knowledge_base import KnowledgeBase
 
@@ -49,6 +50,14 @@ class FindingNode:
 
 
 @dataclass(frozen=True, eq=False)
+class EvidenceParts:
+    masks: dict[str, np.ndarray]  # risk node -> 0/1 mask over its states
+    weight: np.ndarray  # per cause: product of (1 - strength) over findings reported absent
+    constant: float  # product of (1 - leak) over findings reported absent
+    present: tuple[FindingNode, ...]  # findings reported present
+
+
+@dataclass(frozen=True, eq=False)
 class Structure:
     risk_nodes: tuple[RiskNode, ...]
     causes: tuple[CauseNode, ...]
@@ -59,6 +68,35 @@ class Structure:
     @property
     def cause_ids(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.causes)
+
+    @cached_property
+    def _lookup(self) -> tuple[dict[str, FindingNode], dict[str, int]]:
+        return ({f.name: f for f in self.findings},
+                {c: i for i, c in enumerate(self.cause_ids)})
+
+    def split_evidence(self, evidence: Mapping[str, bool]) -> EvidenceParts:
+        """Evidence as the engines use it: risk-factor masks, the per-cause weight of
+        the findings reported absent, their constant, and the findings reported present."""
+        findings, index = self._lookup
+        masks: dict[str, np.ndarray] = {}
+        weight = np.ones(len(self.causes))
+        constant = 1.0
+        present = []
+        for name, value in evidence.items():
+            if name in self.risk_evidence:
+                node, state = self.risk_evidence[name]
+                card = self.cardinality(node)
+                mask = np.zeros(card) if value else np.ones(card)
+                mask[state] = 1.0 if value else 0.0
+                masks[node] = masks.get(node, np.ones(card)) * mask
+            elif value:
+                present.append(findings[name])
+            else:
+                finding = findings[name]
+                constant *= 1.0 - finding.leak
+                for cause, s in zip(finding.parents, finding.strengths):
+                    weight[index[cause]] *= 1.0 - s
+        return EvidenceParts(masks, weight, constant, tuple(present))
 
     def cardinality(self, name: str) -> int:
         for node in self.risk_nodes:

@@ -93,6 +93,7 @@ class FactoredEngine:
         self._configs = [np.array(list(itertools.product((0, 1), repeat=len(m))),
                                   dtype=bool) for m in self.units]
         self._index = index
+        self._unit_of = unit_of  # cause index -> its unit
         self._groups = [[index[c] for c in members] for members in structure.groups.values()]
         # rounding steps in one term: the unit sums (nonnegative, so relative error at
         # most their length) and the products across units and findings
@@ -187,8 +188,7 @@ class FactoredEngine:
         bound = steps * eps * float(np.abs(terms).sum())
         if not total > 0.0 or bound / total > ERROR_LIMIT:
             return None  # zero, or too close to cancellation
-        unit_of = {i: u for u, members in enumerate(self.units) for i in members}
-        causes = np.array([_sum(coef_h * others[unit_of[i]] * g_yes[i])
+        causes = np.array([_sum(coef_h * others[self._unit_of[i]] * g_yes[i])
                            for i in range(self.n)]) / total
         groups = []
         for group in self._groups:

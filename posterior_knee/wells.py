@@ -105,5 +105,5 @@ def wells_score(findings: Mapping[str, bool], ranking: pd.DataFrame) -> WellsSco
 
 
 def covers_wells(findings: Mapping[str, bool]) -> bool:
-    """True when the findings answer at least one Wells item or mention leg swelling."""
+    """True when the findings answer at least one Wells item."""
     return any(evidence in findings for _, evidence in ITEMS if evidence)

@@ -13,37 +13,98 @@ Findings reported present are expanded by inclusion-exclusion over their subsets
     P(e) = sum_h P(h) sum_S (-1)^|S| a_S prod_U g_U(h, w_S)
 
 where g_U is unit U's table weighted by w_S. Marginals replace one unit's factor by
-its "cause present" part; group probabilities zero the group's causes.
+its "cause present" part; group probabilities use each unit's "no cause of the group"
+part.
+
+Every step is vectorised over a batch of cases that share the number m of present
+findings (a cohort is split by m; the candidate answers of a next-question ranking all
+share it), so a batch costs a fixed number of numpy calls, not a Python loop per case.
 
 The alternating sum can lose precision (cancellation) when many findings are present
-and P(e) is small. After each query the engine bounds the rounding error of the sum;
-if it could exceed 1e-10, it redoes the sums in extended precision, and if that is
-not certain either it returns None so the caller falls back to enumeration (the
+and P(e) is small. Each case carries a bound on the rounding error of its sums; where
+it could exceed ``ERROR_LIMIT`` of the answer, the case is redone in extended
+precision, and if that is not certain either the caller falls back to enumeration (the
 ExactEngine). Cost grows as
-(hub configurations) x 2**m x (sum over units of 2**|U|), so it is fast for the few
-present findings of a typical case and gives way to enumeration past ``MAX_PRESENT``.
+(cases) x (hub configurations) x 2**m x (sum over units of 2**|U|), so it is fast for
+the few present findings of a typical case and gives way to enumeration past
+``MAX_PRESENT``.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 
 from ._engine import Posterior
-from ._structure import Structure
+from ._structure import EvidenceParts, Structure
 
 MAX_PRESENT = 6  # past this, enumeration is cheaper (measured on the shipped priors)
-MAX_PRESENT_EXTENDED = 5  # extended precision runs in plain loops: slower per step
+MAX_PRESENT_EXTENDED = 5  # extended precision has no BLAS: slower per step
 ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
+# elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
+# 2**22 doubles is 32 MiB, which keeps a batch's peak memory bounded
+CHUNK_ELEMENTS = 2 ** 22
+
+
+@dataclass(frozen=True, eq=False)
+class Cases:
+    """Evidence for C cases that report the same number m of findings present."""
+
+    masks: Mapping[str, np.ndarray]  # risk node -> (C, states) 0/1; only nodes with evidence
+    weight: np.ndarray  # (C, causes): product of (1 - strength) over findings reported absent
+    constant: np.ndarray  # (C,): product of (1 - leak) over findings reported absent
+    present: np.ndarray  # (C, m): indices into Structure.findings of the present findings
+
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[EvidenceParts], structure: Structure) -> Cases:
+        """Stack per-case evidence (all with the same number of present findings)."""
+        index = {f.name: j for j, f in enumerate(structure.findings)}
+        nodes = {name for p in parts for name in p.masks}
+        masks = {name: np.array([p.masks.get(name, np.ones(structure.cardinality(name)))
+                                 for p in parts]) for name in nodes}
+        present = np.array([[index[f.name] for f in p.present] for p in parts],
+                           dtype=np.intp).reshape(len(parts), -1)
+        return cls(masks, np.array([p.weight for p in parts]),
+                   np.array([p.constant for p in parts]), present)
+
+    def take(self, rows: np.ndarray) -> Cases:
+        return Cases({k: v[rows] for k, v in self.masks.items()}, self.weight[rows],
+                     self.constant[rows], self.present[rows])
+
+
+@dataclass(frozen=True, eq=False)
+class Sums:
+    """Unnormalised answers for a batch: P(e), P(cause, e), P(no cause of group, e)."""
+
+    total: np.ndarray  # (C,)
+    causes: np.ndarray  # (C, causes)
+    none: np.ndarray  # (C, groups)
+    error: np.ndarray  # (C,): bound on the absolute rounding error of every sum
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Cases whose answers are certain to within ERROR_LIMIT (relative to P(e))."""
+        return (self.total > 0.0) & (self.error <= ERROR_LIMIT * self.total)
+
+    def posteriors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(C, causes) and (C, groups) posterior probabilities."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            causes = self.causes / self.total[:, None]
+            groups = 1.0 - self.none / self.total[:, None]
+        return np.clip(causes, 0.0, 1.0), np.clip(groups, 0.0, 1.0)
 
 
 class FactoredEngine:
-    """Compiled once per knowledge base; :meth:`posterior` answers one query or None."""
+    """Compiled once per knowledge base; answers one query (:meth:`posterior`) or a
+    batch (:meth:`sums`)."""
 
     def __init__(self, structure: Structure):
         self.structure = structure
@@ -56,10 +117,9 @@ class FactoredEngine:
         links.add_nodes_from(causes)
         for cause in structure.causes:
             links.add_edges_from((cause.name, p) for p in cause.parents if p in index)
-        self.units = [sorted(index[c] for c in unit)
-                      for unit in nx.connected_components(links)]
-        self.units.sort()
-        unit_of = {i: u for u, members in enumerate(self.units) for i in members}
+        units = sorted(sorted(index[c] for c in unit)
+                       for unit in nx.connected_components(links))
+        unit_of = {i: u for u, members in enumerate(units) for i in members}
 
         touches: dict[str, set[int]] = {name: set() for name in risk}
         for cause in structure.causes:
@@ -68,149 +128,214 @@ class FactoredEngine:
                     touches[parent].add(unit_of[index[cause.name]])
         self.hubs = [name for name in risk if len(touches[name]) > 1]
         self.loose = [name for name in risk if not touches[name]]  # touch no cause
-        self.hub_cards = [len(risk[h].states) for h in self.hubs]
+        self._risk = risk
+        hub_cards = [len(risk[h].states) for h in self.hubs]
+        # each hub configuration h: the state of every hub, and its prior probability
+        self._hub_states = np.array(list(itertools.product(*map(range, hub_cards))),
+                                    dtype=np.intp).reshape(-1, len(self.hubs))
+        self._hub_prior = np.prod([risk[h].prior[self._hub_states[:, k]]
+                                   for k, h in enumerate(self.hubs)], axis=0)
         letters = iter(string.ascii_letters)
         letter = {name: next(letters) for name in list(risk) + causes}
 
-        # one einsum per unit: private risk factors and the unit's causes summed
-        # to a table over (hubs the unit uses..., unit causes...)
-        self._unit_plans = []
-        for u, members in enumerate(self.units):
+        # per unit, one einsum: its private risk factors kept as axes (weighted by their
+        # priors) and its causes' CPTs, broadcast over every hub configuration:
+        # T_U[h, private states..., unit configuration]
+        self._private: list[list[str]] = []
+        self._unit_tables: list[np.ndarray] = []
+        for members in units:
             names = [causes[i] for i in members]
-            private = [r for r in risk if touches[r] == {u} and r not in self.hubs]
+            private = [r for r in risk
+                       if touches[r] == {unit_of[members[0]]} and r not in self.hubs]
             hubs_used = sorted({p for c in names for p in structure.causes[index[c]].parents
                                 if p in self.hubs}, key=self.hubs.index)
-            subscripts = [letter[r] for r in private]
-            cpts = []
+            operands, subscripts = [], []
+            for r in private:
+                operands.append(risk[r].prior)
+                subscripts.append(letter[r])
             for c in names:
                 node = structure.causes[index[c]]
+                operands.append(np.stack([1.0 - node.p_yes, node.p_yes], axis=-1))
                 subscripts.append("".join(letter[p] for p in node.parents) + letter[c])
-                cpts.append(np.stack([1.0 - node.p_yes, node.p_yes], axis=-1))
-            out = "".join(letter[h] for h in hubs_used) + "".join(letter[c] for c in names)
-            self._unit_plans.append((",".join(subscripts) + "->" + out, private, cpts,
-                                     hubs_used))
-        self._risk = risk
-        self._configs = [np.array(list(itertools.product((0, 1), repeat=len(m))),
-                                  dtype=bool) for m in self.units]
-        self._index = index
-        self._unit_of = unit_of  # cause index -> its unit
-        self._groups = [[index[c] for c in members] for members in structure.groups.values()]
+            out = "".join(letter[x] for x in hubs_used + private + names)
+            t = np.einsum(",".join(subscripts) + "->" + out, *operands)
+            # rows: hub configurations; a hub the unit does not use repeats the table
+            t = t.reshape([len(risk[h].states) for h in hubs_used]
+                          + [len(risk[r].states) for r in private] + [2 ** len(names)])
+            take = tuple(self._hub_states[:, self.hubs.index(h)] for h in hubs_used)
+            t = t[take] if take else np.broadcast_to(t, (len(self._hub_states),) + t.shape)
+            self._private.append(private)
+            self._unit_tables.append(np.ascontiguousarray(t))
+        self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
+
+        # single-cause units are handled together, as one axis; larger units one by
+        # one, each through one matrix of "readouts" over its configurations: the unit's
+        # total (a column of ones), each member present, and, per group that shares
+        # causes with the unit, "none of the group's causes present"
+        self.units = units
+        self._single = [u for u, m in enumerate(units) if len(m) == 1]
+        self._multi = [u for u, m in enumerate(units) if len(m) > 1]
+        self._single_causes = np.array([units[u][0] for u in self._single], dtype=np.intp)
+        groups = [[index[c] for c in members] for members in structure.groups.values()]
+        self._in_group = np.array([[i in members for i in self._single_causes]
+                                   for members in groups], dtype=bool)  # (G, singles)
+        self._readouts = {}
+        for u in self._multi:
+            configs = np.array(list(itertools.product((0, 1), repeat=len(units[u]))),
+                               dtype=bool)
+            touched = [j for j, members in enumerate(groups)
+                       if any(i in members for i in units[u])]
+            columns = [np.ones(len(configs), dtype=bool)]
+            columns += [configs[:, k] for k in range(len(units[u]))]
+            columns += [~configs[:, [k for k, i in enumerate(units[u]) if i in groups[j]]]
+                        .any(axis=1) for j in touched]
+            self._readouts[u] = (configs, np.array(columns, dtype=float), touched)
+
+        # findings reported present, as arrays indexed by finding
+        self._q = np.ones((len(structure.findings), self.n))  # 1 - strength, per cause
+        for j, finding in enumerate(structure.findings):
+            for cause, s in zip(finding.parents, finding.strengths):
+                self._q[j, index[cause]] = 1.0 - s
+        self._keep = np.array([1.0 - f.leak for f in structure.findings])
         # rounding steps in one term: the unit sums (nonnegative, so relative error at
         # most their length) and the products across units and findings
-        self._term_steps = sum(2 ** len(u) for u in self.units) + len(self.units) + 8
+        self._term_steps = sum(2 ** len(u) for u in units) + len(units) + 8
 
-    # -- the prior, given risk-factor evidence -----------------------------------------
-    def _prior(self, masks: Mapping[str, np.ndarray]):
-        """P(h) over hub configurations (zeros dropped) and each unit's table T_U[h, c_U]."""
-        def prior(name):
-            node = self._risk[name]
-            return node.prior * masks[name] if name in masks else node.prior
-
-        hub = np.ones(1)
-        for name in self.hubs:
-            hub = np.multiply.outer(hub, prior(name)).reshape(-1)
-        constant = float(np.prod([prior(name).sum() for name in self.loose]))
-        keep = hub > 0.0
-        tables = []
-        for (subscripts, private, cpts, hubs_used), members in zip(self._unit_plans,
-                                                                  self.units):
-            t = np.einsum(subscripts, *[prior(r) for r in private], *cpts)
-            # broadcast over every hub, then flatten: rows are hub configurations
-            shape = [card if h in hubs_used else 1
-                     for h, card in zip(self.hubs, self.hub_cards)] + [2] * len(members)
-            t = np.broadcast_to(t.reshape(shape), self.hub_cards + [2] * len(members))
-            tables.append(t.reshape(-1, 2 ** len(members))[keep])
-        return hub[keep] * constant, tables
-
+    # -- single queries ------------------------------------------------------------------
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior | None:
+        """The posteriors, or None when this engine cannot answer to ERROR_LIMIT."""
         parts = self.structure.split_evidence(evidence)
-        present = parts.present
-        if len(present) > MAX_PRESENT:
+        if len(parts.present) > MAX_PRESENT:
             return None
-        hub_p, tables = self._prior(parts.masks)
-        # double precision first; if cancellation could cost accuracy, the same sums
-        # in extended precision (80-bit on x86; where longdouble is plain double the
-        # bound is the same and this adds nothing), and only then enumeration
-        for dtype in (np.float64, np.longdouble):
-            if dtype is np.longdouble and len(present) > MAX_PRESENT_EXTENDED:
-                break
-            answer = self._quickscore(hub_p, tables, parts.weight, parts.constant,
-                                      present, dtype)
-            if answer is not None:
-                return answer
-        return None
+        sums = self.certain_sums(Cases.from_parts([parts], self.structure))
+        if not sums.ok[0]:
+            return None
+        causes, groups = sums.posteriors()
+        return Posterior(causes[0], groups[0], float(sums.total[0]))
 
-    def _quickscore(self, hub_p, tables, weight, constant, present, dtype):
-        m = len(present)
+    # -- batches -------------------------------------------------------------------------
+    def certain_sums(self, cases: Cases) -> Sums:
+        """:meth:`sums` in double precision, redoing uncertain cases in extended."""
+        sums = self.sums(cases)
+        redo = np.flatnonzero(~sums.ok)
+        if len(redo) and cases.present.shape[1] <= MAX_PRESENT_EXTENDED:
+            again = self.sums(cases.take(redo), np.longdouble)
+            for name in ("total", "causes", "none", "error"):
+                getattr(sums, name)[redo] = getattr(again, name).astype(float)
+        return sums
+
+    def sums(self, cases: Cases, dtype=np.float64) -> Sums:
+        """Unnormalised answers for every case, in bounded-memory chunks."""
+        m = cases.present.shape[1]
+        hubs = len(self._hub_prior)
+        widest = len(self._in_group) * len(self._single_causes) + len(self.units)
+        per_case = hubs * 2 ** m * widest + sum(
+            hubs * r.size + hubs * len(r) * 2 ** m for _, r, _ in self._readouts.values())
+        size = max(1, CHUNK_ELEMENTS // per_case)
+        if len(cases) <= size:
+            return self._sums(cases, dtype)
+        parts = [self._sums(cases.take(np.arange(start, min(start + size, len(cases)))),
+                            dtype) for start in range(0, len(cases), size)]
+        return Sums(*(np.concatenate([getattr(p, name) for p in parts])
+                      for name in ("total", "causes", "none", "error")))
+
+    def _tables(self, cases: Cases, dtype):
+        """P(h) per case (C, H), and each unit's table given its evidence (C, H, K)."""
+        count = len(cases)
+        hub_p = np.broadcast_to(self._hub_prior, (count, len(self._hub_prior)))
+        for k, name in enumerate(self.hubs):
+            if name in cases.masks:
+                hub_p = hub_p * cases.masks[name][:, self._hub_states[:, k]]
+        constant = cases.constant
+        for name in self.loose:
+            if name in cases.masks:
+                constant = constant * (cases.masks[name] @ self._risk[name].prior)
+        tables = []
+        for table, default, private in zip(self._unit_tables, self._default, self._private):
+            used = [k for k, r in enumerate(private) if r in cases.masks]
+            if not used:
+                tables.append(np.broadcast_to(default.astype(dtype), (count,) + default.shape))
+                continue
+            # weight the private axes by the masks of the evidence, sum the rest
+            axes = list(range(table.ndim))
+            batch = table.ndim
+            operands: list = [table, axes]
+            for k in used:
+                operands += [cases.masks[private[k]], [batch, k + 1]]
+            operands.append([batch, 0, table.ndim - 1])
+            tables.append(np.einsum(*operands).astype(dtype))
+        return hub_p.astype(dtype), constant.astype(dtype), tables
+
+    def _sums(self, cases: Cases, dtype) -> Sums:
+        hub_p, constant, tables = self._tables(cases, dtype)
+        count, m = cases.present.shape
         eps = float(np.finfo(dtype).eps)
-        hub_p = hub_p.astype(dtype)
-        tables = [t.astype(dtype) for t in tables]
-        weight = weight.astype(dtype)
+        subsets = _subsets(m)
+        n_sub = len(subsets)
 
-        # subsets S of the present findings: weights w_S and signed coefficients
-        subsets = np.array(list(itertools.product((0, 1), repeat=m)), dtype=bool).reshape(
-            2 ** m, m)
-        w = np.tile(weight, (len(subsets), 1))
-        coef = np.full(len(subsets), constant, dtype=dtype)
-        for j, finding in enumerate(present):
-            q = np.ones(self.n, dtype=dtype)
-            for cause, s in zip(finding.parents, finding.strengths):
-                q[self._index[cause]] = 1.0 - s
+        # per case and subset S: the cause weights w_S and the signed coefficient
+        w = np.repeat(cases.weight.astype(dtype)[:, None, :], n_sub, axis=1)
+        coef = np.repeat(constant[:, None], n_sub, axis=1)
+        q = self._q.astype(dtype)
+        keep = self._keep.astype(dtype)
+        for j in range(m):
             chosen = subsets[:, j]
-            w[chosen] *= q
-            coef[chosen] *= -(1.0 - finding.leak)
-        coef_h = hub_p[:, None] * coef[None, :]  # (H, S)
+            w[:, chosen, :] *= q[cases.present[:, j]][:, None, :]
+            coef[:, chosen] *= -keep[cases.present[:, j]][:, None]
+        coef_h = hub_p[:, :, None] * coef[:, None, :]  # (C, H, S)
 
-        g, g_yes = [], {}
-        for members, configs, table in zip(self.units, self._configs, tables):
-            # phi[S, config] = product over the unit's causes present of w_S
-            phi = np.ones((len(subsets), len(configs)), dtype=dtype)
-            for k, i in enumerate(members):
-                phi *= np.where(configs[:, k], w[:, [i]], 1.0)
-            g.append(table @ phi.T)  # (H, S)
-            for k, i in enumerate(members):
-                on = configs[:, k]
-                g_yes[i] = table[:, on] @ phi[:, on].T
-        g = np.array(g)
-        ones = np.ones((1,) + g.shape[1:], dtype=dtype)
-        prefix = np.cumprod(np.vstack([ones, g[:-1]]), axis=0)
-        suffix = np.cumprod(np.vstack([g[1:], ones])[::-1], axis=0)[::-1]
+        # single-cause units: g = T[no] + T[yes] * w
+        single = self._single_causes
+        n1 = len(single)
+        t_single = np.stack([tables[u] for u in self._single], axis=-1)  # (C, H, 2, n1)
+        t0 = t_single[:, :, 0, None, :]  # (C, H, 1, n1)
+        yes_single = t_single[:, :, 1, None, :] * w[:, None, :, :][..., single]
+        factors = [t0 + yes_single]  # (C, H, S, n1)
+        # larger units: every readout of the weighted sum over configurations at once
+        readouts = {}
+        for u in self._multi:
+            configs, columns, _ = self._readouts[u]
+            phi = np.ones((count, n_sub, len(configs)), dtype=dtype)
+            for k, i in enumerate(self.units[u]):
+                phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
+            weighted = tables[u][:, :, None, :] * columns.astype(dtype)  # (C, H, R, K)
+            out = weighted.reshape(count, -1, len(configs)) @ phi.transpose(0, 2, 1)
+            readouts[u] = out.reshape(count, -1, len(columns), n_sub).transpose(0, 1, 3, 2)
+            factors.append(readouts[u][..., :1])
+        g = np.concatenate(factors, axis=-1)  # (C, H, S, units): singles, then larger
+        ones = np.ones(g.shape[:-1] + (1,), dtype=dtype)
+        prefix = np.cumprod(np.concatenate([ones, g[..., :-1]], axis=-1), axis=-1)
+        suffix = np.cumprod(np.concatenate([ones, g[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
         others = prefix * suffix  # product over every unit but one
+        full = prefix[..., -1] * g[..., -1]
 
-        terms = coef_h * prefix[-1] * g[-1]
-        # the terms alternate in sign. Each carries its own rounding, at most
-        # steps * eps of its size, and adding them costs at most about log2(N) * eps
-        # of sum|term| more (exact for float64 with fsum). Every marginal's numerator
-        # adds terms no larger, so the same bound covers them.
-        total = _sum(terms)
-        steps = self._term_steps + m + (0 if dtype is np.float64
-                                        else math.ceil(math.log2(terms.size)) + 2)
-        bound = steps * eps * float(np.abs(terms).sum())
-        if not total > 0.0 or bound / total > ERROR_LIMIT:
-            return None  # zero, or too close to cancellation
-        causes = np.array([_sum(coef_h * others[self._unit_of[i]] * g_yes[i])
-                           for i in range(self.n)]) / total
-        groups = []
-        for group in self._groups:
-            product = np.ones_like(g[0])
-            for u, (members, configs, table) in enumerate(zip(self.units, self._configs,
-                                                              tables)):
-                inside = [k for k, i in enumerate(members) if i in group]
-                if not inside:
-                    product = product * g[u]
-                    continue
-                off = ~configs[:, inside].any(axis=1)
-                phi = np.ones((len(subsets), int(off.sum())), dtype=dtype)
-                for k, i in enumerate(members):
-                    phi *= np.where(configs[off][:, k], w[:, [i]], 1.0)
-                product = product * (table[:, off] @ phi.T)
-            groups.append(1.0 - _sum(coef_h * product) / total)
-        return Posterior(np.clip(causes.astype(float), 0.0, 1.0),
-                         np.clip(np.array(groups, dtype=float), 0.0, 1.0), float(total))
+        terms = coef_h * full
+        total = terms.sum(axis=(1, 2))
+        # the terms alternate in sign. Each carries its own rounding, at most `steps`
+        # times eps of its size; summing over hubs, then subsets, adds at most
+        # (H - 1) + (S - 1) more. Every marginal's numerator adds terms no larger
+        # elementwise, so the same bound covers them.
+        steps = self._term_steps + m + terms.shape[1] + n_sub
+        error = steps * eps * np.abs(terms).sum(axis=(1, 2))
+
+        causes = np.empty((count, self.n), dtype=dtype)
+        causes[:, single] = np.einsum("chs,chsu->cu", coef_h, others[..., :n1] * yes_single)
+        # groups: the group's single causes absent (T[no] in place of their unit's sum),
+        # and each larger unit it touches read out as "none of the group present"
+        none = np.prod(np.where(self._in_group, t0[..., None, :], g[..., None, :n1]), axis=-1)
+        for pos, u in enumerate(self._multi, start=n1):
+            members, touched = self.units[u], self._readouts[u][2]
+            causes[:, members] = np.einsum("chs,chsk->ck", coef_h * others[..., pos],
+                                           readouts[u][..., 1:1 + len(members)])
+            factor = np.repeat(g[..., pos, None], len(self._in_group), axis=-1)
+            factor[..., touched] = readouts[u][..., 1 + len(members):]
+            none = none * factor
+        none = np.einsum("chs,chsg->cg", coef_h, none)
+        return Sums(total.astype(float), causes.astype(float), none.astype(float),
+                    error.astype(float))
 
 
-def _sum(values: np.ndarray) -> float:
-    """Exact (fsum) for float64; pairwise in the array's own precision otherwise."""
-    if values.dtype == np.float64:
-        return math.fsum(values.ravel())
-    return values.sum()
+def _subsets(m: int) -> np.ndarray:
+    """Every subset of m items, as a (2**m, m) boolean array."""
+    return np.array(list(itertools.product((0, 1), repeat=m)), dtype=bool).reshape(2 ** m, m)
+

@@ -150,6 +150,20 @@ class Model:
     def _prior(self) -> Posterior:
         return self.posterior({})
 
+    @cached_property
+    def _labels(self) -> dict[str, dict[str, pd.api.extensions.ExtensionArray]]:
+        """The text columns of dx.ranking and dx.groups, in engine order."""
+        def text(values):
+            return pd.array(list(values), dtype="str")
+
+        groups = list(self.structure.groups)
+        return {
+            "causes": {"cause": text(self.structure.cause_ids),
+                       "label": text(self._causes["label"]),
+                       "group": text(self._causes["group"])},
+            "groups": {"group": text(groups), "label": text(GROUPS[g] for g in groups)},
+        }
+
     def diagnose(self, findings: Mapping[str, object]) -> Diagnosis:
         """Rank the causes and triage for one person's findings.
 
@@ -159,23 +173,11 @@ class Model:
         evidence = self.evidence(findings)
         post = self.posterior(evidence)
         prior = self._prior
-        ranking = pd.DataFrame({
-            "cause": list(self.structure.cause_ids),
-            "label": self._causes["label"].to_list(),
-            "group": self._causes["group"].to_list(),
-            "probability": post.causes,
-            "prior": prior.causes,
-        }).sort_values(["probability", "prior"], ascending=False, kind="stable")
-        groups = pd.DataFrame({
-            "group": list(self.structure.groups),
-            "label": [GROUPS[g] for g in self.structure.groups],
-            "probability": post.groups,
-            "prior": prior.groups,
-        }).sort_values(["probability", "prior"], ascending=False, kind="stable")
+        ranking = _ranked(self._labels["causes"], post.causes, prior.causes)
+        groups = _ranked(self._labels["groups"], post.groups, prior.groups)
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
-        return Diagnosis(MappingProxyType(dict(evidence)), ranking.reset_index(drop=True),
-                         groups.reset_index(drop=True), triage, self)
+        return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self)
 
     def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
@@ -213,6 +215,15 @@ class Model:
             result[f"group:{group}"] = groups[:, j]
         result["triage"] = levels
         return result
+
+
+def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,
+            prior: np.ndarray) -> pd.DataFrame:
+    """Rows sorted by probability, then prior, both descending (ties keep engine order)."""
+    order = np.lexsort((-prior, -probability))
+    columns = {name: values.take(order) for name, values in text.items()}
+    columns.update(probability=probability[order], prior=prior[order])
+    return pd.DataFrame(columns, copy=False)
 
 
 _models: weakref.WeakKeyDictionary[KnowledgeBase, Model] = weakref.WeakKeyDictionary()

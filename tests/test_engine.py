@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import posterior_knee as pk
+from posterior_knee._engine import Posterior
+from posterior_knee._factored import Cases
 from posterior_knee.errors import ImpossibleEvidenceError
 
 from .strategies import evidence, perturbed_kb
@@ -191,15 +194,26 @@ def test_extended_precision_path_matches_enumeration(model):
     case = model.evidence({"calf_swelling": True, "lump_behind_knee": True,
                            "fever": True, "crepitus": False, "age_over_50": True})
     engine = model._factored
-    hub_p, tables = engine._prior({"age_band": np.array([0.0, 0.0, 1.0])})
-    weight = np.ones(engine.n)
-    constant = 1.0
-    finding = {f.name: f for f in model.structure.findings}["crepitus"]
-    for cause, s in zip(finding.parents, finding.strengths):
-        weight[model.structure.cause_ids.index(cause)] *= 1.0 - s
-    constant *= 1.0 - finding.leak
-    present = [{f.name: f for f in model.structure.findings}[name]
-               for name in ("calf_swelling", "lump_behind_knee", "fever")]
-    extended = engine._quickscore(hub_p, tables, weight, constant, present, np.longdouble)
-    assert extended is not None
-    assert_same(extended, model._exact.posterior(case))
+    cases = Cases.from_parts([model.structure.split_evidence(case)], model.structure)
+    extended = engine.sums(cases, np.longdouble)
+    assert extended.ok[0]
+    causes, groups = extended.posteriors()
+    assert_same(Posterior(causes[0], groups[0], float(extended.total[0])),
+                model._exact.posterior(case))
+
+
+@given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,
+                     max_size=8))
+def test_factored_batch_matches_single_queries(model, data):
+    """A batch answers each case as enumeration does (one batch per number present)."""
+    cases = [model.evidence(case) for case in data]
+    parts = [model.structure.split_evidence(case) for case in cases]
+    for m in {len(p.present) for p in parts} - set(range(5, 100)):
+        rows = [i for i, p in enumerate(parts) if len(p.present) == m]
+        sums = model._factored.sums(Cases.from_parts([parts[i] for i in rows],
+                                                     model.structure))
+        causes, groups = sums.posteriors()
+        for k, i in enumerate(rows):
+            if sums.ok[k]:
+                assert_same(Posterior(causes[k], groups[k], float(sums.total[k])),
+                            model._exact.posterior(cases[i]))

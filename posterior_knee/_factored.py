@@ -49,6 +49,7 @@ ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
 # elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
 # 2**22 doubles is 32 MiB, which keeps a batch's peak memory bounded
 CHUNK_ELEMENTS = 2 ** 22
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float64, np.longdouble)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +93,11 @@ class Sums:
     @property
     def ok(self) -> np.ndarray:
         """Cases whose answers are certain to within ERROR_LIMIT (relative to P(e))."""
-        return (self.total > 0.0) & (self.error <= ERROR_LIMIT * self.total)
+        return self.within(ERROR_LIMIT)
+
+    def within(self, limit: float) -> np.ndarray:
+        """Cases whose sums are certain to within ``limit`` of P(e)."""
+        return (self.total > 0.0) & (self.error <= limit * self.total)
 
     def posteriors(self) -> tuple[np.ndarray, np.ndarray]:
         """(C, causes) and (C, groups) posterior probabilities."""
@@ -143,6 +148,7 @@ class FactoredEngine:
         # T_U[h, private states..., unit configuration]
         self._private: list[list[str]] = []
         self._unit_tables: list[np.ndarray] = []
+        self._rows: list[np.ndarray] = []
         for members in units:
             names = [causes[i] for i in members]
             private = [r for r in risk
@@ -159,11 +165,18 @@ class FactoredEngine:
                 subscripts.append("".join(letter[p] for p in node.parents) + letter[c])
             out = "".join(letter[x] for x in hubs_used + private + names)
             t = np.einsum(",".join(subscripts) + "->" + out, *operands)
-            # rows: hub configurations; a hub the unit does not use repeats the table
-            t = t.reshape([len(risk[h].states) for h in hubs_used]
-                          + [len(risk[r].states) for r in private] + [2 ** len(names)])
-            take = tuple(self._hub_states[:, self.hubs.index(h)] for h in hubs_used)
-            t = t[take] if take else np.broadcast_to(t, (len(self._hub_states),) + t.shape)
+            # rows: the configurations of the hubs this unit uses (a larger unit's work
+            # is done once per row, then spread over every hub configuration with
+            # `_rows`); single causes are spread at once
+            cards = [len(risk[h].states) for h in hubs_used]
+            t = t.reshape([int(np.prod(cards))] + [len(risk[r].states) for r in private]
+                          + [2 ** len(names)])
+            rows = np.ravel_multi_index(
+                tuple(self._hub_states[:, self.hubs.index(h)] for h in hubs_used), cards
+            ) if hubs_used else np.zeros(len(self._hub_states), dtype=np.intp)
+            if len(members) == 1:
+                t = t[rows]
+            self._rows.append(rows)
             self._private.append(private)
             self._unit_tables.append(np.ascontiguousarray(t))
         self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
@@ -173,12 +186,19 @@ class FactoredEngine:
         # total (a column of ones), each member present, and, per group that shares
         # causes with the unit, "none of the group's causes present"
         self.units = units
-        self._single = [u for u, m in enumerate(units) if len(m) == 1]
+        groups = [[index[c] for c in members] for members in structure.groups.values()]
+        group_of = {i: j for j, members in enumerate(groups) for i in members}
+        self._n_groups = len(groups)
+        # single-cause units sorted by group, so a product over each group's singles is
+        # one reduceat over consecutive positions
+        self._single = sorted((u for u, m in enumerate(units) if len(m) == 1),
+                              key=lambda u: group_of[units[u][0]])
         self._multi = [u for u, m in enumerate(units) if len(m) > 1]
         self._single_causes = np.array([units[u][0] for u in self._single], dtype=np.intp)
-        groups = [[index[c] for c in members] for members in structure.groups.values()]
-        self._in_group = np.array([[i in members for i in self._single_causes]
-                                   for members in groups], dtype=bool)  # (G, singles)
+        single_groups = [group_of[units[u][0]] for u in self._single]
+        self._groups_with_singles = np.unique(single_groups)
+        self._group_starts = np.array([single_groups.index(j)
+                                       for j in self._groups_with_singles], dtype=np.intp)
         self._readouts = {}
         for u in self._multi:
             configs = np.array(list(itertools.product((0, 1), repeat=len(units[u]))),
@@ -228,9 +248,13 @@ class FactoredEngine:
         """Unnormalised answers for every case, in bounded-memory chunks."""
         m = cases.present.shape[1]
         hubs = len(self._hub_prior)
-        widest = len(self._in_group) * len(self._single_causes) + len(self.units)
+        # the largest intermediates: (hubs, subsets) times units, groups or singles,
+        # and each larger unit's readouts over its configurations
+        widest = 2 * self._n_groups + 2 * len(self.units) + len(self._single_causes)
         per_case = hubs * 2 ** m * widest + sum(
-            hubs * r.size + hubs * len(r) * 2 ** m for _, r, _ in self._readouts.values())
+            len(t) * r.size + hubs * len(r) * 2 ** m
+            for t, (_, r, _) in zip((self._unit_tables[u] for u in self._multi),
+                                    self._readouts.values()))
         size = max(1, CHUNK_ELEMENTS // per_case)
         if len(cases) <= size:
             return self._sums(cases, dtype)
@@ -240,7 +264,8 @@ class FactoredEngine:
                       for name in ("total", "causes", "none", "error")))
 
     def _tables(self, cases: Cases, dtype):
-        """P(h) per case (C, H), and each unit's table given its evidence (C, H, K)."""
+        """P(h) per case (C, H); the constant; each unit's table given the evidence,
+        (C, rows, K), or (1, rows, K) when it is the same for every case."""
         count = len(cases)
         hub_p = np.broadcast_to(self._hub_prior, (count, len(self._hub_prior)))
         for k, name in enumerate(self.hubs):
@@ -254,22 +279,26 @@ class FactoredEngine:
         for table, default, private in zip(self._unit_tables, self._default, self._private):
             used = [k for k, r in enumerate(private) if r in cases.masks]
             if not used:
-                tables.append(np.broadcast_to(default.astype(dtype), (count,) + default.shape))
+                tables.append(default[None].astype(dtype))  # the same for every case
                 continue
-            # weight the private axes by the masks of the evidence, sum the rest
-            axes = list(range(table.ndim))
+            # weight the private axes by the masks of the evidence and sum them; cases
+            # share few distinct masks (a cohort's yes / no / unknown, or the answers
+            # of a question ranking), so contract each distinct one once
+            stacked = np.concatenate([cases.masks[private[k]] for k in used], axis=1)
+            distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+            split = np.cumsum([cases.masks[private[k]].shape[1] for k in used])[:-1]
             batch = table.ndim
-            operands: list = [table, axes]
-            for k in used:
-                operands += [cases.masks[private[k]], [batch, k + 1]]
+            operands: list = [table, list(range(table.ndim))]
+            for k, mask in zip(used, np.split(distinct, split, axis=1)):
+                operands += [mask, [batch, k + 1]]
             operands.append([batch, 0, table.ndim - 1])
-            tables.append(np.einsum(*operands).astype(dtype))
+            tables.append(np.einsum(*operands)[inverse.ravel()].astype(dtype))
         return hub_p.astype(dtype), constant.astype(dtype), tables
 
     def _sums(self, cases: Cases, dtype) -> Sums:
         hub_p, constant, tables = self._tables(cases, dtype)
         count, m = cases.present.shape
-        eps = float(np.finfo(dtype).eps)
+        eps = _EPS[np.dtype(dtype)]
         subsets = _subsets(m)
         n_sub = len(subsets)
 
@@ -284,13 +313,16 @@ class FactoredEngine:
             coef[:, chosen] *= -keep[cases.present[:, j]][:, None]
         coef_h = hub_p[:, :, None] * coef[:, None, :]  # (C, H, S)
 
-        # single-cause units: g = T[no] + T[yes] * w
+        # Arrays below put the unit (or cause, or readout) first: every step is then
+        # a short Python loop over units of whole contiguous (C, H, S) blocks.
+        # Single-cause units: g = T[no] + T[yes] * w
         single = self._single_causes
         n1 = len(single)
-        t_single = np.stack([tables[u] for u in self._single], axis=-1)  # (C, H, 2, n1)
-        t0 = t_single[:, :, 0, None, :]  # (C, H, 1, n1)
-        yes_single = t_single[:, :, 1, None, :] * w[:, None, :, :][..., single]
-        factors = [t0 + yes_single]  # (C, H, S, n1)
+        t_single = np.stack(np.broadcast_arrays(*(tables[u] for u in self._single)))
+        t_single = np.broadcast_to(t_single, (n1, count) + t_single.shape[2:])  # (n1, C, H, 2)
+        absent = t_single[..., 0, None]  # (n1, C, H, 1)
+        yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
+        g = list(absent + yes_single)  # n1 arrays (C, H, S)
         # larger units: every readout of the weighted sum over configurations at once
         readouts = {}
         for u in self._multi:
@@ -298,16 +330,19 @@ class FactoredEngine:
             phi = np.ones((count, n_sub, len(configs)), dtype=dtype)
             for k, i in enumerate(self.units[u]):
                 phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
-            weighted = tables[u][:, :, None, :] * columns.astype(dtype)  # (C, H, R, K)
-            out = weighted.reshape(count, -1, len(configs)) @ phi.transpose(0, 2, 1)
-            readouts[u] = out.reshape(count, -1, len(columns), n_sub).transpose(0, 1, 3, 2)
-            factors.append(readouts[u][..., :1])
-        g = np.concatenate(factors, axis=-1)  # (C, H, S, units): singles, then larger
-        ones = np.ones(g.shape[:-1] + (1,), dtype=dtype)
-        prefix = np.cumprod(np.concatenate([ones, g[..., :-1]], axis=-1), axis=-1)
-        suffix = np.cumprod(np.concatenate([ones, g[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-        others = prefix * suffix  # product over every unit but one
-        full = prefix[..., -1] * g[..., -1]
+            weighted = tables[u][:, :, None, :] * columns.astype(dtype)  # (C or 1, rows, R, K)
+            if len(weighted) == 1:  # one table for every case: a single matrix product
+                out = weighted.reshape(-1, len(configs)) @ phi.reshape(-1, len(configs)).T
+                out = out.reshape(-1, len(columns), count, n_sub)[self._rows[u]]
+                readouts[u] = out.transpose(1, 2, 0, 3)  # (R, C, H, S)
+            else:
+                out = weighted.reshape(count, -1, len(configs)) @ np.ascontiguousarray(
+                    phi.transpose(0, 2, 1))
+                out = out.reshape(count, -1, len(columns), n_sub)[:, self._rows[u]]
+                readouts[u] = np.moveaxis(out, 2, 0)  # (R, C, H, S)
+            g.append(readouts[u][0])
+        others = _products_but_one(g)  # per unit: the product over every other unit
+        full = others[0] * g[0]
 
         terms = coef_h * full
         total = terms.sum(axis=(1, 2))
@@ -319,20 +354,42 @@ class FactoredEngine:
         error = steps * eps * np.abs(terms).sum(axis=(1, 2))
 
         causes = np.empty((count, self.n), dtype=dtype)
-        causes[:, single] = np.einsum("chs,chsu->cu", coef_h, others[..., :n1] * yes_single)
+        causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
+                                      np.array(others[:n1]) * yes_single)
         # groups: the group's single causes absent (T[no] in place of their unit's sum),
         # and each larger unit it touches read out as "none of the group present"
-        none = np.prod(np.where(self._in_group, t0[..., None, :], g[..., None, :n1]), axis=-1)
+        in_group, without = [], []
+        for start, stop in zip(self._group_starts, [*self._group_starts[1:], n1]):
+            in_group.append(np.prod(g[start:stop], axis=0))
+            without.append(np.prod(absent[start:stop], axis=0))
+        rest = _products_but_one(in_group)
+        none = [np.prod(g[:n1], axis=0)] * self._n_groups
+        for k, j in enumerate(self._groups_with_singles):
+            none[j] = without[k] * rest[k]
         for pos, u in enumerate(self._multi, start=n1):
             members, touched = self.units[u], self._readouts[u][2]
-            causes[:, members] = np.einsum("chs,chsk->ck", coef_h * others[..., pos],
-                                           readouts[u][..., 1:1 + len(members)])
-            factor = np.repeat(g[..., pos, None], len(self._in_group), axis=-1)
-            factor[..., touched] = readouts[u][..., 1 + len(members):]
-            none = none * factor
-        none = np.einsum("chs,chsg->cg", coef_h, none)
+            causes[:, members] = np.einsum("chs,kchs->ck", coef_h * others[pos],
+                                           readouts[u][1:1 + len(members)])
+            for k, j in enumerate(touched, start=1 + len(members)):
+                none[j] = none[j] * readouts[u][k]
+            for j in set(range(self._n_groups)) - set(touched):
+                none[j] = none[j] * g[pos]
+        none = np.einsum("chs,gchs->cg", coef_h, np.array(none))
         return Sums(total.astype(float), causes.astype(float), none.astype(float),
                     error.astype(float))
+
+
+def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:
+    """For each array of the list, the product of all the others."""
+    prefix = [np.ones_like(values[0])]
+    for v in values[:-1]:
+        prefix.append(prefix[-1] * v)
+    out = [prefix[-1]]
+    suffix = values[-1]
+    for k in range(len(values) - 2, -1, -1):
+        out.append(prefix[k] * suffix)
+        suffix = suffix * values[k]
+    return out[::-1]
 
 
 def _subsets(m: int) -> np.ndarray:

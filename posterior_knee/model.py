@@ -110,6 +110,11 @@ class Model:
         flags = self.kb.findings["ask_first"] == "yes"
         return frozenset(self.kb.findings.loc[flags, "id"])
 
+    @cached_property
+    def _question_text(self) -> pd.Series:
+        """The question to ask for each evidence id (index: id)."""
+        return self.kb.questions().set_index("id")["question"]
+
     def what_if(self, evidence: Mapping[str, bool], names: Iterable[str],
                 groups: bool = False) -> Iterator[tuple[str, float, Posterior, Posterior]]:
         """For each unanswered id: P(yes), and the posteriors after yes and after no.

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ._whatif import branches
 from .errors import UnknownIdError, check_parameter
 
 if TYPE_CHECKING:
@@ -37,9 +38,10 @@ def _logit(p: float) -> float:
     return float(np.log(p) - np.log1p(-p))
 
 
-def _entropy_bits(p: np.ndarray) -> float:
+def _entropy_bits(p: np.ndarray) -> np.ndarray:
+    """Sum of binary entropies along the last axis, in bits."""
     p = np.clip(np.asarray(p, dtype=float), _EPS, 1.0 - _EPS)
-    return float(-(p * np.log2(p) + (1.0 - p) * np.log2(1.0 - p)).sum())
+    return -(p * np.log2(p) + (1.0 - p) * np.log2(1.0 - p)).sum(axis=-1)
 
 
 def _cause_index(model: Model, cause: str) -> int:
@@ -86,16 +88,17 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
 
 
 def _uncertainty(model: Model, by: str, focus: Sequence[str] | None):
+    """A function of (cause posteriors, group posteriors) -> uncertainty in bits."""
     check_parameter(by in ("causes", "groups"), "by", "next_questions",
                     "'causes' or 'groups'", by)
     if focus is not None:
         if isinstance(focus, str):
             focus = [focus]
         index = [_cause_index(model, c) for c in focus]
-        return lambda post: _entropy_bits(post.causes[index])
+        return lambda causes, groups: _entropy_bits(causes[..., index])
     if by == "groups":
-        return lambda post: _entropy_bits(post.groups)
-    return lambda post: _entropy_bits(post.causes)
+        return lambda causes, groups: _entropy_bits(groups)
+    return lambda causes, groups: _entropy_bits(causes)
 
 
 def _candidates(model: Model, evidence: Mapping[str, bool]) -> list[str]:
@@ -122,45 +125,58 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
                     "k", "next_questions", "None or a positive integer", k)
     measure = _uncertainty(model, by, focus)
     current = model.posterior(evidence)
-    causes = model.structure.cause_ids
     top = int(np.argmax(current.causes))
     top3 = _top3(current.causes)
-    before = measure(current)
+    before = float(measure(current.causes, current.groups))
     present = {k for k, v in evidence.items() if v}
-    level = model.rules.assess(present, dict(zip(causes, current.causes))).level
-    questions = model.kb.questions().set_index("id")
+    level = _levels(model, [present], current.causes[None, :])[0]
     skip = set(exclude)
-    rows = []
     names = [c for c in _candidates(model, evidence) if c not in skip]
-    for name, p_yes, yes, no in model.what_if(evidence, names, groups=by == "groups"):
-        after = p_yes * measure(yes) + (1.0 - p_yes) * measure(no)
-        changes = any(
-            p > 0.0 and (
-                _top3(post.causes) != top3
-                or model.rules.assess(present | {name} if answer else present,
-                                      dict(zip(causes, post.causes))).level != level)
-            for answer, post, p in ((True, yes, p_yes), (False, no, 1.0 - p_yes)))
-        rows.append({
-            "finding": name,
-            "question": questions.loc[name, "question"],
-            "ask_first": name in model.ask_first,
-            "expected_gain": max(0.0, before - after),
-            "p_yes": p_yes,
-            "if_yes": float(yes.causes[top]),
-            "if_no": float(no.causes[top]),
-            "changes_result": changes,
-        })
-    columns = ["finding", "question", "ask_first", "expected_gain", "p_yes", "if_yes",
-               "if_no", "changes_result"]
-    table = pd.DataFrame(rows, columns=columns)
+    b = branches(model, evidence, names)
+    after = (b.p_yes * measure(b.yes_causes, b.yes_groups)
+             + (1.0 - b.p_yes) * measure(b.no_causes, b.no_groups))
+    changes = np.zeros(len(names), dtype=bool)
+    for answered, causes, p in (([present | {n} for n in names], b.yes_causes, b.p_yes),
+                                ([present] * len(names), b.no_causes, 1.0 - b.p_yes)):
+        changed = (_top3(causes) != top3).any(axis=-1)
+        changed |= _levels(model, answered, causes) != level
+        changes |= changed & (p > 0.0)
+    table = pd.DataFrame({
+        "finding": names,
+        "question": model._question_text.reindex(names).to_numpy(),
+        "ask_first": [name in model.ask_first for name in names],
+        "expected_gain": np.maximum(0.0, before - after),
+        "p_yes": b.p_yes,
+        "if_yes": b.yes_causes[:, top],
+        "if_no": b.no_causes[:, top],
+        "changes_result": changes,
+    })
     table = table.sort_values(["ask_first", "expected_gain"], ascending=False,
                               kind="stable").reset_index(drop=True)
-    table.attrs.update(top_cause=causes[top], uncertainty_bits=before)
+    table.attrs.update(top_cause=model.structure.cause_ids[top], uncertainty_bits=before)
     return table if k is None else table.head(k)
 
 
-def _top3(probabilities: np.ndarray) -> frozenset[int]:
-    return frozenset(np.argsort(-probabilities, kind="stable")[:3].tolist())
+def _top3(probabilities: np.ndarray) -> np.ndarray:
+    """The three most probable causes (ties in engine order), as sorted indices."""
+    return np.sort(np.argsort(-probabilities, axis=-1, kind="stable")[..., :3], axis=-1)
+
+
+def _levels(model: Model, present: Sequence[set[str]], causes: np.ndarray) -> np.ndarray:
+    """Triage rank for each row: its present ids' red flags and its cause posteriors.
+
+    The same rule as TriageRules.assess (the highest level any rule reaches), for
+    many rows at once; only the levels, not the reasons.
+    """
+    rules = model.rules
+    cache: dict[frozenset[str], int] = {}
+    ranks = np.array([cache.setdefault(frozenset(p), rules.red_flag_level(p).rank)
+                      for p in present])
+    index = {c: i for i, c in enumerate(model.structure.cause_ids)}
+    for limit in rules.thresholds:
+        reached = causes[..., index[limit.cause]] >= limit.probability
+        ranks = np.where(reached, np.maximum(ranks, limit.level.rank), ranks)
+    return ranks
 
 
 def stop_reason(questions: pd.DataFrame, min_gain: float = 0.02) -> str | None:

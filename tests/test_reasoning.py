@@ -3,9 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
 
+import posterior_knee as pk
+from posterior_knee._whatif import branches
 from posterior_knee.errors import UnknownIdError
-from posterior_knee.reasoning import rank_questions, stop_reason
+from posterior_knee.reasoning import _candidates, rank_questions, stop_reason
+
+from .strategies import evidence
 
 CASE = {"calf_swelling": True, "calf_pain": True, "fever": False, "age_over_50": True}
 
@@ -117,3 +122,21 @@ def test_stop_rule():
     assert stop_reason(pd.DataFrame([{**row, "ask_first": True, "expected_gain": 0}])) is None
     assert "bits" in stop_reason(pd.DataFrame([{**row, "expected_gain": 0.001}]))
     assert "changes" in stop_reason(pd.DataFrame([{**row, "changes_result": False}]))
+
+
+@given(data=evidence(pk.load_knowledge_base(), max_size=5))
+def test_answer_branches_match_direct_queries(model, data):
+    """The batched answers ("yes" by subtraction) equal a separate query per answer."""
+    case = model.evidence(data)
+    names = _candidates(model, case)
+    fast = branches(model, case, names)
+    assert fast.names == tuple(names)
+    total = model.posterior(case).evidence_probability
+    for k, name in enumerate(names):
+        yes, no = (model._posterior_or_none({**case, name: answer}) for answer in (True, False))
+        p_yes = 0.0 if yes is None else yes.evidence_probability / total
+        assert fast.p_yes[k] == pytest.approx(p_yes, abs=1e-9), name
+        yes, no = yes or no, no or yes
+        for got, expected in ((fast.yes_causes[k], yes.causes), (fast.no_causes[k], no.causes),
+                              (fast.yes_groups[k], yes.groups), (fast.no_groups[k], no.groups)):
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8, err_msg=name)

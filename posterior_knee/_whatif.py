@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._factored import MAX_PRESENT, Cases, Sums
+from ._factored import MAX_PRESENT, MAX_PRESENT_EXTENDED, Cases, Sums
 
 BRANCH_LIMIT = 5e-9  # posteriors after an answer within 1e-8
 
@@ -94,35 +94,65 @@ def _factored(model: Model, evidence: Mapping[str, bool],
         masks[node][risk_yes[k]] = 0.0
         masks[node][risk_yes[k], state] = keep
         masks[node][risk_no[k], state] = 0.0
-    sums = engine.sums(Cases(masks, weight, constant, np.repeat(base.present, count, axis=0)))
+    batch = Cases(masks, weight, constant, np.repeat(base.present, count, axis=0))
+    sums = engine.sums(batch)
     if not sums.within(BRANCH_LIMIT)[0]:
         return None
+    total = sums.total[0]
 
     # a finding's yes: the current sums minus its no
     yes = Sums(sums.total[0] - sums.total[no_rows], sums.causes[0] - sums.causes[no_rows],
                sums.none[0] - sums.none[no_rows], sums.error[0] + sums.error[no_rows])
     yes = _join(yes, _take(sums, risk_yes))
-    no = _take(sums, np.concatenate([no_rows, risk_no]))
-    order = list(asked) + risky
-    total = sums.total[0]
+    no_source = np.concatenate([no_rows, risk_no])
+    no = _take(sums, no_source)
+
+    # uncertain answers (a rare answer after strong cancellation): again in extended
+    # precision, a finding's yes now directly with the finding added to the present
+    redo = np.flatnonzero(~_certain(yes) | ~_certain(no))
+    if len(redo) and len(parts.present) < MAX_PRESENT_EXTENDED:
+        extended = np.longdouble
+        _put(no, redo, engine.sums(batch.take(no_source[redo]), extended))
+        found_redo = redo[redo < len(asked)]
+        if len(found_redo):
+            _put(yes, found_redo, engine.sums(Cases(
+                {node: mask.repeat(len(found_redo), axis=0)
+                 for node, mask in base.masks.items()},
+                base.weight.repeat(len(found_redo), axis=0),
+                base.constant.repeat(len(found_redo)),
+                np.hstack([base.present.repeat(len(found_redo), axis=0),
+                           found[found_redo, None]])), extended))
+        risk_redo = redo[redo >= len(asked)]
+        if len(risk_redo):
+            _put(yes, risk_redo, engine.sums(
+                batch.take(risk_yes[risk_redo - len(asked)]), extended))
 
     p_yes = np.clip(yes.total / total, 0.0, 1.0)
     yes_causes, yes_groups = yes.posteriors()
     no_causes, no_groups = no.posteriors()
+    order = list(asked) + risky
     # anything still uncertain: ask the general engine, one query per answer
-    certain_yes, certain_no = yes.within(BRANCH_LIMIT), no.within(BRANCH_LIMIT)
-    for k in np.flatnonzero(~(certain_yes | (yes.total == 0.0))
-                            | ~(certain_no | (no.total == 0.0))):
+    for k in np.flatnonzero(~_certain(yes) | ~_certain(no)):
         p_yes[k], yes_causes[k], yes_groups[k], no_causes[k], no_groups[k] = _direct(
             model, evidence, order[k], total)
     # an impossible answer takes the other answer's posteriors (its weight is zero)
-    never = (yes.total == 0.0) & certain_no
+    never = (yes.total == 0.0) & _certain(no)
     yes_causes[never], yes_groups[never] = no_causes[never], no_groups[never]
-    always = (no.total == 0.0) & certain_yes
+    always = (no.total == 0.0) & _certain(yes)
     no_causes[always], no_groups[always] = yes_causes[always], yes_groups[always]
     position = [order.index(name) for name in names]
     return Branches(names, p_yes[position], yes_causes[position], yes_groups[position],
                     no_causes[position], no_groups[position])
+
+
+def _certain(sums: Sums) -> np.ndarray:
+    """Answers known to BRANCH_LIMIT, or impossible (probability exactly zero)."""
+    return sums.within(BRANCH_LIMIT) | (sums.total == 0.0)
+
+
+def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:
+    for field in ("total", "causes", "none", "error"):
+        getattr(sums, field)[rows] = getattr(values, field)
 
 
 def _take(sums: Sums, rows: np.ndarray) -> Sums:

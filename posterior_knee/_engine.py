@@ -112,6 +112,13 @@ class ExactEngine:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         return self.from_table(self.joint(evidence))
 
+    def sums(self, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Unnormalised P(cause, e) per cause, P(no cause of the group, e) per group,
+        and P(e), from a joint table."""
+        causes, total = _marginals(table)
+        blocks = np.transpose(table, self._group_order)
+        return causes, _none_of_blocks(blocks, self._group_sizes), total
+
     def from_table(self, table: np.ndarray, groups: bool = True) -> Posterior:
         """Posteriors from an unnormalised joint table of the causes.
 

@@ -48,17 +48,45 @@ class Branches:
 def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str]) -> Branches:
     """P(yes) and both answers' posteriors for each unanswered id in ``names``."""
     names = tuple(names)
-    fast = _factored(model, evidence, names) if model._factored is not None else None
-    if fast is not None:
-        return fast
-    rows = list(model.what_if(evidence, names, groups=True))
-    n, g = len(model.structure.cause_ids), len(model.structure.groups)
-    return Branches(
-        names, np.array([r[1] for r in rows], dtype=float),
-        np.array([r[2].causes for r in rows]).reshape(-1, n),
-        np.array([r[2].groups for r in rows]).reshape(-1, g),
-        np.array([r[3].causes for r in rows]).reshape(-1, n),
-        np.array([r[3].groups for r in rows]).reshape(-1, g))
+    if model._factored is None:  # pgmpy: one query per answer
+        rows = list(model.what_if(evidence, names, groups=True))
+        n, g = len(model.structure.cause_ids), len(model.structure.groups)
+        return Branches(
+            names, np.array([r[1] for r in rows], dtype=float),
+            np.array([r[2].causes for r in rows]).reshape(-1, n),
+            np.array([r[2].groups for r in rows]).reshape(-1, g),
+            np.array([r[3].causes for r in rows]).reshape(-1, n),
+            np.array([r[3].groups for r in rows]).reshape(-1, g))
+    return _factored(model, evidence, names) or _enumerated(model, evidence, names)
+
+
+def _enumerated(model: Model, evidence: Mapping[str, bool],
+                names: tuple[str, ...]) -> Branches:
+    """The same from the enumeration engine's joint table: a finding's no multiplies
+    the table and its yes is the rest (all terms are positive: no cancellation)."""
+    exact = model._exact
+    table = exact.joint(evidence)
+    current = exact.sums(table)
+    yes, no = [], []
+    for name in names:
+        if name in model.structure.risk_evidence:  # changes the prior contraction
+            yes.append(exact.sums(exact.joint({**evidence, name: True})))
+            no.append(exact.sums(exact.joint({**evidence, name: False})))
+        else:
+            no.append(exact.sums(exact.split(table, name)[1]))
+            yes.append(tuple(a - b for a, b in zip(current, no[-1])))
+    yes, no = (Sums(np.array([s[2] for s in side], dtype=float).reshape(-1),
+                    np.array([s[0] for s in side]).reshape(len(side), -1),
+                    np.array([s[1] for s in side]).reshape(len(side), -1),
+                    np.zeros(len(side))) for side in (yes, no))
+    total = current[2]
+    yes_causes, yes_groups = yes.posteriors()
+    no_causes, no_groups = no.posteriors()
+    never, always = yes.total <= 0.0, no.total <= 0.0
+    yes_causes[never], yes_groups[never] = no_causes[never], no_groups[never]
+    no_causes[always], no_groups[always] = yes_causes[always], yes_groups[always]
+    return Branches(names, np.clip(yes.total / total, 0.0, 1.0), yes_causes, yes_groups,
+                    no_causes, no_groups)
 
 
 def _factored(model: Model, evidence: Mapping[str, bool],

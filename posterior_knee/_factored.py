@@ -42,9 +42,11 @@ import numpy as np
 
 from ._engine import Posterior
 from ._structure import EvidenceParts, Structure
+from .errors import EngineLimitError
 
 MAX_PRESENT = 6  # past this, enumeration is cheaper (measured on the shipped priors)
 MAX_PRESENT_EXTENDED = 5  # extended precision has no BLAS: slower per step
+MAX_UNIT = 12  # causes linked into one unit: a table of 2**12 configurations per row
 ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
 # elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
 # 2**22 doubles is 32 MiB, which keeps a batch's peak memory bounded
@@ -124,6 +126,10 @@ class FactoredEngine:
             links.add_edges_from((cause.name, p) for p in cause.parents if p in index)
         units = sorted(sorted(index[c] for c in unit)
                        for unit in nx.connected_components(links))
+        if max(map(len, units)) > MAX_UNIT:
+            raise EngineLimitError(
+                f"{max(map(len, units))} causes are linked into one unit, above the "
+                f"factored engine's limit of {MAX_UNIT}.")
         unit_of = {i: u for u, members in enumerate(units) for i in members}
 
         touches: dict[str, set[int]] = {name: set() for name in risk}
@@ -318,8 +324,9 @@ class FactoredEngine:
         # Single-cause units: g = T[no] + T[yes] * w
         single = self._single_causes
         n1 = len(single)
-        t_single = np.stack(np.broadcast_arrays(*(tables[u] for u in self._single)))
-        t_single = np.broadcast_to(t_single, (n1, count) + t_single.shape[2:])  # (n1, C, H, 2)
+        shape = (n1, count, len(self._hub_prior), 2)
+        t_single = (np.broadcast_to(np.stack(np.broadcast_arrays(
+            *(tables[u] for u in self._single))), shape) if n1 else np.ones(shape))
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
         g = list(absent + yes_single)  # n1 arrays (C, H, S)
@@ -354,8 +361,9 @@ class FactoredEngine:
         error = steps * eps * np.abs(terms).sum(axis=(1, 2))
 
         causes = np.empty((count, self.n), dtype=dtype)
-        causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
-                                      np.array(others[:n1]) * yes_single)
+        if n1:
+            causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
+                                          np.array(others[:n1]) * yes_single)
         # groups: the group's single causes absent (T[no] in place of their unit's sum),
         # and each larger unit it touches read out as "none of the group present"
         in_group, without = [], []
@@ -363,7 +371,7 @@ class FactoredEngine:
             in_group.append(np.prod(g[start:stop], axis=0))
             without.append(np.prod(absent[start:stop], axis=0))
         rest = _products_but_one(in_group)
-        none = [np.prod(g[:n1], axis=0)] * self._n_groups
+        none = [np.prod(g[:n1], axis=0) if n1 else np.ones_like(full)] * self._n_groups
         for k, j in enumerate(self._groups_with_singles):
             none[j] = without[k] * rest[k]
         for pos, u in enumerate(self._multi, start=n1):
@@ -381,6 +389,8 @@ class FactoredEngine:
 
 def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:
     """For each array of the list, the product of all the others."""
+    if not values:
+        return []
     prefix = [np.ones_like(values[0])]
     for v in values[:-1]:
         prefix.append(prefix[-1] * v)

@@ -48,7 +48,7 @@ class Branches:
 def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str]) -> Branches:
     """P(yes) and both answers' posteriors for each unanswered id in ``names``."""
     names = tuple(names)
-    if model._factored is None:  # pgmpy: one query per answer
+    if model._exact is None:  # pgmpy: one query per answer
         rows = list(model.what_if(evidence, names, groups=True))
         n, g = len(model.structure.cause_ids), len(model.structure.groups)
         return Branches(
@@ -57,7 +57,8 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str]) -
             np.array([r[2].groups for r in rows]).reshape(-1, g),
             np.array([r[3].causes for r in rows]).reshape(-1, n),
             np.array([r[3].groups for r in rows]).reshape(-1, g))
-    return _factored(model, evidence, names) or _enumerated(model, evidence, names)
+    fast = _factored(model, evidence, names) if model._factored is not None else None
+    return fast or _enumerated(model, evidence, names)
 
 
 def _enumerated(model: Model, evidence: Mapping[str, bool],

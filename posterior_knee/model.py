@@ -18,6 +18,7 @@ from ._safety import check_safety_floor
 from ._schema import GROUPS
 from ._structure import Structure
 from .errors import (
+    EngineLimitError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     PosteriorKneeError,
@@ -73,7 +74,7 @@ class Model:
         self._valid = dict.fromkeys(kb.evidence_ids)
         self._causes = kb.causes.set_index("id")
         self._exact = ExactEngine(self.structure) if engine == "exact" else None
-        self._factored = FactoredEngine(self.structure) if engine == "exact" else None
+        self._factored = _factored_or_none(self.structure) if engine == "exact" else None
 
     def __repr__(self) -> str:
         return f"Model({self.kb!r}, engine={self.engine!r})"
@@ -98,7 +99,7 @@ class Model:
         if self._exact is not None:
             # the factored engine is much faster; it declines (None) when the answer
             # could lose precision or would cost more than enumerating
-            fast = self._factored.posterior(evidence)
+            fast = self._factored.posterior(evidence) if self._factored else None
             return fast if fast is not None else self._exact.posterior(evidence)
         from ._pgmpy import query
 
@@ -220,6 +221,15 @@ class Model:
             result[f"group:{group}"] = groups[:, j]
         result["triage"] = levels
         return result
+
+
+def _factored_or_none(structure: Structure) -> FactoredEngine | None:
+    """The factored engine, or None where causes are linked into too large a unit
+    (then every query enumerates)."""
+    try:
+        return FactoredEngine(structure)
+    except EngineLimitError:
+        return None
 
 
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,

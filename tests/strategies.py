@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from hypothesis import strategies as st
 
 import posterior_knee as pk
@@ -55,5 +56,36 @@ def perturbed_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]:
         links.loc[ratio, "odds_ratio"] = rng.uniform(0.2, 8.0, int(ratio.sum()))
         tables["cause_links"] = links
         return kb.replace(**tables)
+
+    return st.integers(0, 2**32 - 1).map(build)
+
+
+def restructured_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]:
+    """The knowledge base with a random network: some risk effects and finding links
+    dropped, and random cause-to-cause links added (so the hubs and the units of
+    linked causes differ from the shipped ones)."""
+
+    def build(seed: int) -> pk.KnowledgeBase:
+        rng = np.random.default_rng(seed)
+        effects = kb.risk_effects[rng.random(len(kb.risk_effects)) < 0.6]
+        findings = kb.finding_links[rng.random(len(kb.finding_links)) < 0.7]
+        causes = list(kb.cause_ids)
+        links = kb.cause_links[rng.random(len(kb.cause_links)) < 0.7]
+        existing = set(zip(links["parent"], links["child"]))
+        added = []
+        for _ in range(rng.integers(0, 7)):
+            # parent before child in a fixed order of the causes keeps the graph acyclic
+            a, b = sorted(rng.choice(len(causes), 2, replace=False))
+            pair = (causes[a], causes[b])
+            if pair not in existing and (pair[1], pair[0]) not in existing:
+                existing.add(pair)
+                added.append({"parent": pair[0], "child": pair[1], "kind": "odds_ratio",
+                              "odds_ratio": float(rng.uniform(0.3, 6.0)),
+                              "source": "test: random link"})
+        links = pd.concat([links, pd.DataFrame(added, columns=links.columns)],
+                          ignore_index=True)
+        order = {c: i for i, c in enumerate(causes)}
+        links = links[[order[p] < order[c] for p, c in zip(links["parent"], links["child"])]]
+        return kb.replace(risk_effects=effects, finding_links=findings, cause_links=links)
 
     return st.integers(0, 2**32 - 1).map(build)

@@ -1,6 +1,7 @@
 """The exact engine against pgmpy's variable elimination, and basic probability laws."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from posterior_knee._engine import Posterior
 from posterior_knee._factored import Cases
 from posterior_knee.errors import ImpossibleEvidenceError
 
-from .strategies import evidence, perturbed_kb
+from .strategies import evidence, perturbed_kb, restructured_kb
 
 TOLERANCE = 1e-9
 
@@ -217,3 +218,60 @@ def test_factored_batch_matches_single_queries(model, data):
             if sums.ok[k]:
                 assert_same(Posterior(causes[k], groups[k], float(sums.total[k])),
                             model._exact.posterior(cases[i]))
+
+
+@given(random_kb=restructured_kb(pk.load_knowledge_base()),
+       data=st.lists(evidence(pk.load_knowledge_base(), max_size=8), min_size=1,
+                     max_size=4))
+def test_random_networks_factored_matches_enumeration(random_kb, data):
+    """Other hubs and other units of linked causes: single queries and a batch."""
+    model = pk.Model(random_kb)
+    cases = [model.evidence(case) for case in data]
+    for case in cases:
+        fast = model._factored.posterior(case)
+        if fast is not None:
+            assert_same(fast, model._exact.posterior(case))
+    parts = [model.structure.split_evidence(case) for case in cases]
+    rows = [i for i, p in enumerate(parts) if len(p.present) == len(parts[0].present)]
+    sums = model._factored.sums(Cases.from_parts([parts[i] for i in rows], model.structure))
+    causes, groups = sums.posteriors()
+    for k, i in enumerate(rows):
+        if sums.ok[k]:
+            assert_same(Posterior(causes[k], groups[k], float(sums.total[k])),
+                        model._exact.posterior(cases[i]))
+
+
+@settings(max_examples=5)
+@given(random_kb=restructured_kb(pk.load_knowledge_base()),
+       data=evidence(pk.load_knowledge_base(), max_size=6))
+def test_random_networks_match_pgmpy(random_kb, data):
+    exact, slow = pk.Model(random_kb), pk.Model(random_kb, engine="pgmpy")
+    case = exact.evidence(data)
+    assert_same(exact.posterior(case), slow.posterior(case))
+
+
+def test_one_large_unit_falls_back_to_enumeration(kb):
+    """Causes chained into one unit above MAX_UNIT: no factored engine, same answers."""
+    causes = list(kb.cause_ids)
+    chain = pd.DataFrame({"parent": causes[:-1], "child": causes[1:], "kind": "odds_ratio",
+                          "odds_ratio": 1.5, "source": "test: a chain"})
+    model = pk.Model(kb.replace(cause_links=chain))
+    assert model._factored is None
+    case = model.evidence({"lump_behind_knee": True, "fever": False, "age_over_50": True})
+    assert_same(model.posterior(case), model._exact.posterior(case))
+    table = model.diagnose(case).next_questions(k=3)
+    assert len(table) == 3
+
+
+def test_every_cause_in_a_larger_unit(kb):
+    """No single-cause units at all: the factored engine still matches enumeration."""
+    causes = list(kb.cause_ids)
+    pairs = pd.DataFrame({"parent": causes[0:-1:2], "child": causes[1::2], "kind": "odds_ratio",
+                          "odds_ratio": 2.0, "source": "test: pairs"})
+    if len(causes) % 2:  # the odd one out joins the last pair
+        pairs.loc[len(pairs)] = [causes[-2], causes[-1], "odds_ratio", 2.0, "test: pairs"]
+    model = pk.Model(kb.replace(cause_links=pairs))
+    assert min(map(len, model._factored.units)) >= 2
+    for case in ({}, {"lump_behind_knee": True, "calf_pain": True, "fever": False}):
+        case = model.evidence(case)
+        assert_same(model._factored.posterior(case), model._exact.posterior(case))

@@ -62,6 +62,8 @@ class Cases:
     weight: np.ndarray  # (C, causes): product of (1 - strength) over findings reported absent
     constant: np.ndarray  # (C,): product of (1 - leak) over findings reported absent
     present: np.ndarray  # (C, m): indices into Structure.findings of the present findings
+    # (C,): multiplications that made weight and constant: their rounding enters the bound
+    steps: np.ndarray
 
     def __len__(self) -> int:
         return len(self.weight)
@@ -76,11 +78,12 @@ class Cases:
         present = np.array([[index[f.name] for f in p.present] for p in parts],
                            dtype=np.intp).reshape(len(parts), -1)
         return cls(masks, np.array([p.weight for p in parts]),
-                   np.array([p.constant for p in parts]), present)
+                   np.array([p.constant for p in parts]), present,
+                   np.array([p.steps for p in parts], dtype=float))
 
     def take(self, rows: np.ndarray) -> Cases:
         return Cases({k: v[rows] for k, v in self.masks.items()}, self.weight[rows],
-                     self.constant[rows], self.present[rows])
+                     self.constant[rows], self.present[rows], self.steps[rows])
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,9 +226,16 @@ class FactoredEngine:
             for cause, s in zip(finding.parents, finding.strengths):
                 self._q[j, index[cause]] = 1.0 - s
         self._keep = np.array([1.0 - f.leak for f in structure.findings])
-        # rounding steps in one term: the unit sums (nonnegative, so relative error at
-        # most their length) and the products across units and findings
-        self._term_steps = sum(2 ** len(u) for u in units) + len(units) + 8
+        self._parents = np.array([len(f.parents) for f in structure.findings])
+        # rounding steps in one term, as a bound on its relative error: per unit, its
+        # table (a sum over private risk-factor states and a product of CPTs), the
+        # weights of a configuration, the sum over configurations (nonnegative, so at
+        # most its length); then the product across units, hubs and the coefficient.
+        # The evidence adds its own (Cases.steps, and m per cause for the present ones).
+        self._term_steps = sum(
+            int(np.prod(t.shape[1:-1])) + len(private) + 2 * len(members) + 2 ** len(members)
+            for t, private, members in zip(self._unit_tables, self._private, units)
+        ) + len(units) + len(self.hubs) + 4
 
     # -- single queries ------------------------------------------------------------------
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior | None:
@@ -250,8 +260,11 @@ class FactoredEngine:
                 getattr(sums, name)[redo] = getattr(again, name).astype(float)
         return sums
 
-    def sums(self, cases: Cases, dtype=np.float64) -> Sums:
-        """Unnormalised answers for every case, in bounded-memory chunks."""
+    def sums(self, cases: Cases, dtype=np.float64, groups: bool = True) -> Sums:
+        """Unnormalised answers for every case, in bounded-memory chunks.
+
+        ``groups=False`` skips the group probabilities (``none`` is NaN).
+        """
         m = cases.present.shape[1]
         hubs = len(self._hub_prior)
         # the largest intermediates: (hubs, subsets) times units, groups or singles,
@@ -263,15 +276,15 @@ class FactoredEngine:
                                     self._readouts.values()))
         size = max(1, CHUNK_ELEMENTS // per_case)
         if len(cases) <= size:
-            return self._sums(cases, dtype)
+            return self._sums(cases, dtype, groups)
         parts = [self._sums(cases.take(np.arange(start, min(start + size, len(cases)))),
-                            dtype) for start in range(0, len(cases), size)]
+                            dtype, groups) for start in range(0, len(cases), size)]
         return Sums(*(np.concatenate([getattr(p, name) for p in parts])
                       for name in ("total", "causes", "none", "error")))
 
     def _tables(self, cases: Cases, dtype):
-        """P(h) per case (C, H); the constant; each unit's table given the evidence,
-        (C, rows, K), or (1, rows, K) when it is the same for every case."""
+        """P(h) per case (C, H); the constant; per unit, its distinct tables given the
+        evidence (D, rows, K) and which one each case uses (C,)."""
         count = len(cases)
         hub_p = np.broadcast_to(self._hub_prior, (count, len(self._hub_prior)))
         for k, name in enumerate(self.hubs):
@@ -285,7 +298,7 @@ class FactoredEngine:
         for table, default, private in zip(self._unit_tables, self._default, self._private):
             used = [k for k, r in enumerate(private) if r in cases.masks]
             if not used:
-                tables.append(default[None].astype(dtype))  # the same for every case
+                tables.append((default[None].astype(dtype), np.zeros(count, dtype=np.intp)))
                 continue
             # weight the private axes by the masks of the evidence and sum them; cases
             # share few distinct masks (a cohort's yes / no / unknown, or the answers
@@ -298,10 +311,32 @@ class FactoredEngine:
             for k, mask in zip(used, np.split(distinct, split, axis=1)):
                 operands += [mask, [batch, k + 1]]
             operands.append([batch, 0, table.ndim - 1])
-            tables.append(np.einsum(*operands)[inverse.ravel()].astype(dtype))
+            tables.append((np.einsum(*operands, optimize="greedy").astype(dtype),
+                           inverse.ravel()))
         return hub_p.astype(dtype), constant.astype(dtype), tables
 
-    def _sums(self, cases: Cases, dtype) -> Sums:
+    def _none_of_groups(self, coef_h, g, absent, readouts) -> np.ndarray:
+        """Unnormalised P(no cause of the group, e) per case and group: the group's
+        single causes absent (T[no] in place of their unit's sum), and each larger unit
+        it touches read out as "none of the group present"."""
+        n1 = len(self._single_causes)
+        in_group, without = [], []
+        for start, stop in zip(self._group_starts, [*self._group_starts[1:], n1]):
+            in_group.append(np.prod(g[start:stop], axis=0))
+            without.append(np.prod(absent[start:stop], axis=0))
+        rest = _products_but_one(in_group)
+        none = [np.prod(g[:n1], axis=0) if n1 else np.ones_like(coef_h)] * self._n_groups
+        for k, j in enumerate(self._groups_with_singles):
+            none[j] = without[k] * rest[k]
+        for pos, u in enumerate(self._multi, start=n1):
+            members, touched = self.units[u], self._readouts[u][2]
+            for k, j in enumerate(touched, start=1 + len(members)):
+                none[j] = none[j] * readouts[u][k]
+            for j in set(range(self._n_groups)) - set(touched):
+                none[j] = none[j] * g[pos]
+        return np.einsum("chs,gchs->cg", coef_h, np.array(none))
+
+    def _sums(self, cases: Cases, dtype, groups: bool) -> Sums:
         hub_p, constant, tables = self._tables(cases, dtype)
         count, m = cases.present.shape
         eps = _EPS[np.dtype(dtype)]
@@ -325,8 +360,8 @@ class FactoredEngine:
         single = self._single_causes
         n1 = len(single)
         shape = (n1, count, len(self._hub_prior), 2)
-        t_single = (np.broadcast_to(np.stack(np.broadcast_arrays(
-            *(tables[u] for u in self._single))), shape) if n1 else np.ones(shape))
+        t_single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
+                    if n1 else np.ones(shape))  # (n1, C, H, 2)
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
         g = list(absent + yes_single)  # n1 arrays (C, H, S)
@@ -337,16 +372,18 @@ class FactoredEngine:
             phi = np.ones((count, n_sub, len(configs)), dtype=dtype)
             for k, i in enumerate(self.units[u]):
                 phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
-            weighted = tables[u][:, :, None, :] * columns.astype(dtype)  # (C or 1, rows, R, K)
-            if len(weighted) == 1:  # one table for every case: a single matrix product
-                out = weighted.reshape(-1, len(configs)) @ phi.reshape(-1, len(configs)).T
-                out = out.reshape(-1, len(columns), count, n_sub)[self._rows[u]]
-                readouts[u] = out.transpose(1, 2, 0, 3)  # (R, C, H, S)
-            else:
-                out = weighted.reshape(count, -1, len(configs)) @ np.ascontiguousarray(
-                    phi.transpose(0, 2, 1))
-                out = out.reshape(count, -1, len(columns), n_sub)[:, self._rows[u]]
-                readouts[u] = np.moveaxis(out, 2, 0)  # (R, C, H, S)
+            distinct, which = tables[u]
+            # every distinct table against every case's weights in one matrix product,
+            # then each case keeps its own table's rows (few tables: yes / no / unknown)
+            weighted = distinct[:, :, None, :] * columns.astype(dtype)  # (D, rows, R, K)
+            out = weighted.reshape(-1, len(configs)) @ phi.reshape(-1, len(configs)).T
+            out = out.reshape(len(distinct), -1, len(columns), count, n_sub)
+            out = out[which, :, :, np.arange(count)] if len(distinct) > 1 else out[0]
+            if len(distinct) == 1:  # (rows, R, C, S)
+                out = out[self._rows[u]].transpose(1, 2, 0, 3)
+            else:  # (C, rows, R, S)
+                out = out[:, self._rows[u]].transpose(2, 0, 1, 3)
+            readouts[u] = np.ascontiguousarray(out)  # (R, C, H, S)
             g.append(readouts[u][0])
         others = _products_but_one(g)  # per unit: the product over every other unit
         full = others[0] * g[0]
@@ -357,32 +394,22 @@ class FactoredEngine:
         # times eps of its size; summing over hubs, then subsets, adds at most
         # (H - 1) + (S - 1) more. Every marginal's numerator adds terms no larger
         # elementwise, so the same bound covers them.
-        steps = self._term_steps + m + terms.shape[1] + n_sub
+        steps = (self._term_steps + cases.steps + m * (self.n + 1)
+                 + terms.shape[1] + n_sub)
         error = steps * eps * np.abs(terms).sum(axis=(1, 2))
 
         causes = np.empty((count, self.n), dtype=dtype)
         if n1:
             causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
                                           np.array(others[:n1]) * yes_single)
-        # groups: the group's single causes absent (T[no] in place of their unit's sum),
-        # and each larger unit it touches read out as "none of the group present"
-        in_group, without = [], []
-        for start, stop in zip(self._group_starts, [*self._group_starts[1:], n1]):
-            in_group.append(np.prod(g[start:stop], axis=0))
-            without.append(np.prod(absent[start:stop], axis=0))
-        rest = _products_but_one(in_group)
-        none = [np.prod(g[:n1], axis=0) if n1 else np.ones_like(full)] * self._n_groups
-        for k, j in enumerate(self._groups_with_singles):
-            none[j] = without[k] * rest[k]
         for pos, u in enumerate(self._multi, start=n1):
-            members, touched = self.units[u], self._readouts[u][2]
+            members = self.units[u]
             causes[:, members] = np.einsum("chs,kchs->ck", coef_h * others[pos],
                                            readouts[u][1:1 + len(members)])
-            for k, j in enumerate(touched, start=1 + len(members)):
-                none[j] = none[j] * readouts[u][k]
-            for j in set(range(self._n_groups)) - set(touched):
-                none[j] = none[j] * g[pos]
-        none = np.einsum("chs,gchs->cg", coef_h, np.array(none))
+        if groups:
+            none = self._none_of_groups(coef_h, g, absent, readouts)
+        else:
+            none = np.full((count, self._n_groups), np.nan)
         return Sums(total.astype(float), causes.astype(float), none.astype(float),
                     error.astype(float))
 

@@ -55,6 +55,7 @@ class EvidenceParts:
     weight: np.ndarray  # per cause: product of (1 - strength) over findings reported absent
     constant: float  # product of (1 - leak) over findings reported absent
     present: tuple[FindingNode, ...]  # findings reported present
+    steps: int  # multiplications that made weight and constant (for rounding bounds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +83,7 @@ class Structure:
         weight = np.ones(len(self.causes))
         constant = 1.0
         present = []
+        steps = 0
         for name, value in evidence.items():
             if name in self.risk_evidence:
                 node, state = self.risk_evidence[name]
@@ -96,7 +98,8 @@ class Structure:
                 constant *= 1.0 - finding.leak
                 for cause, s in zip(finding.parents, finding.strengths):
                     weight[index[cause]] *= 1.0 - s
-        return EvidenceParts(masks, weight, constant, tuple(present))
+                steps += len(finding.parents) + 1
+        return EvidenceParts(masks, weight, constant, tuple(present), steps)
 
     def cardinality(self, name: str) -> int:
         for node in self.risk_nodes:

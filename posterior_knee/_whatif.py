@@ -9,9 +9,10 @@ exactly Quickscore's expansion with the finding added).
 
 Precision: every answer's sums carry a rounding bound. The figures of a question
 ranking are guaranteed to ``BRANCH_LIMIT`` (relative to the answer's probability, so
-the posteriors after it are within twice that), looser than the 1e-10 of a diagnosis
-because a rare answer divides by its small probability; any answer not certain to
-that goes to the general engine, one query at a time.
+the posteriors after it are within twice that, 1e-6), looser than the 1e-10 of a
+diagnosis: a rare answer divides by its small probability, and a ranking only has to
+order questions, not report probabilities to ten places. Answers not certain to that
+are redone in extended precision, then one query at a time by the general engine.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from ._factored import MAX_PRESENT, MAX_PRESENT_EXTENDED, Cases, Sums
 
-BRANCH_LIMIT = 5e-9  # posteriors after an answer within 1e-8
+BRANCH_LIMIT = 5e-7  # posteriors after an answer within 1e-6
 
 if TYPE_CHECKING:
     from .model import Model
@@ -45,8 +46,11 @@ class Branches:
     no_groups: np.ndarray
 
 
-def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str]) -> Branches:
-    """P(yes) and both answers' posteriors for each unanswered id in ``names``."""
+def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
+             groups: bool = True) -> Branches:
+    """P(yes) and both answers' posteriors for each unanswered id in ``names``.
+
+    ``groups=False`` may leave the group posteriors as NaN (less work)."""
     names = tuple(names)
     if model._exact is None:  # pgmpy: one query per answer
         rows = list(model.what_if(evidence, names, groups=True))
@@ -57,7 +61,8 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str]) -
             np.array([r[2].groups for r in rows]).reshape(-1, g),
             np.array([r[3].causes for r in rows]).reshape(-1, n),
             np.array([r[3].groups for r in rows]).reshape(-1, g))
-    fast = _factored(model, evidence, names) if model._factored is not None else None
+    fast = (_factored(model, evidence, names, groups) if model._factored is not None
+            else None)
     return fast or _enumerated(model, evidence, names)
 
 
@@ -90,8 +95,8 @@ def _enumerated(model: Model, evidence: Mapping[str, bool],
                     no_causes, no_groups)
 
 
-def _factored(model: Model, evidence: Mapping[str, bool],
-              names: tuple[str, ...]) -> Branches | None:
+def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
+              groups: bool) -> Branches | None:
     engine, structure = model._factored, model.structure
     parts = structure.split_evidence(evidence)
     if len(parts.present) > MAX_PRESENT:
@@ -123,8 +128,10 @@ def _factored(model: Model, evidence: Mapping[str, bool],
         masks[node][risk_yes[k]] = 0.0
         masks[node][risk_yes[k], state] = keep
         masks[node][risk_no[k], state] = 0.0
-    batch = Cases(masks, weight, constant, np.repeat(base.present, count, axis=0))
-    sums = engine.sums(batch)
+    steps = np.repeat(base.steps, count)
+    steps[no_rows] += engine._parents[found] + 1
+    batch = Cases(masks, weight, constant, np.repeat(base.present, count, axis=0), steps)
+    sums = engine.sums(batch, groups=groups)
     if not sums.within(BRANCH_LIMIT)[0]:
         return None
     total = sums.total[0]
@@ -141,7 +148,7 @@ def _factored(model: Model, evidence: Mapping[str, bool],
     redo = np.flatnonzero(~_certain(yes) | ~_certain(no))
     if len(redo) and len(parts.present) < MAX_PRESENT_EXTENDED:
         extended = np.longdouble
-        _put(no, redo, engine.sums(batch.take(no_source[redo]), extended))
+        _put(no, redo, engine.sums(batch.take(no_source[redo]), extended, groups))
         found_redo = redo[redo < len(asked)]
         if len(found_redo):
             _put(yes, found_redo, engine.sums(Cases(
@@ -150,11 +157,12 @@ def _factored(model: Model, evidence: Mapping[str, bool],
                 base.weight.repeat(len(found_redo), axis=0),
                 base.constant.repeat(len(found_redo)),
                 np.hstack([base.present.repeat(len(found_redo), axis=0),
-                           found[found_redo, None]])), extended))
+                           found[found_redo, None]]),
+                base.steps.repeat(len(found_redo))), extended, groups))
         risk_redo = redo[redo >= len(asked)]
         if len(risk_redo):
             _put(yes, risk_redo, engine.sums(
-                batch.take(risk_yes[risk_redo - len(asked)]), extended))
+                batch.take(risk_yes[risk_redo - len(asked)]), extended, groups))
 
     p_yes = np.clip(yes.total / total, 0.0, 1.0)
     yes_causes, yes_groups = yes.posteriors()

@@ -132,7 +132,7 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     level = _levels(model, [present], current.causes[None, :])[0]
     skip = set(exclude)
     names = [c for c in _candidates(model, evidence) if c not in skip]
-    b = branches(model, evidence, names)
+    b = branches(model, evidence, names, groups=by == "groups")
     after = (b.p_yes * measure(b.yes_causes, b.yes_groups)
              + (1.0 - b.p_yes) * measure(b.no_causes, b.no_groups))
     changes = np.zeros(len(names), dtype=bool)

@@ -8,7 +8,7 @@ Decision support and teaching material; it does not replace a clinician.
 'bakers_cyst'
 """
 
-from . import errors
+from . import errors, plots
 from .errors import KnowledgeBaseError, PosteriorKneeError
 from .interview import Interview
 from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
@@ -36,6 +36,8 @@ __all__ = [
     "Triage",
     "TriageLevel",
     "DISCLAIMER",
+    # plots (matplotlib, an optional extra, is imported when a plot is drawn)
+    "plots",
     # errors
     "errors",
     "PosteriorKneeError",

@@ -42,8 +42,8 @@ def _pyplot():
 
 
 def _axes(ax, function: str, **figure):
-    if ax is None:
-        return _pyplot().subplots(**figure)[1]
+    if ax is None:  # constrained layout keeps long cause labels inside the figure
+        return _pyplot().subplots(layout="constrained", **figure)[1]
     _pyplot()
     from matplotlib.axes import Axes
 
@@ -142,7 +142,8 @@ def draw_network(model: Model, evidence: Mapping[str, object] | None = None,
     -------
     matplotlib.axes.Axes
         ``ax.collections[0]`` holds the nodes, in the order risk factors, causes,
-        findings (each in CSV order); the edges are drawn after them.
+        findings (each in CSV order); ``ax.collections[1]`` every link,
+        ``ax.collections[2]`` the links of the reported items again, darker.
 
     Examples
     --------
@@ -176,12 +177,21 @@ def draw_network(model: Model, evidence: Mapping[str, object] | None = None,
                            node_color=[colour(n) for n in nodes])
     nx.draw_networkx_edges(graph, position, ax=ax, arrows=False, width=0.3,
                            edge_color="#999999", alpha=0.5)
+    # the links of the reported items, drawn again on top so the eye can follow them
+    nx.draw_networkx_edges(graph, position, ax=ax, arrows=False, width=0.8,
+                           edge_color="#555555",
+                           edgelist=[e for e in graph.edges if reported.keys() & set(e)])
     shown = nodes if labels == "all" else [n for n in nodes if n in causes or n in reported]
     nx.draw_networkx_labels(graph, position, labels={n: n for n in shown}, ax=ax,
                             font_size=7)
     for layer, name in enumerate(("risk factors", "causes", "findings")):
         x = np.mean([position[n][0] for n in nodes if graph.nodes[n]["layer"] == layer])
         ax.text(x, 1.02, name, transform=ax.get_xaxis_transform(), ha="center")
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=c, label=name)
+                       for name, c in [("cause", CAUSE_COLOUR), *EVIDENCE_COLOURS.items()]],
+              loc="lower left", fontsize="small")
     ax.set_axis_off()
     return ax
 
@@ -288,7 +298,7 @@ def plot_cohort(scores: pd.DataFrame, axes=None, k: int = 10) -> Figure:
                     scores if not isinstance(scores, pd.DataFrame) else list(scores.columns))
     _check_k(k, "plot_cohort", allow_none=False)
     if axes is None:
-        figure, axes = _pyplot().subplots(1, 2, figsize=(11, 4),
+        figure, axes = _pyplot().subplots(1, 2, figsize=(11, 4), layout="constrained",
                                           gridspec_kw={"width_ratios": [1, 1.6]})
     else:
         _pyplot()
@@ -312,5 +322,4 @@ def plot_cohort(scores: pd.DataFrame, axes=None, k: int = 10) -> Figure:
     axes[1].set_title("Top cause")
     figure.suptitle(f"{len(scores)} cases. Not a substitute for a clinician.",
                     fontsize="small")
-    figure.tight_layout()
     return figure

@@ -71,6 +71,10 @@ def test_draw_network_layers_and_evidence_colours(kb):
     # one line per link in the CSV files
     edges = ax.collections[1].get_segments()
     assert len(edges) == len(kb.risk_effects) + len(kb.cause_links) + len(kb.finding_links)
+    # the links of reported items are drawn again: fever's, calf pain's, the age band's
+    links = (kb.finding_links["finding"].isin(["fever", "calf_pain"]).sum()
+             + (kb.risk_effects["risk_factor"] == "age_over_50").sum())
+    assert len(ax.collections[2].get_segments()) == links
     # only causes and reported items are labelled by default
     labelled = {t.get_text() for t in ax.texts} - {"risk factors", "causes", "findings"}
     assert labelled == set(kb.causes["id"]) | {"fever", "calf_pain", "age_over_50"}

@@ -114,10 +114,13 @@ class Diagnosis:
         """Id of the most probable cause."""
         return str(self.ranking["cause"].iloc[0])
 
+    def _present_absent(self) -> tuple[list[str], list[str]]:
+        return (sorted(k for k, v in self.findings.items() if v),
+                sorted(k for k, v in self.findings.items() if not v))
+
     def summary(self, n: int = 8) -> str:
         """A plain-text report: triage with reasons, the top ``n`` causes, the groups."""
-        present = sorted(k for k, v in self.findings.items() if v)
-        absent = sorted(k for k, v in self.findings.items() if not v)
+        present, absent = self._present_absent()
         lines = [
             f"Findings present: {', '.join(present) or 'none'}",
             f"Findings absent:  {', '.join(absent) or 'none'}",
@@ -158,8 +161,7 @@ class Diagnosis:
         level = self.triage.level.value
         colour = _LEVEL_COLOURS[self.triage.level]
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.triage.reasons)
-        present = sorted(k for k, v in self.findings.items() if v)
-        absent = sorted(k for k, v in self.findings.items() if not v)
+        present, absent = self._present_absent()
         rows = "".join(
             f"<tr class='pk-cause' data-cause='{html.escape(row.cause, quote=True)}'>"
             f"<td>{html.escape(row.label)}<br><code>{html.escape(row.cause)}</code></td>"

@@ -301,8 +301,8 @@ def plot_cohort(scores: pd.DataFrame, axes=None, k: int = 10) -> Figure:
         figure, axes = _pyplot().subplots(1, 2, figsize=(11, 4), layout="constrained",
                                           gridspec_kw={"width_ratios": [1, 1.6]})
     else:
-        _pyplot()
-        check_parameter(len(axes) == 2, "axes", "plot_cohort", "two Axes or None", axes)
+        ok = isinstance(axes, (list, tuple, np.ndarray)) and len(axes) == 2
+        check_parameter(ok, "axes", "plot_cohort", "two Axes or None", axes)
         figure = axes[0].figure
     levels = list(reversed(TriageLevel))  # most serious first
     counts = scores["triage"].value_counts().reindex([lv.value for lv in levels],

@@ -35,6 +35,8 @@ BAD_CALLS = {
     "plot_tornado(no baseline)": lambda: pk.plots.plot_tornado(
         pd.DataFrame(columns=["file", "id", "column", "p_low", "p_high"])),
     "plot_cohort(ranking)": lambda: pk.plots.plot_cohort(DX.ranking),
+    "plot_cohort(axes=1)": lambda: pk.plots.plot_cohort(
+        DX.model.diagnose_many(pd.DataFrame({"fever": [True]})), axes=1),
 }
 
 

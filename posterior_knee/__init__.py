@@ -8,13 +8,14 @@ Decision support and teaching material; it does not replace a clinician.
 'bakers_cyst'
 """
 
-from . import errors
+from . import errors, plots, sources
 from .errors import KnowledgeBaseError, PosteriorKneeError
 from .interview import Interview
 from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
 from .model import Model, diagnose
 from .plan import Plan
 from .result import Diagnosis
+from .sources import evidence_table
 from .triage import DISCLAIMER, Triage, TriageLevel
 from .tuning import compare
 
@@ -25,6 +26,8 @@ __all__ = [
     "KnowledgeBase",
     "load_knowledge_base",
     "default_priors_path",
+    "evidence_table",
+    "sources",
     # inference
     "Model",
     "diagnose",
@@ -36,6 +39,8 @@ __all__ = [
     "Triage",
     "TriageLevel",
     "DISCLAIMER",
+    # plots (matplotlib, an optional extra, is imported when a plot is drawn)
+    "plots",
     # errors
     "errors",
     "PosteriorKneeError",

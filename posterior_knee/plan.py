@@ -76,7 +76,8 @@ class Plan:
     def __repr__(self) -> str:
         return f"Plan({self.level.value}, causes={list(self.causes)})\n{self.summary()}"
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, disclaimer: bool = True) -> str:
+        # disclaimer=False: the caller (a Diagnosis) shows the disclaimer itself
         def items(values):
             return "".join(f"<li>{html.escape(v)}</li>" for v in values)
 
@@ -91,7 +92,8 @@ class Plan:
         if self.warning_signs:
             parts.append("<p>Get help sooner if:</p><ul>" + items(self.warning_signs)
                          + "</ul>")
-        parts.append(f"<p><em>{html.escape(self.disclaimer)}</em></p>")
+        if disclaimer:
+            parts.append(f"<p><em>{html.escape(self.disclaimer)}</em></p>")
         return "<div class='posterior-knee-plan'>" + "".join(parts) + "</div>"
 
 

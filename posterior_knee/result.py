@@ -22,6 +22,8 @@ _LEVEL_COLOURS = {
     TriageLevel.SOON: "#b7950b",
     TriageLevel.SELF_CARE: "#1e8449",
 }
+_PRIOR_COLOUR = "#aab7b8"
+_POSTERIOR_COLOUR = "#2e86c1"
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,13 @@ class Diagnosis:
         """Id of the most probable cause."""
         return str(self.ranking["cause"].iloc[0])
 
+    def _present_absent(self) -> tuple[list[str], list[str]]:
+        return (sorted(k for k, v in self.findings.items() if v),
+                sorted(k for k, v in self.findings.items() if not v))
+
     def summary(self, n: int = 8) -> str:
         """A plain-text report: triage with reasons, the top ``n`` causes, the groups."""
-        present = sorted(k for k, v in self.findings.items() if v)
-        absent = sorted(k for k, v in self.findings.items() if not v)
+        present, absent = self._present_absent()
         lines = [
             f"Findings present: {', '.join(present) or 'none'}",
             f"Findings absent:  {', '.join(absent) or 'none'}",
@@ -146,29 +151,47 @@ class Diagnosis:
             self.summary())
 
     def _repr_html_(self) -> str:
+        """The Jupyter view: a banner coloured by triage level with its reasons, one
+        row per cause with a bar for its prior and one for its posterior, the
+        strongest evidence for the top cause, the plan, and the disclaimer.
+
+        Every piece of text is escaped: labels and reasons come from CSV files that
+        anyone may edit.
+        """
+        level = self.triage.level.value
         colour = _LEVEL_COLOURS[self.triage.level]
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.triage.reasons)
+        present, absent = self._present_absent()
         rows = "".join(
-            "<tr>"
+            f"<tr class='pk-cause' data-cause='{html.escape(row.cause, quote=True)}'>"
             f"<td>{html.escape(row.label)}<br><code>{html.escape(row.cause)}</code></td>"
             f"<td>{html.escape(row.group)}</td>"
-            f"<td style='text-align:right'>{row.probability:.1%}</td>"
-            f"<td style='min-width:160px'>{_bar(row.prior, '#aab7b8')}"
-            f"{_bar(row.probability, '#2e86c1')}</td>"
-            f"<td style='text-align:right'>{row.prior:.1%}</td></tr>"
+            f"<td style='min-width:160px'>{_bar('pk-prior', row.prior, _PRIOR_COLOUR)}"
+            f"{_bar('pk-posterior', row.probability, _POSTERIOR_COLOUR)}</td>"
+            f"<td style='text-align:right'>{row.prior:.1%}</td>"
+            f"<td style='text-align:right'><strong>{row.probability:.1%}</strong></td></tr>"
             for row in self.ranking.itertuples(index=False)
         )
         return (
             "<div class='posterior-knee'>"
-            f"<div style='border-left:6px solid {colour};padding:4px 8px;margin:4px 0'>"
-            f"<strong style='color:{colour}'>Triage: {self.triage.level.value}</strong>"
-            f" &mdash; {html.escape(self.triage.action)}<ul>{reasons}</ul></div>"
-            "<table><thead><tr><th>cause</th><th>group</th><th>probability</th>"
-            "<th>prior (grey) and posterior (blue)</th><th>prior</th></tr></thead>"
+            f"<div class='pk-triage pk-level-{level}' style='border-left:8px solid "
+            f"{colour};background:{colour}1a;padding:4px 10px;margin:4px 0'>"
+            f"<strong style='color:{colour}'>Triage: {level.replace('_', ' ').upper()}"
+            f"</strong> &mdash; {html.escape(self.triage.action)}"
+            f"<ul class='pk-reasons'>{reasons}</ul></div>"
+            f"<p>Present: {html.escape(', '.join(present) or 'none')}. "
+            f"Absent: {html.escape(', '.join(absent) or 'none')}. "
+            "Anything not reported is unknown and averaged over.</p>"
+            "<table><thead><tr><th>cause</th><th>group</th>"
+            f"<th>prior (<span style='color:{_PRIOR_COLOUR}'>grey</span>) and posterior "
+            f"(<span style='color:{_POSTERIOR_COLOUR}'>blue</span>)</th>"
+            "<th>prior</th><th>posterior</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            f"{self._why_html()}{self.plan._repr_html_()}</div>"
+            "<p><small>Causes are not mutually exclusive: the probabilities need not sum "
+            "to 100 %.</small></p>"
+            f"{self._why_html()}{self.plan._repr_html_(disclaimer=False)}"
+            f"<p class='pk-disclaimer'><em>{html.escape(self.disclaimer)}</em></p></div>"
         )
-
 
     def _why_html(self, n: int = 6) -> str:
         """The strongest evidence for and against the top cause."""
@@ -188,6 +211,7 @@ class Diagnosis:
                 f"<table><tbody>{rows}</tbody></table>")
 
 
-def _bar(value: float, colour: str) -> str:
-    return (f"<div style='background:{colour};height:7px;margin:1px 0;"
-            f"width:{max(0.0, min(1.0, value)) * 100:.1f}%'></div>")
+def _bar(kind: str, value: float, colour: str) -> str:
+    """A horizontal bar whose width is ``value`` (a probability) of the cell."""
+    return (f"<div class='{kind}' title='{value:.1%}' style='background:{colour};"
+            f"height:7px;margin:1px 0;width:{max(0.0, min(1.0, value)) * 100:.2f}%'></div>")

@@ -26,6 +26,17 @@ BAD_CALLS = {
     "diagnose_many([1])": lambda: DX.model.diagnose_many([1]),
     "diagnose_many(bad column)": lambda: DX.model.diagnose_many(pd.DataFrame({"x": [1]})),
     "Interview.answer(3, True)": lambda: pk.Interview(DX.model).answer(3, True),
+    "evidence_table('priors/')": lambda: pk.evidence_table("priors/"),
+    "plot_posterior('x')": lambda: pk.plots.plot_posterior("x"),
+    "plot_posterior(k=0)": lambda: pk.plots.plot_posterior(DX, k=0),
+    "draw_network(kb)": lambda: pk.plots.draw_network(KB),
+    "draw_network(labels='x')": lambda: pk.plots.draw_network(DX.model, labels="x"),
+    "plot_tornado(ranking)": lambda: pk.plots.plot_tornado(DX.ranking),
+    "plot_tornado(no baseline)": lambda: pk.plots.plot_tornado(
+        pd.DataFrame(columns=["file", "id", "column", "p_low", "p_high"])),
+    "plot_cohort(ranking)": lambda: pk.plots.plot_cohort(DX.ranking),
+    "plot_cohort(axes=1)": lambda: pk.plots.plot_cohort(
+        DX.model.diagnose_many(pd.DataFrame({"fever": [True]})), axes=1),
 }
 
 

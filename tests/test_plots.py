@@ -1,0 +1,156 @@
+"""Plots: the artists drawn match the data (bar extents, node colours), not pixels."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import posterior_knee as pk
+from posterior_knee import plots
+from posterior_knee.errors import UnknownIdError
+
+from .optional import require
+
+require("matplotlib", "plots")
+from matplotlib.colors import to_rgba  # noqa: E402
+
+CASE = {"lump_behind_knee": True, "tightness_behind_knee": True, "fever": False}
+
+
+def extents(container):
+    return [(bar.get_x(), bar.get_x() + bar.get_width()) for bar in container]
+
+
+@pytest.mark.parametrize("k", [None, 4])
+def test_plot_posterior_draws_prior_and_posterior_per_cause(k):
+    dx = pk.diagnose(CASE)
+    ax = plots.plot_posterior(dx, k=k)
+    shown = dx.ranking if k is None else dx.ranking.head(k)
+    priors, posteriors = ax.containers
+    assert [w for _, w in extents(priors)] == pytest.approx(shown["prior"].tolist())
+    assert [w for _, w in extents(posteriors)] == pytest.approx(
+        shown["probability"].tolist())
+    assert all(bar.get_x() == 0 for bar in [*priors, *posteriors])
+    # the most probable cause at the top, labelled with its label
+    heights = [bar.get_y() for bar in posteriors]
+    assert heights == sorted(heights, reverse=True)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == shown["label"].tolist()
+    assert priors[0].get_facecolor() != posteriors[0].get_facecolor()
+
+
+def test_plot_posterior_draws_on_a_given_axes():
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    assert plots.plot_posterior(pk.diagnose({}), ax=ax) is ax
+
+
+def test_draw_network_layers_and_evidence_colours(kb):
+    evidence = {"fever": True, "calf_pain": False, "age_over_50": True,
+                "lump_behind_knee": None}
+    ax = plots.draw_network(pk.Model(kb), evidence)
+    nodes = [*kb.risk_factors["id"], *kb.causes["id"], *kb.findings["id"]]
+    collection = ax.collections[0]
+    offsets = collection.get_offsets()
+    assert len(offsets) == len(nodes)
+    x = dict(zip(nodes, offsets[:, 0]))
+    risk_x = {x[n] for n in kb.risk_factors["id"]}
+    cause_x = {x[n] for n in kb.causes["id"]}
+    finding_x = {x[n] for n in kb.findings["id"]}
+    assert len(risk_x) == len(cause_x) == len(finding_x) == 1
+    assert risk_x.pop() < cause_x.pop() < finding_x.pop()
+    colour = dict(zip(nodes, map(tuple, collection.get_facecolors())))
+    expected = {"fever": "present", "age_over_50": "present", "calf_pain": "absent",
+                "lump_behind_knee": "unknown", "sudden_onset": "unknown",
+                "plays_sport": "unknown"}
+    for node, state in expected.items():
+        assert colour[node] == to_rgba(plots.EVIDENCE_COLOURS[state]), node
+    assert colour["dvt"] == to_rgba(plots.CAUSE_COLOUR)
+    # one line per link in the CSV files
+    edges = ax.collections[1].get_segments()
+    assert len(edges) == len(kb.risk_effects) + len(kb.cause_links) + len(kb.finding_links)
+    # the links of reported items are drawn again: fever's, calf pain's, the age band's
+    links = (kb.finding_links["finding"].isin(["fever", "calf_pain"]).sum()
+             + (kb.risk_effects["risk_factor"] == "age_over_50").sum())
+    assert len(ax.collections[2].get_segments()) == links
+    # only causes and reported items are labelled by default
+    labelled = {t.get_text() for t in ax.texts} - {"risk factors", "causes", "findings"}
+    assert labelled == set(kb.causes["id"]) | {"fever", "calf_pain", "age_over_50"}
+
+
+def test_draw_network_can_label_everything_and_checks_the_evidence(kb):
+    ax = plots.draw_network(pk.Model(kb), labels="all")
+    assert len(ax.texts) == len(kb.evidence_ids) + len(kb.causes) + 3
+    with pytest.raises(UnknownIdError, match="fever"):
+        plots.draw_network(pk.Model(kb), {"fevr": True})
+
+
+def tornado_frame(n=20, seed=7):
+    """A hand-made table of the sensitivity contract's shape."""
+    rng = np.random.default_rng(seed)
+    baseline = 0.3
+    p_low = baseline - rng.uniform(0, 0.2, n)
+    p_high = baseline + rng.uniform(-0.05, 0.25, n)
+    frame = pd.DataFrame({
+        "file": rng.choice(["causes", "finding_links", "risk_effects"], n),
+        "id": [f"row{i}" for i in range(n)],
+        "column": rng.choice(["prior", "strength", "odds_ratio"], n),
+        "value": rng.uniform(0, 1, n), "derivative": rng.normal(size=n),
+        "low": rng.uniform(0, 0.5, n), "high": rng.uniform(0.5, 1, n),
+        "p_low": p_low, "p_high": p_high,
+        "flips_top": False, "flips_triage": False,
+    })
+    frame.attrs.update(target="dvt", probability=baseline)
+    return frame
+
+
+@pytest.mark.parametrize("k", [15, 3, 40])
+def test_plot_tornado_shows_the_widest_rows_from_the_baseline(k):
+    frame = tornado_frame()
+    ax = plots.plot_tornado(frame, k=k)
+    spread = (frame["p_high"] - frame["p_low"]).abs()
+    order = sorted(range(len(frame)), key=lambda i: -spread[i])[:k]
+    assert len(order) == min(k, len(frame))
+    low, high = ax.containers
+    assert len(low) == len(high) == len(order)
+    baseline = frame.attrs["probability"]
+    for bars, column in ((low, "p_low"), (high, "p_high")):
+        for bar, i in zip(bars, order):
+            ends = sorted([bar.get_x(), bar.get_x() + bar.get_width()])
+            assert ends == pytest.approx(sorted([baseline, frame[column][i]]))
+    rows = [high_bar.get_y() for high_bar in high]
+    assert rows == sorted(rows, reverse=True)  # the widest at the top
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"{frame['file'][i]}:{frame['id'][i]}:{frame['column'][i]}"
+                      for i in order]
+    assert ax.lines[0].get_xdata()[0] == baseline
+    assert ax.get_xlabel() == "P(dvt)"
+
+
+def test_plot_cohort_counts_levels_and_top_causes(model):
+    rng = np.random.default_rng(3)
+    ids = ["fever", "hot_painful_knee", "calf_swelling", "lump_behind_knee",
+           "shortness_of_breath", "injury_twist", "plays_sport"]
+    cases = pd.DataFrame(rng.choice([True, False, None], size=(40, len(ids)),
+                                    p=[0.2, 0.3, 0.5]), columns=ids)
+    scores = model.diagnose_many(cases)
+    figure = plots.plot_cohort(scores)
+    levels, causes = figure.axes
+    counts = scores["triage"].value_counts()
+    shown = dict(zip([t.get_text() for t in levels.get_yticklabels()],
+                     [bar.get_width() for bar in levels.containers[0]]))
+    assert set(shown) == {level.value for level in pk.TriageLevel}
+    assert shown == {level: counts.get(level, 0) for level in shown}
+    top = scores[list(model.structure.cause_ids)].idxmax(axis=1).value_counts()
+    shown = dict(zip([t.get_text() for t in causes.get_yticklabels()],
+                     [bar.get_width() for bar in causes.containers[0]]))
+    assert shown == {cause: top[cause] for cause in shown}
+    assert sum(shown.values()) == len(cases) or len(shown) == 10
+
+
+def test_a_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "posterior-knee\[plots\]"'):
+        plots.plot_posterior(pk.diagnose({}))

@@ -177,6 +177,18 @@ class Model:
         return Diagnosis(MappingProxyType(dict(evidence)), ranking.reset_index(drop=True),
                          groups.reset_index(drop=True), triage, self)
 
+    def sensitivity(self, findings: Mapping[str, object],
+                    target: str | None = None) -> pd.DataFrame:
+        """How P(target | findings) moves with each number in the CSV files.
+
+        One row per parameter, sorted by the absolute derivative; ``target`` is a cause
+        id or ``group:<id>`` (None: the top cause). See
+        :func:`posterior_knee.sensitivity.sensitivity` for the columns.
+        """
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, findings, target)
+
     def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 

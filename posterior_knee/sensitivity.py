@@ -94,8 +94,10 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     --------
     >>> import posterior_knee as pk
     >>> table = pk.Model().sensitivity({"lump_behind_knee": True}, "bakers_cyst")
-    >>> table.iloc[0][["file", "column"]].tolist()
-    ['causes.csv', 'prior']
+    >>> table.iloc[0][["file", "id", "column"]].tolist()
+    ['findings.csv', 'lump_behind_knee', 'leak']
+    >>> bool(table.iloc[0]["derivative"] < 0)  # a lump with no modelled cause competes
+    True
     """
     dx = model.diagnose(findings)
     evidence = dict(dx.findings)

@@ -53,6 +53,7 @@ class Parameters:
             }))
         frame = pd.concat(rows, ignore_index=True)
         self.is_odds_ratio = (frame["column"] == "odds_ratio").to_numpy()
+        self.is_leak = (frame["column"] == "leak").to_numpy()
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
@@ -145,10 +146,12 @@ class Parameters:
     def relevant(self, evidence: Mapping[str, bool]) -> np.ndarray:
         """Mask of the parameters that can change a posterior given ``evidence``.
 
-        The leak and link strengths of a finding nobody reported sum out of every
-        posterior exactly (the finding's two states add up to one), so they cannot.
+        The numbers of a finding nobody reported sum out of every posterior exactly
+        (its two states add up to one), and the leak of a finding reported absent is
+        a constant factor that normalisation removes; neither can matter.
         """
-        return np.array([f == "" or f in evidence for f in self.finding])
+        return np.array([not f or f in evidence and (evidence[f] or not leak)
+                         for f, leak in zip(self.finding, self.is_leak)])
 
     # -- ranges -----------------------------------------------------------------------
     def default_range(self) -> tuple[np.ndarray, np.ndarray]:

@@ -131,14 +131,19 @@ class KnowledgeBase:
         Each file is written to a temporary name in the same folder and then renamed
         over the old one, so an interrupted save never leaves a half-written file.
         Numbers are written with full precision: what is saved loads back to
-        identical answers.
+        identical answers. The optional ``low`` / ``high`` range columns are written
+        for a table whenever one of its rows gives a range.
         """
         check_parameter(isinstance(path, (str, os.PathLike)), "path", "KnowledgeBase.save",
                         "a folder path (str or pathlib.Path)", path)
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in TABLES.items():
-            _atomic_write(folder / table.file, _to_csv_text(getattr(self, name)))
+            frame = getattr(self, name)
+            if name in RANGED and frame[["low", "high"]].isna().all(axis=None):
+                # optional range columns with no range: leave them out, as loaded
+                frame = frame.drop(columns=["low", "high"])
+            _atomic_write(folder / table.file, _to_csv_text(frame))
 
     # -- ids ------------------------------------------------------------------------
     @property

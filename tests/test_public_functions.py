@@ -26,6 +26,12 @@ BAD_CALLS = {
     "diagnose_many([1])": lambda: DX.model.diagnose_many([1]),
     "diagnose_many(bad column)": lambda: DX.model.diagnose_many(pd.DataFrame({"x": [1]})),
     "Interview.answer(3, True)": lambda: pk.Interview(DX.model).answer(3, True),
+    "Model.sensitivity(target=3)": lambda: DX.model.sensitivity({"calf_pain": True}, 3),
+    "Model.sensitivity(bad finding)": lambda: DX.model.sensitivity({"calf_pian": True}),
+    "Diagnosis.sensitivity('dvtt')": lambda: DX.sensitivity("dvtt"),
+    "Diagnosis.intervals(n=0)": lambda: DX.intervals(n=0),
+    "Diagnosis.intervals(seed=1.5)": lambda: DX.intervals(seed=1.5),
+    "Diagnosis.intervals(level=95)": lambda: DX.intervals(level=95),
 }
 
 

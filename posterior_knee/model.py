@@ -184,6 +184,11 @@ class Model:
         One row per parameter, sorted by the absolute derivative; ``target`` is a cause
         id or ``group:<id>`` (None: the top cause). See
         :func:`posterior_knee.sensitivity.sensitivity` for the columns.
+
+        >>> table = Model().sensitivity({"calf_swelling": True}, "dvt")
+        >>> row = table[table["id"] == "dvt"].iloc[0]  # causes.csv: the clot's own prior
+        >>> bool(row["derivative"] > 0 and row["p_high"] > row["p_low"])
+        True
         """
         from .sensitivity import sensitivity
 

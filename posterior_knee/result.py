@@ -104,6 +104,12 @@ class Diagnosis:
         given in the CSV files: ``cause``, ``probability`` (the point answer), ``low``,
         ``high``, ordered as :attr:`ranking`. The same ``seed`` gives the same frame;
         see :func:`posterior_knee.sensitivity.intervals`.
+
+        >>> import posterior_knee as pk
+        >>> dx = pk.diagnose({"hot_painful_knee": True, "fever": True})
+        >>> table = dx.intervals(n=200, seed=0)  # fever's link strength carries a range
+        >>> bool((table["low"] <= table["probability"]).all())
+        True
         """
         from .sensitivity import intervals
 

@@ -54,6 +54,9 @@ class Parameters:
         frame = pd.concat(rows, ignore_index=True)
         self.is_odds_ratio = (frame["column"] == "odds_ratio").to_numpy()
         self.is_leak = (frame["column"] == "leak").to_numpy()
+        # every posterior is a ratio of two functions linear in these numbers: each
+        # enters the joint through one factor, linearly (noisy-OR terms, root priors)
+        self.is_linear = frame["column"].isin(["prevalence", "leak", "strength"]).to_numpy()
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
@@ -176,7 +179,12 @@ class Parameters:
         return np.where(from_csv, low, d_low), np.where(from_csv, high, d_high), from_csv
 
 
-def posterior(structure: Structure, evidence: Mapping[str, bool]) -> Posterior:
-    """Exact posteriors on a structure: the factored engine, else enumeration."""
-    fast = FactoredEngine(structure).posterior(evidence)
+def posterior(structure: Structure, evidence: Mapping[str, bool],
+              factored: bool = True) -> Posterior:
+    """Exact posteriors on a structure: the factored engine, else enumeration.
+
+    ``factored=False`` goes straight to enumeration (for a case the factored engine
+    already declined on the point values: it declines on the neighbours too, mostly).
+    """
+    fast = FactoredEngine(structure).posterior(evidence) if factored else None
     return fast if fast is not None else ExactEngine(structure).posterior(evidence)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import Posterior
+from ._factored import FactoredEngine
 from ._parameters import Parameters, posterior
 from .errors import UnknownIdError, check_parameter
 
@@ -109,12 +110,14 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     present = [name for name, value in evidence.items() if value]
     top = model.structure.cause_ids.index(dx.top)
     level = dx.triage.level
-    base = posterior(params.structure, evidence)
+    factored = FactoredEngine(params.structure).posterior(evidence) is not None
+    base = posterior(params.structure, evidence, factored)
+    f0 = read(base)
 
     def at(i: int, value: float) -> Posterior:
         changed = values.copy()
         changed[i] = value
-        return posterior(params.build(changed, [i]), evidence)
+        return posterior(params.build(changed, [i]), evidence, factored)
 
     def flips(post: Posterior) -> tuple[bool, bool]:
         others = np.delete(post.causes, top)
@@ -124,11 +127,9 @@ def sensitivity(model: Model, findings: Mapping[str, object],
 
     n = len(values)
     derivative = np.zeros(n)
-    p_low, p_high = np.full(n, read(base)), np.full(n, read(base))
+    p_low, p_high = np.full(n, f0), np.full(n, f0)
     flips_top, flips_triage = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for i in np.flatnonzero(params.relevant(evidence)):
-        derivative[i] = _derivative(lambda v, i=i: read(at(i, v)), values[i],
-                                    bool(params.is_odds_ratio[i]), read(base))
         for end, out in ((low[i], p_low), (high[i], p_high)):
             if end != values[i]:
                 post = at(i, end)
@@ -136,6 +137,13 @@ def sensitivity(model: Model, findings: Mapping[str, object],
                 top_changed, triage_changed = flips(post)
                 flips_top[i] |= top_changed
                 flips_triage[i] |= triage_changed
+        slope = None
+        if params.is_linear[i]:
+            slope = _mobius_slope(values[i], (low[i], p_low[i]), (high[i], p_high[i]), f0)
+        if slope is None:
+            slope = _derivative(lambda v, i=i: read(at(i, v)), values[i],
+                                bool(params.is_odds_ratio[i]), f0)
+        derivative[i] = slope
     table = params.frame[["file", "id", "column", "value"]].assign(
         derivative=derivative, low=low, high=high, p_low=p_low, p_high=p_high,
         flips_top=flips_top, flips_triage=flips_triage,
@@ -163,6 +171,25 @@ def _derivative(f, value: float, odds_ratio: bool, f0: float) -> float:
         return (f(up) - f(down)) / (2 * STEP) / (value * (1.0 - value))
     step = EDGE_STEP if value == 0.0 else -EDGE_STEP
     return (-3.0 * f0 + 4.0 * f(value + step) - f(value + 2 * step)) / (2 * step)
+
+
+def _mobius_slope(value: float, a: tuple[float, float], b: tuple[float, float],
+                  f0: float) -> float | None:
+    """The derivative at ``value`` of f(x) = (p + q x) / (r + s x) through (value, f0)
+    and the points ``a`` and ``b`` on either side of it; None when not determined.
+
+    A posterior is such a ratio in any number that enters the joint linearly, so the
+    two range ends, computed anyway, give its derivative exactly: with
+    g = f - f0 and d = x - value, 1 / g = 1 / (f'(value) d) + constant.
+    """
+    (xa, fa), (xb, fb) = a, b
+    ga, gb, da, db = fa - f0, fb - f0, xa - value, xb - value
+    # such an f is monotone, so ga and gb have opposite signs, as da < 0 < db do;
+    # then both differences below add magnitudes (no cancellation). Anything else is
+    # rounding noise around a flat f: leave it to the finite difference
+    if not (da < 0.0 < db and ga * gb < 0.0):
+        return None
+    return (1.0 / da - 1.0 / db) / (1.0 / ga - 1.0 / gb)
 
 
 def _expit(u: float) -> float:

@@ -211,12 +211,15 @@ def test_edge_values_use_a_one_sided_difference(kb):
 
 @settings(max_examples=10)
 @given(case=evidence(pk.load_knowledge_base(), max_size=5))
-def test_random_cases_tornado_brackets_the_point(case):
-    """On any case, P(target) moves monotonically enough that the point lies between
-    p_low and p_high for every parameter with a clear derivative."""
+def test_random_cases_linear_numbers_are_monotone(case):
+    """A posterior is a ratio of linear functions (so monotone) in a prevalence, leak or
+    link strength: the point lies between p_low and p_high, and the derivative has the
+    sign of p_high - p_low. (A prior or odds ratio need not be monotone.)"""
     table = pk.diagnose(case).sensitivity()
     p = table.attrs["probability"]
-    clear = table[table["derivative"].abs() > 1e-3]
-    lo = np.minimum(clear["p_low"], clear["p_high"])
-    hi = np.maximum(clear["p_low"], clear["p_high"])
+    linear = table[table["column"].isin(["prevalence", "leak", "strength"])
+                   & ((table["p_high"] - table["p_low"]).abs() > 1e-9)]
+    lo = np.minimum(linear["p_low"], linear["p_high"])
+    hi = np.maximum(linear["p_low"], linear["p_high"])
     assert ((lo <= p + 1e-12) & (p <= hi + 1e-12)).all()
+    assert (np.sign(linear["derivative"]) == np.sign(linear["p_high"] - linear["p_low"])).all()

@@ -36,7 +36,7 @@ class Column:
 
     name: str
     kind: str  # id | ref | text | optional_id | probability | threshold | odds_ratio
-    #            | optional_odds_ratio | choice
+    #            | optional_odds_ratio | optional_probability | choice
     choices: tuple[str, ...] = ()
     optional_column: bool = False  # the column itself may be absent
 
@@ -59,6 +59,17 @@ class Table:
 
 _SOURCE = Column("source", "text")
 
+
+def _range(kind: str) -> tuple[Column, Column]:
+    """The optional ``low`` / ``high`` columns: a plausible range for the value beside
+    them (see docs/sensitivity.md); both empty means the value is a point."""
+    return (Column("low", kind, optional_column=True),
+            Column("high", kind, optional_column=True))
+
+
+_PROBABILITY_RANGE = _range("optional_probability")
+_ODDS_RATIO_RANGE = _range("optional_odds_ratio")
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -69,6 +80,7 @@ TABLES: dict[str, Table] = {
                 Column("label", "text"),
                 Column("question", "text"),
                 Column("prevalence", "probability"),
+                *_PROBABILITY_RANGE,
                 Column("exclusive_group", "optional_id", optional_column=True),
                 _SOURCE,
             ),
@@ -82,6 +94,7 @@ TABLES: dict[str, Table] = {
                 Column("label", "text"),
                 Column("group", "choice", tuple(GROUPS)),
                 Column("prior", "probability"),
+                *_PROBABILITY_RANGE,
                 _SOURCE,
             ),
             ("id",),
@@ -93,6 +106,7 @@ TABLES: dict[str, Table] = {
                 Column("risk_factor", "ref"),
                 Column("cause", "ref"),
                 Column("odds_ratio", "odds_ratio"),
+                *_ODDS_RATIO_RANGE,
                 _SOURCE,
             ),
             ("risk_factor", "cause"),
@@ -105,6 +119,7 @@ TABLES: dict[str, Table] = {
                 Column("child", "ref"),
                 Column("kind", "choice", LINK_KINDS),
                 Column("odds_ratio", "optional_odds_ratio"),
+                *_ODDS_RATIO_RANGE,
                 _SOURCE,
             ),
             ("parent", "child"),
@@ -118,6 +133,7 @@ TABLES: dict[str, Table] = {
                 Column("question", "text"),
                 Column("category", "choice", CATEGORIES),
                 Column("leak", "probability"),
+                *_PROBABILITY_RANGE,
                 Column("ask_first", "flag", optional_column=True),
                 _SOURCE,
             ),
@@ -130,6 +146,7 @@ TABLES: dict[str, Table] = {
                 Column("cause", "ref"),
                 Column("finding", "ref"),
                 Column("strength", "probability"),
+                *_PROBABILITY_RANGE,
                 _SOURCE,
             ),
             ("cause", "finding"),
@@ -198,7 +215,18 @@ TABLES: dict[str, Table] = {
     )
 }
 
-NUMERIC_KINDS = ("probability", "threshold", "odds_ratio", "optional_odds_ratio")
+NUMERIC_KINDS = ("probability", "threshold", "odds_ratio", "optional_odds_ratio",
+                 "optional_probability")
+
+RANGED: dict[str, str] = {
+    "risk_factors": "prevalence",
+    "causes": "prior",
+    "risk_effects": "odds_ratio",
+    "cause_links": "odds_ratio",
+    "findings": "leak",
+    "finding_links": "strength",
+}
+"""Tables whose number may carry a plausible range (``low``, ``high``): table -> column."""
 
 
 def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
@@ -234,7 +262,7 @@ def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
             f"{text!r} is not allowed; use one of {', '.join(column.choices)}."
             + did_you_mean(text, column.choices)
         )
-    if kind == "optional_odds_ratio" and not text:
+    if kind in ("optional_odds_ratio", "optional_probability") and not text:
         return math.nan, None
     # numbers
     if not text:
@@ -250,7 +278,7 @@ def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
         return None, f"{text!r} is not a number.{hint}"
     if not math.isfinite(value):
         return None, f"{text!r} is not a finite number"
-    if kind == "probability" and not 0.0 <= value <= 1.0:
+    if kind in ("probability", "optional_probability") and not 0.0 <= value <= 1.0:
         return None, f"{text} is outside [0, 1]; a probability is needed"
     if kind == "threshold" and not 0.0 < value <= 1.0:
         return None, f"{text} is outside (0, 1]; a threshold probability is needed"

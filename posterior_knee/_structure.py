@@ -172,18 +172,27 @@ def _cause_node(kb, row, risk_evidence, cards) -> CauseNode:
             log_or.append(np.zeros(2))
         else:
             log_or.append(np.array([0.0, np.log(link.odds_ratio)]))
+    p_yes = cause_p_yes(float(row.prior), log_or, [parents.index(p) for p in required])
+    return CauseNode(row.id, tuple(parents), p_yes)
+
+
+def cause_p_yes(prior: float, log_or: list[np.ndarray], required: list[int]) -> np.ndarray:
+    """P(cause = yes | parents): one axis per parent, ``log_or[axis]`` holding the log
+    odds ratio of each of its states; ``required`` lists the axes of 'requires' parents.
+
+    Shared with the parameter sweeps (``_parameters.py``), so a rebuilt node equals
+    the loaded one exactly.
+    """
     shape = tuple(len(v) for v in log_or)
     total = np.zeros(shape)
     for axis, values in enumerate(log_or):
         total = total + values.reshape([-1 if a == axis else 1 for a in range(len(shape))])
-    prior = float(row.prior)
     if prior <= 0.0 or prior >= 1.0:
         p_yes = np.full(shape, prior)
     else:
         # logistic form, written to stay exact for very large or small odds
         p_yes = 1.0 / (1.0 + np.exp(-(np.log(prior) - np.log1p(-prior) + total)))
-    for parent in required:
-        axis = parents.index(parent)
+    for axis in required:
         p_yes = p_yes * np.array([0.0, 1.0]).reshape(
             [-1 if a == axis else 1 for a in range(len(shape))])
-    return CauseNode(row.id, tuple(parents), np.asarray(p_yes, dtype=float))
+    return np.asarray(p_yes, dtype=float)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._condition import condition_ids, parse_condition
-from ._schema import LEVELS, NUMERIC_KINDS, TABLES, Table, parse_cell
+from ._schema import LEVELS, NUMERIC_KINDS, RANGED, TABLES, Table, parse_cell
 from .errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
 
 __all__ = ["KnowledgeBase", "load_knowledge_base", "default_priors_path"]
@@ -131,14 +131,19 @@ class KnowledgeBase:
         Each file is written to a temporary name in the same folder and then renamed
         over the old one, so an interrupted save never leaves a half-written file.
         Numbers are written with full precision: what is saved loads back to
-        identical answers.
+        identical answers. The optional ``low`` / ``high`` range columns are written
+        for a table whenever one of its rows gives a range.
         """
         check_parameter(isinstance(path, (str, os.PathLike)), "path", "KnowledgeBase.save",
                         "a folder path (str or pathlib.Path)", path)
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in TABLES.items():
-            _atomic_write(folder / table.file, _to_csv_text(getattr(self, name)))
+            frame = getattr(self, name)
+            if name in RANGED and frame[["low", "high"]].isna().all(axis=None):
+                # optional range columns with no range: leave them out, as loaded
+                frame = frame.drop(columns=["low", "high"])
+            _atomic_write(folder / table.file, _to_csv_text(frame))
 
     # -- ids ------------------------------------------------------------------------
     @property
@@ -439,6 +444,8 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                 f"prevalences of exclusive group {group!r} sum to {total:g} > 1; "
                 "they are the probabilities of alternatives and must leave room for 'other'"))
 
+    problems += _check_ranges(t)
+
     evidence = set(risk_ids) | set(finding_ids)
     for line, text in zip(t["red_flags"].index, t["red_flags"]["condition"]):
         condition, error = parse_condition(text)
@@ -449,6 +456,47 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
             problems.append(Problem("red_flags.csv", int(line), "condition",
                                     f"unknown finding or risk-factor id {name!r}."
                                     + did_you_mean(name, evidence)))
+    return problems
+
+
+def _check_ranges(t: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Plausible ranges: both ends or neither, around the value, inside its domain.
+
+    Each end's own domain ([0, 1] or > 0) was checked cell by cell on parsing.
+    """
+    problems: list[Problem] = []
+    for name, column in RANGED.items():
+        file = TABLES[name].file
+        frame = t[name]
+        for line, value, low, high in zip(frame.index, frame[column], frame["low"],
+                                          frame["high"]):
+            if np.isnan(low) and np.isnan(high):
+                continue
+            if np.isnan(low) or np.isnan(high):
+                empty = "low" if np.isnan(low) else "high"
+                problems.append(Problem(file, int(line), empty,
+                                        "is empty but the other end of the range is "
+                                        "given; fill in both 'low' and 'high', or neither"))
+            elif np.isnan(value):  # a 'requires' cause link has no odds ratio to range
+                problems.append(Problem(file, int(line), "low",
+                                        f"a range needs a value in '{column}'; leave "
+                                        "'low' and 'high' empty on this row"))
+            elif not low <= value <= high:
+                problems.append(Problem(file, int(line), "low" if low > value else "high",
+                                        f"the range [{low:g}, {high:g}] must contain the "
+                                        f"value {value:g} ('{column}'): low <= {column} "
+                                        "<= high"))
+    risks = t["risk_factors"]
+    for group in sorted({g for g in risks["exclusive_group"] if g}):
+        members = risks[risks["exclusive_group"] == group]
+        total = float(members["prevalence"].sum())
+        for line, value, high in zip(members.index, members["prevalence"], members["high"]):
+            if total - value + high > 1.0 + 1e-12:
+                problems.append(Problem(
+                    "risk_factors.csv", int(line), "high",
+                    f"{high:g} with the other prevalences of exclusive group {group!r} "
+                    f"sums to {total - value + high:g} > 1; lower 'high' to at most "
+                    f"{1.0 - (total - value):g}"))
     return problems
 
 

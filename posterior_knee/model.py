@@ -185,6 +185,23 @@ class Model:
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
         return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self)
 
+    def sensitivity(self, findings: Mapping[str, object],
+                    target: str | None = None) -> pd.DataFrame:
+        """How P(target | findings) moves with each number in the CSV files.
+
+        One row per parameter, sorted by the absolute derivative; ``target`` is a cause
+        id or ``group:<id>`` (None: the top cause). See
+        :func:`posterior_knee.sensitivity.sensitivity` for the columns.
+
+        >>> table = Model().sensitivity({"calf_swelling": True}, "dvt")
+        >>> row = table[table["id"] == "dvt"].iloc[0]  # causes.csv: the clot's own prior
+        >>> bool(row["derivative"] > 0 and row["p_high"] > row["p_low"])
+        True
+        """
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, findings, target)
+
     def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 

@@ -87,6 +87,36 @@ class Diagnosis:
 
         return rank_questions(self.model, self.findings, k=k, focus=focus, by=by)
 
+    def sensitivity(self, target: str | None = None) -> pd.DataFrame:
+        """How P(target) moves with each number in the CSV files (default target: the
+        top cause); see :func:`posterior_knee.sensitivity.sensitivity` for the columns.
+
+        >>> import posterior_knee as pk
+        >>> table = pk.diagnose({"calf_pain": True}).sensitivity("dvt")
+        >>> table.attrs["target"], len(table) > 100
+        ('dvt', True)
+        """
+        from .sensitivity import sensitivity
+
+        return sensitivity(self.model, self.findings, target)
+
+    def intervals(self, n: int = 500, seed: int | None = 0,
+                  level: float = 0.95) -> pd.DataFrame:
+        """Monte Carlo credible intervals of each cause's posterior under the ranges
+        given in the CSV files: ``cause``, ``probability`` (the point answer), ``low``,
+        ``high``, ordered as :attr:`ranking`. The same ``seed`` gives the same frame;
+        see :func:`posterior_knee.sensitivity.intervals`.
+
+        >>> import posterior_knee as pk
+        >>> dx = pk.diagnose({"hot_painful_knee": True, "fever": True})
+        >>> table = dx.intervals(n=200, seed=0)  # fever's link strength carries a range
+        >>> bool((table["low"] <= table["probability"]).all())
+        True
+        """
+        from .sensitivity import intervals
+
+        return intervals(self.model, self.findings, n, seed, level)
+
     @property
     def red_flags(self) -> tuple[str, ...]:
         """Ids of the red-flag rules that fired."""

@@ -45,6 +45,7 @@ def perturbed_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]:
         ):
             frame = getattr(kb, name).copy()
             frame[column] = rng.uniform(low, high, len(frame))
+            frame["low"], frame["high"] = np.nan, np.nan  # ranges of the old numbers
             tables[name] = frame
         groups = tables["risk_factors"]["exclusive_group"]
         for group in set(groups) - {""}:
@@ -54,6 +55,7 @@ def perturbed_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]:
         links = kb.cause_links.copy()
         ratio = links["kind"] == "odds_ratio"
         links.loc[ratio, "odds_ratio"] = rng.uniform(0.2, 8.0, int(ratio.sum()))
+        links["low"], links["high"] = np.nan, np.nan
         tables["cause_links"] = links
         return kb.replace(**tables)
 

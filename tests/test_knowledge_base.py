@@ -382,3 +382,64 @@ def test_save_load_round_trip_property(tmp_path_factory, random_kb):
     case = {"calf_swelling": True, "fever": False, "age_under_30": True}
     np.testing.assert_array_equal(pk.Model(random_kb).posterior(case).causes,
                                   pk.Model(again).posterior(case).causes)
+
+
+# -- plausible ranges (low / high) --------------------------------------------------
+
+
+def set_range(folder, table, row_index, low, high):
+    """Give one row a range, adding the optional low/high columns when missing."""
+    path = folder / f"{table}.csv"
+    rows = read_rows(path)
+    if "low" not in rows[0]:
+        for r in rows:
+            r += ["low", "high"] if r is rows[0] else ["", ""]
+    rows[row_index + 1][rows[0].index("low")] = low
+    rows[row_index + 1][rows[0].index("high")] = high
+    write_rows(path, rows)
+    return row_index + 2
+
+
+def requires_row(folder):
+    rows = read_rows(folder / "cause_links.csv")
+    return [r[rows[0].index("kind")] for r in rows[1:]].index("requires")
+
+
+@pytest.mark.parametrize(
+    ("table", "low", "high", "column", "words"),
+    [
+        ("causes", "0.01", "", "high", "fill in both"),
+        ("findings", "", "0.9", "low", "fill in both"),
+        ("causes", "0.9", "0.95", "low", "must contain the value"),
+        ("finding_links", "0.001", "0.002", "high", "must contain the value"),
+        ("risk_effects", "0", "9", "low", "positive"),
+        ("risk_factors", "0.01", "1.5", "high", "outside [0, 1]"),
+        ("cause_links", "abc", "4", "low", "not a number"),
+        ("risk_factors", "0.1", "0.9", "high", "exclusive group 'age_band'"),
+        ("cause_links", "1", "4", "low", "a range needs a value"),
+    ],
+)
+def test_bad_range_names_file_line_and_column(priors_copy, table, low, high, column, words):
+    row_index = requires_row(priors_copy) if words == "a range needs a value" else 0
+    line = set_range(priors_copy, table, row_index, low, high)
+    with pytest.raises(KnowledgeBaseError) as info:
+        pk.load_knowledge_base(priors_copy)
+    p = problem(info.value, f"{table}.csv")
+    assert (p.line, p.column) == (line, column), str(info.value)
+    assert words in p.message
+
+
+def test_ranges_round_trip_and_empty_ones_are_not_written(priors_copy, tmp_path):
+    set_range(priors_copy, "causes", 0, "0.05", "0.2")
+    kb = pk.load_knowledge_base(priors_copy)
+    assert kb.causes.loc[0, ["low", "high"]].tolist() == [0.05, 0.2]
+    kb.save(tmp_path / "out")
+    again = pk.load_knowledge_base(tmp_path / "out")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(kb, name), getattr(again, name))
+    header = read_rows(tmp_path / "out" / "causes.csv")[0]
+    assert header[header.index("prior") + 1: header.index("prior") + 3] == ["low", "high"]
+    for name in ("risk_factors", "causes", "risk_effects", "cause_links", "findings",
+                 "finding_links"):
+        header = read_rows(tmp_path / "out" / f"{name}.csv")[0]
+        assert ("low" in header) == getattr(kb, name)["low"].notna().any(), name

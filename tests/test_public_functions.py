@@ -37,6 +37,12 @@ BAD_CALLS = {
     "plot_cohort(ranking)": lambda: pk.plots.plot_cohort(DX.ranking),
     "plot_cohort(axes=1)": lambda: pk.plots.plot_cohort(
         DX.model.diagnose_many(pd.DataFrame({"fever": [True]})), axes=1),
+    "Model.sensitivity(target=3)": lambda: DX.model.sensitivity({"calf_pain": True}, 3),
+    "Model.sensitivity(bad finding)": lambda: DX.model.sensitivity({"calf_pian": True}),
+    "Diagnosis.sensitivity('dvtt')": lambda: DX.sensitivity("dvtt"),
+    "Diagnosis.intervals(n=0)": lambda: DX.intervals(n=0),
+    "Diagnosis.intervals(seed=1.5)": lambda: DX.intervals(seed=1.5),
+    "Diagnosis.intervals(level=95)": lambda: DX.intervals(level=95),
 }
 
 

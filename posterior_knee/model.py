@@ -179,42 +179,61 @@ class Model:
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
         return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self)
 
-    def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
+    @cached_property
+    def _batch(self):
+        from ._batch import BatchScorer
+
+        return BatchScorer(self)
+
+    def diagnose_many(self, frame: pd.DataFrame, *, chunk_size: int = 10_000,
+                      progress: bool = False,
+                      errors: Literal["raise", "mark"] = "raise") -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 
-        ``frame`` has one column per finding or risk-factor id and values True, False
-        or missing (NaN / None / pd.NA). The result keeps ``frame``'s index; its
-        columns are the cause ids (posterior probability), ``group:<id>`` for each
-        group, and ``triage`` (the level, as a string).
+        Vectorised over cases (no Python loop per row, except for the rare rows with
+        more than six findings present, which are enumerated) and processed in chunks
+        of rows, so memory stays bounded. See docs/cohorts.md.
+
+        Parameters
+        ----------
+        frame
+            One column per finding or risk-factor id; values True, False or missing
+            (None / NaN / pd.NA; a pandas ``"boolean"`` column works too). Anything
+            else, 1 and 0 included, is a bad value.
+        chunk_size
+            Rows scored at a time; memory grows with it, speed hardly past ~1000.
+        progress
+            Show a progress bar (tqdm, on stderr) over the rows.
+        errors
+            ``"raise"``: bad rows (bad values, two exclusive states both True, or
+            evidence of probability zero) raise one EvidenceValueError (or
+            ImpossibleEvidenceError) naming every bad row by its index label.
+            ``"mark"``: every row is returned; bad rows have NaN probabilities, a
+            missing triage, and the problem in an extra ``error`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``frame``'s index; the cause ids (posterior probability, float),
+            ``group:<id>`` per group (float), ``triage`` (the level, a string) and,
+            with ``errors="mark"`` only, ``error`` (missing for good rows).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"shortness_of_breath": [True, None],
+        ...                       "lump_behind_knee": [None, True]}, index=["ann", "bo"])
+        >>> Model().diagnose_many(frame)["triage"].tolist()
+        ['emergency', 'soon']
         """
-        check_parameter(isinstance(frame, pd.DataFrame), "frame", "diagnose_many",
-                        "a pandas DataFrame with one column per finding id", frame)
-        for column in frame.columns:
-            if column not in self._valid:
-                raise UnknownIdError(str(column), "finding or risk-factor (column)",
-                                     self._valid, "Rename or drop that column.")
-        causes = self.structure.cause_ids
-        probabilities = np.empty((len(frame), len(causes)))
-        groups = np.empty((len(frame), len(self.structure.groups)))
-        levels = []
-        for row, (index, values) in enumerate(
-                zip(frame.index, frame.itertuples(index=False, name=None))):
-            case = {c: v for c, v in zip(frame.columns, values) if not is_missing(v)}
-            try:
-                evidence = self.evidence(case)
-                post = self.posterior(evidence)
-            except PosteriorKneeError as error:
-                error.args = (f"Row {index!r} of the frame: {error}",)
-                raise
-            probabilities[row], groups[row] = post.causes, post.groups
-            present = [name for name, value in evidence.items() if value]
-            levels.append(self.rules.assess(present, dict(zip(causes, post.causes)))
-                          .level.value)
-        result = pd.DataFrame(probabilities, index=frame.index, columns=list(causes))
-        for j, group in enumerate(self.structure.groups):
-            result[f"group:{group}"] = groups[:, j]
-        result["triage"] = levels
-        return result
+        from ._batch import diagnose_many
+
+        return diagnose_many(self, frame, chunk_size, progress, errors)
+
+    def __reduce__(self):
+        # rebuilt from its knowledge base where unpickled (Dask workers, processes):
+        # the compiled arrays are cheap to rebuild and hold unpicklable mapping proxies
+        return (Model, (self.kb, self.engine))
 
 
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,

@@ -107,7 +107,7 @@ class BatchScorer:
         for k, name in enumerate(ids):
             present[:, k], absent[:, k], bad = _read_column(chunk.iloc[:, k])
             for pos in np.flatnonzero(bad):  # only bad cells: the error path
-                value = chunk.iloc[pos, k]
+                value = _plain(chunk.iloc[pos, k])
                 parsed.problems.setdefault(int(pos), []).append(
                     f"column {name!r} holds {value!r} ({type(value).__name__}), not True, "
                     "False or missing")
@@ -294,12 +294,17 @@ def _bad_rows_error(index: pd.Index, problems: dict[int, list[str]],
     lines = [f"{n} row{'s' if n != 1 else ''} of the frame cannot be scored "
              "(rows named by their index label):"]
     for pos in sorted(problems)[:SHOWN]:
-        lines.append(f"  - Row {index[pos]!r}: {'; '.join(problems[pos])}")
+        lines.append(f"  - Row {_plain(index[pos])!r}: {'; '.join(problems[pos])}")
     if n > SHOWN:
         lines.append(f"  - ... and {n - SHOWN} more row{'s' if n - SHOWN != 1 else ''}")
     lines.append(_FIX)
     kind = EvidenceValueError if value_errors else ImpossibleEvidenceError
     return kind("\n".join(lines))
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages show 11, not np.int64(11)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _progress_bar(total: int):

@@ -198,13 +198,13 @@ def _read_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """(present, absent, bad) for one column, vectorised over its rows."""
     count = len(values)
     dtype = values.dtype
-    if dtype == bool:
-        on = values.to_numpy()
-        return on, ~on, np.zeros(count, dtype=bool)
-    if isinstance(dtype, pd.BooleanDtype):
+    if isinstance(dtype, pd.BooleanDtype):  # nullable: NA is missing
         missing = values.isna().to_numpy()
         on = values.to_numpy(dtype=bool, na_value=False)
         return on, ~on & ~missing, np.zeros(count, dtype=bool)
+    if dtype == np.dtype(bool):
+        on = values.to_numpy()
+        return on, ~on, np.zeros(count, dtype=bool)
     cells = values.to_numpy(dtype=object)
     known = ~pd.isna(cells)
     on = np.zeros(count, dtype=bool)

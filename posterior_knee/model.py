@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ExactEngine, Posterior
-from ._evidence import is_missing, normalise_evidence
+from ._evidence import normalise_evidence
 from ._factored import FactoredEngine
 from ._safety import check_safety_floor
 from ._schema import GROUPS
@@ -20,8 +20,6 @@ from ._structure import Structure
 from .errors import (
     ImpossibleEvidenceError,
     KnowledgeBaseError,
-    PosteriorKneeError,
-    UnknownIdError,
     check_parameter,
 )
 from .knowledge_base import KnowledgeBase, load_knowledge_base

@@ -100,18 +100,14 @@ class BatchScorer:
         return tuple(frame.columns)
 
     def parse(self, chunk: pd.DataFrame, ids: tuple[str, ...]) -> Parsed:
-        count = len(chunk)
-        present = np.zeros((count, len(ids)), dtype=bool)
-        absent = np.zeros((count, len(ids)), dtype=bool)
+        present, absent, bad = _read_cells(chunk)
         parsed = Parsed(present, absent)
-        for k, name in enumerate(ids):
-            present[:, k], absent[:, k], bad = _read_column(chunk.iloc[:, k])
-            for pos in np.flatnonzero(bad):  # only bad cells: the error path
-                value = _plain(chunk.iloc[pos, k])
-                parsed.problems.setdefault(int(pos), []).append(
-                    f"column {name!r} holds {value!r} ({type(value).__name__}), not True, "
-                    "False or missing")
-                parsed.value_errors = True
+        for pos, k in zip(*np.nonzero(bad)):  # only bad cells: the error path
+            value = _plain(chunk.iloc[pos, k])
+            parsed.problems.setdefault(int(pos), []).append(
+                f"column {ids[k]!r} holds {value!r} ({type(value).__name__}), not True, "
+                "False or missing")
+            parsed.value_errors = True
         column = {name: k for k, name in enumerate(ids)}
         for members in self._exclusive:
             cols = [column[m] for m in members if m in column]
@@ -194,33 +190,27 @@ class BatchScorer:
         return cases, found
 
 
-def _read_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(present, absent, bad) for one column, vectorised over its rows."""
-    count = len(values)
-    dtype = values.dtype
-    if isinstance(dtype, pd.BooleanDtype):  # nullable: NA is missing
-        missing = values.isna().to_numpy()
-        on = values.to_numpy(dtype=bool, na_value=False)
-        return on, ~on & ~missing, np.zeros(count, dtype=bool)
-    if dtype == np.dtype(bool):
-        on = values.to_numpy()
-        return on, ~on, np.zeros(count, dtype=bool)
-    cells = values.to_numpy(dtype=object)
+def _read_cells(chunk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(present, absent, bad) boolean matrices for a chunk, in a few whole-chunk calls."""
+    shape = chunk.shape
+    if all(dtype == np.dtype(bool) for dtype in chunk.dtypes):
+        on = chunk.to_numpy(dtype=bool)
+        return on, ~on, np.zeros(shape, dtype=bool)
+    # every other layout (object, pandas "boolean" with NA, all-NaN float columns,
+    # strings) as Python objects: one missing-value test and one type check in C
+    cells = chunk.to_numpy(dtype=object)
     known = ~pd.isna(cells)
-    on = np.zeros(count, dtype=bool)
-    off = np.zeros(count, dtype=bool)
-    bad = np.zeros(count, dtype=bool)
     given = cells[known]
     if infer_dtype(given, skipna=False) in ("boolean", "empty"):
         ok = np.ones(len(given), dtype=bool)
-    else:  # some cell is not a boolean: find which (only columns with bad values)
+    else:  # some cell is not a boolean: find which (only chunks with bad values)
         ok = np.fromiter((isinstance(v, (bool, np.bool_)) for v in given), bool, len(given))
     truth = np.zeros(len(given), dtype=bool)
     truth[ok] = given[ok].astype(bool)
-    where = np.flatnonzero(known)
-    on[where[truth]] = True
-    off[where[ok & ~truth]] = True
-    bad[where[~ok]] = True
+    on, off, bad = (np.zeros(shape, dtype=bool) for _ in range(3))
+    on[known] = truth
+    off[known] = ok & ~truth
+    bad[known] = ~ok
     return on, off, bad
 
 

@@ -1,13 +1,13 @@
 """Scoring a frame of cases at once (``Model.diagnose_many``).
 
-The frame is read column by column into two boolean matrices (reported present,
-reported absent), vectorised over rows; bad values and contradictory rows are
-collected with their row position, never dropped. The good rows become the factored
+Each chunk of rows is read into two boolean matrices (reported present, reported
+absent) in a few whole-chunk calls; bad values and contradictory rows are collected
+with their row position, never dropped. The good rows become the factored
 engine's arrays (risk-factor masks, the weight and constant of the findings reported
 absent, the indices of those reported present), built with a loop over columns, not
 over rows. Rows are grouped by the number m of findings present and each group is one
-engine batch; the few rows the engine declines (m above MAX_PRESENT, or an answer it
-cannot certify) are enumerated one by one and counted. Triage is vectorised too
+engine batch; the rows the engine declines (m above MAX_PRESENT, or an answer it
+cannot certify to ERROR_LIMIT) are enumerated one by one and counted. Triage is vectorised too
 (:meth:`TriageRules.levels`). The frame is processed in chunks of rows, so memory
 stays bounded whatever the number of rows.
 """
@@ -126,7 +126,6 @@ class BatchScorer:
         count = len(present)
         causes = np.full((count, len(self.causes)), np.nan)
         groups = np.full((count, len(self.groups)), np.nan)
-        slow: list[int] = []
         model = self.model
         if model._factored is None:  # the pgmpy engine: one query per row
             slow = list(range(count))
@@ -141,7 +140,7 @@ class BatchScorer:
                 causes[rows[ok]], groups[rows[ok]] = c[ok], g[ok]
                 slow.extend(rows[~ok])
         problems: dict[int, list[str]] = {}
-        for row in slow:  # rare: many findings present, or an uncertain sum
+        for row in slow:  # many findings present, or a sum the engine cannot certify
             evidence = {ids[k]: bool(present[row, k])
                         for k in np.flatnonzero(present[row] | absent[row])}
             try:

@@ -188,9 +188,10 @@ class Model:
                       errors: Literal["raise", "mark"] = "raise") -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 
-        Vectorised over cases (no Python loop per row, except for the rare rows with
-        more than six findings present, which are enumerated) and processed in chunks
-        of rows, so memory stays bounded. See docs/cohorts.md.
+        Vectorised over cases: no Python loop per row, except over the rows the
+        factored engine declines (more than six findings present, or an answer it
+        cannot certify), which are enumerated one by one. Rows are processed in
+        chunks, so memory stays bounded. See docs/cohorts.md.
 
         Parameters
         ----------
@@ -199,7 +200,8 @@ class Model:
             (None / NaN / pd.NA; a pandas ``"boolean"`` column works too). Anything
             else, 1 and 0 included, is a bad value.
         chunk_size
-            Rows scored at a time; memory grows with it, speed hardly past ~1000.
+            Rows read and scored at a time (memory for the chunk's arrays grows
+            with it; the engine's own working memory is bounded separately).
         progress
             Show a progress bar (tqdm, on stderr) over the rows.
         errors

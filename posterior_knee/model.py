@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ExactEngine, Posterior
-from ._evidence import is_missing, normalise_evidence
+from ._evidence import normalise_evidence
 from ._factored import FactoredEngine
 from ._safety import check_safety_floor
 from ._schema import GROUPS
@@ -21,8 +21,6 @@ from .errors import (
     EngineLimitError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
-    PosteriorKneeError,
-    UnknownIdError,
     check_parameter,
 )
 from .knowledge_base import KnowledgeBase, load_knowledge_base
@@ -202,42 +200,63 @@ class Model:
 
         return sensitivity(self, findings, target)
 
-    def diagnose_many(self, frame: pd.DataFrame) -> pd.DataFrame:
+    @cached_property
+    def _batch(self):
+        from ._batch import BatchScorer
+
+        return BatchScorer(self)
+
+    def diagnose_many(self, frame: pd.DataFrame, *, chunk_size: int = 10_000,
+                      progress: bool = False,
+                      errors: Literal["raise", "mark"] = "raise") -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 
-        ``frame`` has one column per finding or risk-factor id and values True, False
-        or missing (NaN / None / pd.NA). The result keeps ``frame``'s index; its
-        columns are the cause ids (posterior probability), ``group:<id>`` for each
-        group, and ``triage`` (the level, as a string).
+        Vectorised over cases: no Python loop per row, except over the rows the
+        factored engine declines (more than six findings present, or an answer it
+        cannot certify), which are enumerated one by one. Rows are processed in
+        chunks, so memory stays bounded. See docs/cohorts.md.
+
+        Parameters
+        ----------
+        frame
+            One column per finding or risk-factor id; values True, False or missing
+            (None / NaN / pd.NA; a pandas ``"boolean"`` column works too). Anything
+            else, 1 and 0 included, is a bad value.
+        chunk_size
+            Rows read and scored at a time (memory for the chunk's arrays grows
+            with it; the engine's own working memory is bounded separately).
+        progress
+            Show a progress bar (tqdm, on stderr) over the rows.
+        errors
+            ``"raise"``: bad rows (bad values, two exclusive states both True, or
+            evidence of probability zero) raise one EvidenceValueError (or
+            ImpossibleEvidenceError) naming every bad row by its index label.
+            ``"mark"``: every row is returned; bad rows have NaN probabilities, a
+            missing triage, and the problem in an extra ``error`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``frame``'s index; the cause ids (posterior probability, float),
+            ``group:<id>`` per group (float), ``triage`` (the level, a string) and,
+            with ``errors="mark"`` only, ``error`` (missing for good rows).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"shortness_of_breath": [True, None],
+        ...                       "lump_behind_knee": [None, True]}, index=["ann", "bo"])
+        >>> Model().diagnose_many(frame)["triage"].tolist()
+        ['emergency', 'soon']
         """
-        check_parameter(isinstance(frame, pd.DataFrame), "frame", "diagnose_many",
-                        "a pandas DataFrame with one column per finding id", frame)
-        for column in frame.columns:
-            if column not in self._valid:
-                raise UnknownIdError(str(column), "finding or risk-factor (column)",
-                                     self._valid, "Rename or drop that column.")
-        causes = self.structure.cause_ids
-        probabilities = np.empty((len(frame), len(causes)))
-        groups = np.empty((len(frame), len(self.structure.groups)))
-        levels = []
-        for row, (index, values) in enumerate(
-                zip(frame.index, frame.itertuples(index=False, name=None))):
-            case = {c: v for c, v in zip(frame.columns, values) if not is_missing(v)}
-            try:
-                evidence = self.evidence(case)
-                post = self.posterior(evidence)
-            except PosteriorKneeError as error:
-                error.args = (f"Row {index!r} of the frame: {error}",)
-                raise
-            probabilities[row], groups[row] = post.causes, post.groups
-            present = [name for name, value in evidence.items() if value]
-            levels.append(self.rules.assess(present, dict(zip(causes, post.causes)))
-                          .level.value)
-        result = pd.DataFrame(probabilities, index=frame.index, columns=list(causes))
-        for j, group in enumerate(self.structure.groups):
-            result[f"group:{group}"] = groups[:, j]
-        result["triage"] = levels
-        return result
+        from ._batch import diagnose_many
+
+        return diagnose_many(self, frame, chunk_size, progress, errors)
+
+    def __reduce__(self):
+        # rebuilt from its knowledge base where unpickled (Dask workers, processes):
+        # the compiled arrays are cheap to rebuild and hold unpicklable mapping proxies
+        return (Model, (self.kb, self.engine))
 
 
 def _factored_or_none(structure: Structure) -> FactoredEngine | None:

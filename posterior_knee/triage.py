@@ -9,13 +9,15 @@ switch one off.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
 import pandas as pd
 
 from ._condition import Condition, format_condition, holds, parse_condition
+from .errors import check_parameter
 
 __all__ = ["TriageLevel", "Triage", "DISCLAIMER"]
 
@@ -148,3 +150,55 @@ class TriageRules:
             "No red flag fired and no probability threshold was reached.",
         )
         return Triage(level, reasons, tuple(rule.id for rule in flags), self.actions[level])
+
+    def levels(self, present: np.ndarray, ids: Sequence[str],
+               probabilities: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The triage level of many cases at once, as :meth:`assess` gives it row by row.
+
+        Parameters
+        ----------
+        present
+            (cases, len(ids)) booleans: True where the case reports that id present.
+            Ids not in ``ids`` count as not reported.
+        ids
+            The finding and risk-factor id of each column of ``present``.
+        probabilities
+            Cause id -> (cases,) posterior probabilities, for every cause with a
+            threshold.
+
+        Returns
+        -------
+        numpy.ndarray
+            (cases,) level values as strings (``"emergency"`` ... ``"self_care"``).
+
+        Examples
+        --------
+        >>> import numpy as np, posterior_knee as pk
+        >>> rules = pk.Model().rules
+        >>> present = np.array([[True], [False]])
+        >>> low = {c: np.zeros(2) for c in pk.load_knowledge_base().cause_ids}
+        >>> rules.levels(present, ["shortness_of_breath"], low).tolist()
+        ['emergency', 'self_care']
+        """
+        present = np.asarray(present)
+        check_parameter(present.ndim == 2 and present.shape[1] == len(ids)
+                        and present.dtype == bool, "present", "TriageRules.levels",
+                        f"a boolean array of shape (cases, {len(ids)}), one column per id",
+                        present)
+        column = {name: k for k, name in enumerate(ids)}
+        count = len(present)
+        rank = np.zeros(count, dtype=np.int8)
+        for rule in self.red_flags:
+            # a conjunction of terms, each "any of these ids present"
+            fired = np.ones(count, dtype=bool)
+            for term in rule.condition:
+                cols = [column[name] for name in term if name in column]
+                fired &= present[:, cols].any(axis=1)
+            rank[fired] = np.maximum(rank[fired], rule.level.rank)
+        for limit in self.thresholds:
+            reached = np.asarray(probabilities[limit.cause], dtype=float) >= limit.probability
+            rank[reached] = np.maximum(rank[reached], limit.level.rank)
+        return _VALUES[rank]
+
+
+_VALUES = np.array([level.value for level in _ORDER], dtype=object)

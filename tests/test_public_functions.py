@@ -8,6 +8,7 @@ from posterior_knee.errors import ParameterError, PosteriorKneeError
 
 DX = pk.diagnose({"calf_pain": True})
 KB = pk.load_knowledge_base()
+FRAME = pd.DataFrame({"fever": [True]})
 
 BAD_CALLS = {
     "load_knowledge_base(123)": lambda: pk.load_knowledge_base(123),
@@ -25,6 +26,12 @@ BAD_CALLS = {
     "next_questions(focus='dvtt')": lambda: DX.next_questions(focus="dvtt"),
     "diagnose_many([1])": lambda: DX.model.diagnose_many([1]),
     "diagnose_many(bad column)": lambda: DX.model.diagnose_many(pd.DataFrame({"x": [1]})),
+    "diagnose_many(chunk_size=0)": lambda: DX.model.diagnose_many(FRAME, chunk_size=0),
+    "diagnose_many(chunk_size=True)": lambda: DX.model.diagnose_many(FRAME, chunk_size=True),
+    "diagnose_many(chunk_size=2.5)": lambda: DX.model.diagnose_many(FRAME, chunk_size=2.5),
+    "diagnose_many(progress='yes')": lambda: DX.model.diagnose_many(FRAME, progress="yes"),
+    "diagnose_many(errors='ignore')": lambda: DX.model.diagnose_many(FRAME, errors="ignore"),
+    "rules.levels(bad shape)": lambda: DX.model.rules.levels([[True, False]], ["fever"], {}),
     "Interview.answer(3, True)": lambda: pk.Interview(DX.model).answer(3, True),
     "evidence_table('priors/')": lambda: pk.evidence_table("priors/"),
     "plot_posterior('x')": lambda: pk.plots.plot_posterior("x"),
@@ -57,5 +64,7 @@ def test_bad_values_give_a_clear_error(call):
 def test_parameter_errors_follow_one_template():
     with pytest.raises(ParameterError, match=r"The 'k' parameter of next_questions must be"):
         DX.next_questions(k=-1)
+    with pytest.raises(ParameterError, match=r"The 'errors' parameter of diagnose_many"):
+        DX.model.diagnose_many(FRAME, errors="drop")
     with pytest.raises(TypeError):  # also the built-in type, for callers that catch it
         pk.load_knowledge_base(123)

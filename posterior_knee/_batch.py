@@ -6,7 +6,7 @@ with their row position, never dropped. The good rows become the factored
 engine's arrays (risk-factor masks, the weight and constant of the findings reported
 absent, the indices of those reported present), built with a loop over columns, not
 over rows. Rows are grouped by the number m of findings present and each group is one
-engine batch; the rows the engine declines (m above MAX_PRESENT, or an answer it
+engine batch; the rows the engine declines (m above MAX_PRESENT_POSITIVE, or an answer it
 cannot certify to ERROR_LIMIT) are enumerated one by one and counted. Triage is vectorised too
 (:meth:`TriageRules.levels`). The frame is processed in chunks of rows, so memory
 stays bounded whatever the number of rows.
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from ._factored import MAX_PRESENT, Cases
+from ._factored import MAX_PRESENT_POSITIVE, Cases
 from .errors import (
     EvidenceValueError,
     ImpossibleEvidenceError,
@@ -132,8 +132,8 @@ class BatchScorer:
             slow = list(range(count))
         else:
             cases, found = self._cases(present, absent, ids)
-            slow = list(np.flatnonzero(found > MAX_PRESENT))
-            for m in np.unique(found[found <= MAX_PRESENT]):
+            slow = list(np.flatnonzero(found > MAX_PRESENT_POSITIVE))
+            for m in np.unique(found[found <= MAX_PRESENT_POSITIVE]):
                 rows = np.flatnonzero(found == m)
                 sums = model._factored.certain_sums(cases(rows, int(m)))
                 ok = sums.ok

@@ -44,8 +44,8 @@ from ._engine import Posterior
 from ._structure import EvidenceParts, Structure
 from .errors import EngineLimitError
 
-MAX_PRESENT = 6  # past this, enumeration is cheaper (measured on the shipped priors)
-MAX_PRESENT_EXTENDED = 5  # extended precision has no BLAS: slower per step
+MAX_PRESENT = 3  # past this, Quickscore rarely certifies: positive sums straight away
+MAX_PRESENT_POSITIVE = 8  # past this, enumeration is cheaper (2**8 pending sets)
 MAX_UNIT = 12  # causes linked into one unit: a table of 2**12 configurations per row
 ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
 # elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
@@ -222,9 +222,11 @@ class FactoredEngine:
 
         # findings reported present, as arrays indexed by finding
         self._q = np.ones((len(structure.findings), self.n))  # 1 - strength, per cause
+        self._s = np.zeros((len(structure.findings), self.n))  # the strength itself
         for j, finding in enumerate(structure.findings):
             for cause, s in zip(finding.parents, finding.strengths):
                 self._q[j, index[cause]] = 1.0 - s
+                self._s[j, index[cause]] = s
         self._keep = np.array([1.0 - f.leak for f in structure.findings])
         self._parents = np.array([len(f.parents) for f in structure.findings])
         # rounding steps in one term, as a bound on its relative error: per unit, its
@@ -241,7 +243,7 @@ class FactoredEngine:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior | None:
         """The posteriors, or None when this engine cannot answer to ERROR_LIMIT."""
         parts = self.structure.split_evidence(evidence)
-        if len(parts.present) > MAX_PRESENT:
+        if len(parts.present) > MAX_PRESENT_POSITIVE:
             return None
         sums = self.certain_sums(Cases.from_parts([parts], self.structure))
         if not sums.ok[0]:
@@ -250,14 +252,25 @@ class FactoredEngine:
         return Posterior(causes[0], groups[0], float(sums.total[0]))
 
     # -- batches -------------------------------------------------------------------------
-    def certain_sums(self, cases: Cases) -> Sums:
-        """:meth:`sums` in double precision, redoing uncertain cases in extended."""
-        sums = self.sums(cases)
+    def certain_sums(self, cases: Cases, groups: bool = True) -> Sums:
+        """Quickscore first; cases it cannot certify (cancellation) are redone as sums of
+        positive terms (:mod:`._positive`), which are always certain. Past
+        MAX_PRESENT_POSITIVE present findings nothing is computed (``ok`` is False)."""
+        from ._positive import positive_sums
+
+        m = cases.present.shape[1]
+        if m > MAX_PRESENT_POSITIVE:
+            nan = np.full(len(cases), np.nan)
+            return Sums(nan, np.full((len(cases), self.n), np.nan),
+                        np.full((len(cases), self._n_groups), np.nan), nan.copy())
+        if m > MAX_PRESENT:
+            return positive_sums(self, cases, groups)
+        sums = self.sums(cases, groups=groups)
         redo = np.flatnonzero(~sums.ok)
-        if len(redo) and cases.present.shape[1] <= MAX_PRESENT_EXTENDED:
-            again = self.sums(cases.take(redo), np.longdouble)
+        if len(redo):
+            again = positive_sums(self, cases.take(redo), groups)
             for name in ("total", "causes", "none", "error"):
-                getattr(sums, name)[redo] = getattr(again, name).astype(float)
+                getattr(sums, name)[redo] = getattr(again, name)
         return sums
 
     def sums(self, cases: Cases, dtype=np.float64, groups: bool = True) -> Sums:

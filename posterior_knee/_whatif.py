@@ -12,7 +12,8 @@ ranking are guaranteed to ``BRANCH_LIMIT`` (relative to the answer's probability
 the posteriors after it are within twice that, 1e-6), looser than the 1e-10 of a
 diagnosis: a rare answer divides by its small probability, and a ranking only has to
 order questions, not report probabilities to ten places. Answers not certain to that
-are redone in extended precision, then one query at a time by the general engine.
+are redone as sums of positive terms (:mod:`._positive`, no cancellation), and only
+then one query at a time by the general engine.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._factored import MAX_PRESENT, MAX_PRESENT_EXTENDED, Cases, Sums
+from ._factored import MAX_PRESENT_POSITIVE, Cases, Sums
+from ._positive import positive_sums
 
 BRANCH_LIMIT = 5e-7  # posteriors after an answer within 1e-6
+QUICKSCORE_BRANCHES = 6  # present findings up to which Quickscore is tried first
 
 if TYPE_CHECKING:
     from .model import Model
@@ -99,7 +102,8 @@ def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]
               groups: bool) -> Branches | None:
     engine, structure = model._factored, model.structure
     parts = structure.split_evidence(evidence)
-    if len(parts.present) > MAX_PRESENT:
+    m = len(parts.present)
+    if m > MAX_PRESENT_POSITIVE:
         return None
     base = Cases.from_parts([parts], structure)
     finding_index = {f.name: j for j, f in enumerate(structure.findings)}
@@ -131,9 +135,11 @@ def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]
     steps = np.repeat(base.steps, count)
     steps[no_rows] += engine._parents[found] + 1
     batch = Cases(masks, weight, constant, np.repeat(base.present, count, axis=0), steps)
-    sums = engine.sums(batch, groups=groups)
-    if not sums.within(BRANCH_LIMIT)[0]:
-        return None
+    # the looser BRANCH_LIMIT lets Quickscore certify more present findings here
+    sums = engine.sums(batch, groups=groups) if m <= QUICKSCORE_BRANCHES else None
+    if sums is None or not sums.within(BRANCH_LIMIT)[0]:
+        # Quickscore cancels too much for these findings: every answer as positive sums
+        sums = positive_sums(engine, batch, groups)
     total = sums.total[0]
 
     # a finding's yes: the current sums minus its no
@@ -143,26 +149,25 @@ def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]
     no_source = np.concatenate([no_rows, risk_no])
     no = _take(sums, no_source)
 
-    # uncertain answers (a rare answer after strong cancellation): again in extended
-    # precision, a finding's yes now directly with the finding added to the present
+    # uncertain answers (a rare answer after strong cancellation): again as positive
+    # sums, a finding's yes now directly with the finding added to the present ones
     redo = np.flatnonzero(~_certain(yes) | ~_certain(no))
-    if len(redo) and len(parts.present) < MAX_PRESENT_EXTENDED:
-        extended = np.longdouble
-        _put(no, redo, engine.sums(batch.take(no_source[redo]), extended, groups))
+    if len(redo) and m < MAX_PRESENT_POSITIVE:
+        _put(no, redo, positive_sums(engine, batch.take(no_source[redo]), groups))
         found_redo = redo[redo < len(asked)]
         if len(found_redo):
-            _put(yes, found_redo, engine.sums(Cases(
+            _put(yes, found_redo, positive_sums(engine, Cases(
                 {node: mask.repeat(len(found_redo), axis=0)
                  for node, mask in base.masks.items()},
                 base.weight.repeat(len(found_redo), axis=0),
                 base.constant.repeat(len(found_redo)),
                 np.hstack([base.present.repeat(len(found_redo), axis=0),
                            found[found_redo, None]]),
-                base.steps.repeat(len(found_redo))), extended, groups))
+                base.steps.repeat(len(found_redo))), groups))
         risk_redo = redo[redo >= len(asked)]
         if len(risk_redo):
-            _put(yes, risk_redo, engine.sums(
-                batch.take(risk_yes[risk_redo - len(asked)]), extended, groups))
+            _put(yes, risk_redo, positive_sums(
+                engine, batch.take(risk_yes[risk_redo - len(asked)]), groups))
 
     p_yes = np.clip(yes.total / total, 0.0, 1.0)
     yes_causes, yes_groups = yes.posteriors()

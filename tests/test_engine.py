@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import posterior_knee as pk
 from posterior_knee._engine import Posterior
-from posterior_knee._factored import Cases
+from posterior_knee._factored import MAX_PRESENT_POSITIVE, Cases
+from posterior_knee._positive import positive_sums
 from posterior_knee.errors import ImpossibleEvidenceError
 
 from .strategies import evidence, perturbed_kb, restructured_kb
@@ -190,17 +191,37 @@ def test_factored_engine_structure(model):
     assert order.index("bakers_cyst_rupture") in unit
 
 
-def test_extended_precision_path_matches_enumeration(model):
-    """The longdouble retry gives the same answers (checked on a 3-finding case)."""
-    case = model.evidence({"calf_swelling": True, "lump_behind_knee": True,
-                           "fever": True, "crepitus": False, "age_over_50": True})
-    engine = model._factored
+@given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=14), min_size=1,
+                     max_size=4))
+def test_positive_sums_match_enumeration(model, data):
+    """The cancellation-free recursion: every case certain, equal to enumeration."""
+    cases = [model.evidence(case) for case in data]
+    parts = [model.structure.split_evidence(case) for case in cases]
+    m = len(parts[0].present)
+    rows = [i for i, p in enumerate(parts) if len(p.present) == m]
+    if m > MAX_PRESENT_POSITIVE:
+        return
+    sums = positive_sums(model._factored, Cases.from_parts([parts[i] for i in rows],
+                                                           model.structure))
+    assert sums.ok.all()
+    causes, groups = sums.posteriors()
+    for k, i in enumerate(rows):
+        slow = model._exact.posterior(cases[i])
+        assert_same(Posterior(causes[k], groups[k], float(sums.total[k])), slow)
+        assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
+
+
+def test_positive_sums_where_quickscore_cancels(model):
+    """Improbable findings together: Quickscore cannot certify, the recursion can."""
+    case = model.evidence({"chest_pain": True, "locking": True, "lump_behind_knee": True,
+                           "fever": True, "scaly_skin_rash": True, "age_under_30": True})
     cases = Cases.from_parts([model.structure.split_evidence(case)], model.structure)
-    extended = engine.sums(cases, np.longdouble)
-    assert extended.ok[0]
-    causes, groups = extended.posteriors()
-    assert_same(Posterior(causes[0], groups[0], float(extended.total[0])),
+    assert not model._factored.sums(cases).ok[0]
+    sums = positive_sums(model._factored, cases)
+    causes, groups = sums.posteriors()
+    assert_same(Posterior(causes[0], groups[0], float(sums.total[0])),
                 model._exact.posterior(case))
+    assert model._factored.posterior(case) is not None
 
 
 @given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,

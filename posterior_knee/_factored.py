@@ -20,14 +20,14 @@ Every step is vectorised over a batch of cases that share the number m of presen
 findings (a cohort is split by m; the candidate answers of a next-question ranking all
 share it), so a batch costs a fixed number of numpy calls, not a Python loop per case.
 
-The alternating sum can lose precision (cancellation) when many findings are present
-and P(e) is small. Each case carries a bound on the rounding error of its sums; where
-it could exceed ``ERROR_LIMIT`` of the answer, the case is redone in extended
-precision, and if that is not certain either the caller falls back to enumeration (the
-ExactEngine). Cost grows as
-(cases) x (hub configurations) x 2**m x (sum over units of 2**|U|), so it is fast for
-the few present findings of a typical case and gives way to enumeration past
-``MAX_PRESENT``.
+The alternating sum can lose precision (cancellation) when the present findings are
+improbable together. Each case carries a bound on the rounding error of its sums;
+where it could exceed ``ERROR_LIMIT`` of the answer, or past ``MAX_PRESENT`` present
+findings, the case is computed as sums of positive terms instead (:mod:`._positive`),
+which are always certain; past ``MAX_PRESENT_POSITIVE`` the caller enumerates (the
+ExactEngine). Quickscore's cost grows as
+(cases) x (hub configurations) x 2**m x (units, groups and each larger unit's
+configurations).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
 # elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
 # 2**22 doubles is 32 MiB, which keeps a batch's peak memory bounded
 CHUNK_ELEMENTS = 2 ** 22
-_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float64, np.longdouble)}
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64, np.longdouble)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -66,7 +66,7 @@ DEFAULT = dict(
     batch_sizes=(1, 100, 1000), batch_reps={1: 20, 100: 3, 1000: 3, 100_000: 1},
     batch_budget={1: 5.0, 100: 15.0, 1000: 30.0, 100_000: 0.0},
     pyagrum_cases=1000, pyagrum_reps=3, pyagrum_budget=10.0,
-    nq_cases=5, nq_reps=3, nq_budget=8.0,
+    nq_cases=30, nq_reps=3, nq_budget=8.0,
     import_runs=5, memory_batch=1000,
 )
 QUICK = dict(
@@ -346,6 +346,8 @@ def bench_batch(model, cases, settings, sizes) -> dict:
 def bench_next_questions(model, cases, settings) -> dict:
     model.diagnose(cases[0]).next_questions(k=None)  # warm-up
     full, alone, counts = [], [], []
+    present = [sum(1 for name, value in model.evidence(case).items()
+                   if value and name in model.kb.finding_ids) for case in cases]
     for case in cases:
         holder = []
         times = run_timed(lambda: holder.append(model.diagnose(case).next_questions(k=None)),
@@ -359,6 +361,7 @@ def bench_next_questions(model, cases, settings) -> dict:
     return {
         "cases": len(cases), "reps_per_case": settings["nq_reps"],
         "questions_ranked": counts,
+        "present_findings": present,
         "diagnose_plus_next_questions_ms": {"median": 1e3 * med(full),
                                             "per_case": [1e3 * t for t in full]},
         "next_questions_only_ms": {"median": 1e3 * med(alone),

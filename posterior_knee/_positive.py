@@ -108,13 +108,33 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
                                 start * keep[:, j, None]], axis=1)
     alpha0 = (hub_p * constant[:, None])[:, :, None] * start[:, None, :]  # (C, H, 2**m)
 
-    # units in order: the larger ones first (their configurations, readouts), then the
-    # single causes (sorted by group)
+    # units in order: the largest unit first (its input is the start array times P(h),
+    # so its carry needs no hub axis); after each larger unit, the single causes of the
+    # groups it touches, so that each group's probability is a short pass (see below)
+    group_of_single = {}
+    for k, j in enumerate(engine._groups_with_singles):
+        stop = ([*engine._group_starts[1:], len(engine._single)])[k]
+        for pos in range(engine._group_starts[k], stop):
+            group_of_single[engine._single[pos]] = j
+    order = []
+    for u in sorted(engine._multi, key=lambda u: -len(engine.units[u])):
+        order.append(u)
+        touched = engine._readouts[u][2]
+        order += [v for v in engine._single if group_of_single[v] in touched
+                  and v not in order]
+    order += [v for v in engine._single if v not in order]
+
     steps_list = []
     plans = []
-    # the largest unit first: its input is the start array times P(h), so its carry
-    # needs no hub axis
-    for u in sorted(engine._multi, key=lambda u: -len(engine.units[u])):
+    for u in order:
+        i = engine.units[u][0]
+        distinct, which = tables[u]
+        if len(engine.units[u]) == 1:
+            t = distinct[which]  # (C, H, 2)
+            plans.append(("single", u, (t[..., 0], t[..., 1] * w[:, i, None]),
+                          q[:, :, i], s[:, :, i], i, None))
+            steps_list.append(4)
+            continue
         configs, columns, touched = engine._readouts[u]
         members = engine.units[u]
         r = np.ones((count, len(configs), m))
@@ -123,20 +143,12 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             on = configs[:, k][None, :, None]
             d = d + np.where(on, r * s[:, None, :, i], 0.0)
             r = r * np.where(on, q[:, None, :, i], 1.0)
-        distinct, which = tables[u]
         t = distinct[which][:, engine._rows[u]]  # (C, H, K)
         weight = np.ones((count, len(configs)))
         for k, i in enumerate(members):
             weight = weight * np.where(configs[:, k], w[:, i, None], 1.0)
         plans.append(("multi", u, t * weight[:, None, :], r, d, columns, touched))
         steps_list.append(2 * len(members) + len(configs))
-    for u in engine._single:
-        i = engine.units[u][0]
-        distinct, which = tables[u]
-        t = distinct[which]  # (C, H, 2)
-        plans.append(("single", u, (t[..., 0], t[..., 1] * w[:, i, None]),
-                      q[:, :, i], s[:, :, i], i, None))
-        steps_list.append(4)
 
     carried_at: dict[int, np.ndarray] = {}  # larger units: each configuration's carry
 
@@ -148,14 +160,19 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             t0, t1 = t
             if restrict is not None:
                 return t0[..., None] * alpha
-            return t0[..., None] * alpha + t1[..., None] * _carry(alpha, r[:, None, :],
-                                                                   d[:, None, :], m)
+            if alpha is alphas[p] and p in carried_at:
+                moved = carried_at[p]
+            else:
+                moved = _carry(alpha, r[:, None, :], d[:, None, :], m)
+            if alpha is alphas[p]:
+                carried_at[p] = moved  # the marginal of this cause reuses it
+            return t0[..., None] * alpha + t1[..., None] * moved
         weights = t if restrict is None else t * restrict
         if p == 0:  # alpha is alpha0 = P(h) x start: carry the start only
             if 0 not in carried_at:
                 carried_at[0] = _carry(start[:, None, :], r, d, m)  # (C, K, 2**m)
             scale = (hub_p * constant[:, None])[:, :, None]
-            return scale * np.einsum("chk,cks->chs", weights, carried_at[0])
+            return scale * (weights @ carried_at[0])
         if alpha is alphas[p] and p in carried_at:  # the main pass's input: reuse
             carried = carried_at[p]
         else:
@@ -191,12 +208,12 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         kind, u, t, r, d, extra, _ = plan
         after = betas[p + 1]
         if kind == "single":
-            moved = _carry(alphas[p], r[:, None, :], d[:, None, :], m)
-            causes[:, extra] = np.einsum("ch,chs,chs->c", t[1], moved, after)
+            causes[:, extra] = np.einsum("ch,chs,chs->c", t[1], carried_at[p], after)
         else:
             if p == 0:
                 scaled = t * (hub_p * constant[:, None])[:, :, None]
-                per_config = np.einsum("chk,cks,chs->ck", scaled, carried_at[0], after)
+                reach = carried_at[0] @ after.transpose(0, 2, 1)  # (C, K, H)
+                per_config = np.einsum("chk,ckh->ck", scaled, reach)
             else:
                 per_config = np.einsum("chk,chks,chs->ck", t, carried_at[p], after)
             members = engine.units[u]
@@ -204,11 +221,6 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
 
     if groups:
         none = np.empty((count, engine._n_groups))
-        group_of_single = {}
-        for k, j in enumerate(engine._groups_with_singles):
-            stop = ([*engine._group_starts[1:], len(engine._single)])[k]
-            for pos in range(engine._group_starts[k], stop):
-                group_of_single[engine._single[pos]] = j
         for j in range(engine._n_groups):
             # restricted where the group's causes are; forward from the first such unit
             # to the last, then the backward weights take it to the end

@@ -56,37 +56,29 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
                   for name in ("total", "causes", "none", "error")))
 
 
-def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
+def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
+           backward: bool = False) -> np.ndarray:
     """Pass the pending-set array through one unit configuration.
 
     ``alpha`` is (..., 2**m) with bit j of the last index set while finding j is
     pending; ``r`` and ``d`` are (..., m) broadcastable: for each finding, the factor
     if it stays pending and the factor if it closes here. Closed findings stay closed.
+    ``backward=True`` applies the transpose (weights read from the end backwards).
     """
     out = np.broadcast_to(alpha, np.broadcast_shapes(alpha.shape, r.shape[:-1] + (1,)))
     for j in range(m):
         shaped = out.reshape(out.shape[:-1] + (2 ** (m - j - 1), 2, 2 ** j))
+        closed, pending = shaped[..., 0, :], shaped[..., 1, :]
         rj = r[..., j, None, None]
         dj = d[..., j, None, None]
         new = np.empty(np.broadcast_shapes(shaped.shape, rj.shape + (1,)),
                        dtype=alpha.dtype)
-        new[..., 0, :] = shaped[..., 0, :] + dj * shaped[..., 1, :]
-        new[..., 1, :] = rj * shaped[..., 1, :]
-        out = new.reshape(new.shape[:-3] + (2 ** m,))
-    return out
-
-
-def _back(beta: np.ndarray, r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
-    """The transpose of :func:`_carry`: pending-set weights read backwards."""
-    out = np.broadcast_to(beta, np.broadcast_shapes(beta.shape, r.shape[:-1] + (1,)))
-    for j in range(m):
-        shaped = out.reshape(out.shape[:-1] + (2 ** (m - j - 1), 2, 2 ** j))
-        rj = r[..., j, None, None]
-        dj = d[..., j, None, None]
-        new = np.empty(np.broadcast_shapes(shaped.shape, rj.shape + (1,)),
-                       dtype=beta.dtype)
-        new[..., 0, :] = shaped[..., 0, :]
-        new[..., 1, :] = dj * shaped[..., 0, :] + rj * shaped[..., 1, :]
+        if backward:
+            new[..., 0, :] = closed
+            new[..., 1, :] = dj * closed + rj * pending
+        else:
+            new[..., 0, :] = closed + dj * pending
+            new[..., 1, :] = rj * pending
         out = new.reshape(new.shape[:-3] + (2 ** m,))
     return out
 
@@ -195,10 +187,10 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         kind, _, t, r, d, _, _ = plan
         if kind == "single":
             t0, t1 = t
-            beta = t0[..., None] * beta + t1[..., None] * _back(beta, r[:, None, :],
-                                                                d[:, None, :], m)
+            beta = t0[..., None] * beta + t1[..., None] * _carry(beta, r[:, None, :],
+                                                                 d[:, None, :], m, True)
         else:
-            carried = _back(beta[:, :, None, :], r[:, None], d[:, None], m)
+            carried = _carry(beta[:, :, None, :], r[:, None], d[:, None], m, backward=True)
             beta = np.einsum("chk,chks->chs", t, carried)
         betas.append(beta)
     betas = [None] + betas[::-1]  # betas[p]: weights after the unit at position p - 1

@@ -70,14 +70,8 @@ class BatchScorer:
         self.causes = structure.cause_ids
         self.groups = tuple(structure.groups)
         self._finding = {f.name: j for j, f in enumerate(structure.findings)}
-        cause = {c: i for i, c in enumerate(self.causes)}
-        # per finding: 1 - strength for each cause (1 where unlinked), and 1 - leak
-        self._q = np.ones((len(structure.findings), len(self.causes)))
-        for j, finding in enumerate(structure.findings):
-            for name, s in zip(finding.parents, finding.strengths):
-                self._q[j, cause[name]] = 1.0 - s
-        self._keep = np.array([1.0 - f.leak for f in structure.findings])
-        self._parents = np.array([len(f.parents) for f in structure.findings])
+        arrays = structure.finding_arrays  # per finding: 1 - strength, 1 - leak, parents
+        self._q, self._keep, self._parents = arrays.q, arrays.keep, arrays.parents
         self._cards = {node.name: len(node.states) for node in structure.risk_nodes}
         self._exclusive = [tuple(node.members) for node in structure.risk_nodes
                            if len(node.members) > 1]

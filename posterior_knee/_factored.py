@@ -221,14 +221,9 @@ class FactoredEngine:
             self._readouts[u] = (configs, np.array(columns, dtype=float), touched)
 
         # findings reported present, as arrays indexed by finding
-        self._q = np.ones((len(structure.findings), self.n))  # 1 - strength, per cause
-        self._s = np.zeros((len(structure.findings), self.n))  # the strength itself
-        for j, finding in enumerate(structure.findings):
-            for cause, s in zip(finding.parents, finding.strengths):
-                self._q[j, index[cause]] = 1.0 - s
-                self._s[j, index[cause]] = s
-        self._keep = np.array([1.0 - f.leak for f in structure.findings])
-        self._parents = np.array([len(f.parents) for f in structure.findings])
+        arrays = structure.finding_arrays
+        self._q, self._s = arrays.q, arrays.strength
+        self._keep, self._parents = arrays.keep, arrays.parents
         # rounding steps in one term, as a bound on its relative error: per unit, its
         # table (a sum over private risk-factor states and a product of CPTs), the
         # weights of a configuration, the sum over configurations (nonnegative, so at

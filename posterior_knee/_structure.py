@@ -59,6 +59,14 @@ class EvidenceParts:
 
 
 @dataclass(frozen=True, eq=False)
+class FindingArrays:
+    strength: np.ndarray  # (findings, causes); 0 where a cause does not produce it
+    q: np.ndarray  # 1 - strength
+    keep: np.ndarray  # (findings,): 1 - leak
+    parents: np.ndarray  # (findings,): number of causes linked to each
+
+
+@dataclass(frozen=True, eq=False)
 class Structure:
     risk_nodes: tuple[RiskNode, ...]
     causes: tuple[CauseNode, ...]
@@ -74,6 +82,18 @@ class Structure:
     def _lookup(self) -> tuple[dict[str, FindingNode], dict[str, int]]:
         return ({f.name: f for f in self.findings},
                 {c: i for i, c in enumerate(self.cause_ids)})
+
+    @cached_property
+    def finding_arrays(self) -> FindingArrays:
+        """The noisy-OR numbers of every finding as arrays (findings x causes)."""
+        index = self._lookup[1]
+        strength = np.zeros((len(self.findings), len(self.causes)))
+        for j, finding in enumerate(self.findings):
+            for cause, s in zip(finding.parents, finding.strengths):
+                strength[j, index[cause]] = s
+        return FindingArrays(
+            strength, 1.0 - strength, np.array([1.0 - f.leak for f in self.findings]),
+            np.array([len(f.parents) for f in self.findings]))
 
     def split_evidence(self, evidence: Mapping[str, bool]) -> EvidenceParts:
         """Evidence as the engines use it: risk-factor masks, the per-cause weight of

@@ -55,6 +55,9 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
 
     ``groups=False`` may leave the group posteriors as NaN (less work)."""
     names = tuple(names)
+    if not names:
+        n, g = len(model.structure.cause_ids), len(model.structure.groups)
+        return Branches(names, np.zeros(0), *(np.zeros((0, k)) for k in (n, g, n, g)))
     if model._exact is None:  # pgmpy: one query per answer
         rows = list(model.what_if(evidence, names, groups=True))
         n, g = len(model.structure.cause_ids), len(model.structure.groups)

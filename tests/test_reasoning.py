@@ -140,3 +140,15 @@ def test_answer_branches_match_direct_queries(model, data):
         for got, expected in ((fast.yes_causes[k], yes.causes), (fast.no_causes[k], no.causes),
                               (fast.yes_groups[k], yes.groups), (fast.no_groups[k], no.groups)):
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_nothing_left_to_ask(model):
+    """Every id answered (with many findings present): an empty ranking, and a reason."""
+    case = {name: False for name in model.kb.evidence_ids}
+    case.update(dict.fromkeys(["fever", "calf_pain", "lump_behind_knee", "crepitus",
+                               "redness", "warmth", "locking", "giving_way", "night_pain",
+                               "tenderness"], True))
+    case.update({"age_under_30": False, "age_over_50": True})
+    table = rank_questions(model, model.evidence(case))
+    assert table.empty
+    assert "answered" in stop_reason(table)

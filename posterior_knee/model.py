@@ -212,8 +212,8 @@ class Model:
         """Score many cases: one row per case, one column per cause and group, and triage.
 
         Vectorised over cases: no Python loop per row, except over the rows the
-        factored engine declines (more than six findings present, or an answer it
-        cannot certify), which are enumerated one by one. Rows are processed in
+        factored engine declines (more than eight findings present), which are
+        enumerated one by one. Rows are processed in
         chunks, so memory stays bounded. See docs/cohorts.md.
 
         Parameters

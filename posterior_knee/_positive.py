@@ -64,6 +64,7 @@ def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
     pending; ``r`` and ``d`` are (..., m) broadcastable: for each finding, the factor
     if it stays pending and the factor if it closes here. Closed findings stay closed.
     ``backward=True`` applies the transpose (weights read from the end backwards).
+    Single causes use the same map as a matrix (:func:`_single_map`).
     """
     out = np.broadcast_to(alpha, np.broadcast_shapes(alpha.shape, r.shape[:-1] + (1,)))
     for j in range(m):
@@ -80,6 +81,21 @@ def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
             new[..., 0, :] = closed + dj * pending
             new[..., 1, :] = rj * pending
         out = new.reshape(new.shape[:-3] + (2 ** m,))
+    return out
+
+
+def _single_map(r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
+    """:func:`_carry` for one single cause as a (C, 2**m, 2**m) matrix per case, so that
+    it applies as one batched matrix product: ``alpha @ map.T`` forward, ``beta @ map``
+    backward. ``r`` and ``d`` are (C, m)."""
+    out = np.ones((len(r), 1, 1))
+    for j in range(m):  # bit j of the state is the j-th factor of the Kronecker product
+        step = np.zeros((len(r), 2, 2))
+        step[:, 0, 0] = 1.0
+        step[:, 0, 1] = d[:, j]
+        step[:, 1, 1] = r[:, j]
+        out = (step[:, :, None, :, None] * out[:, None, :, None, :]).reshape(
+            len(r), 2 ** (j + 1), 2 ** (j + 1))
     return out
 
 
@@ -124,7 +140,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         if len(engine.units[u]) == 1:
             t = distinct[which]  # (C, H, 2)
             plans.append(("single", u, (t[..., 0], t[..., 1] * w[:, i, None]),
-                          q[:, :, i], s[:, :, i], i, None))
+                          _single_map(q[:, :, i], s[:, :, i], m), None, i, None))
             steps_list.append(4)
             continue
         configs, columns, touched = engine._readouts[u]
@@ -155,7 +171,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             if alpha is alphas[p] and p in carried_at:
                 moved = carried_at[p]
             else:
-                moved = _carry(alpha, r[:, None, :], d[:, None, :], m)
+                moved = alpha @ r.transpose(0, 2, 1)  # r: this cause's map
             if alpha is alphas[p]:
                 carried_at[p] = moved  # the marginal of this cause reuses it
             return t0[..., None] * alpha + t1[..., None] * moved
@@ -187,8 +203,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         kind, _, t, r, d, _, _ = plan
         if kind == "single":
             t0, t1 = t
-            beta = t0[..., None] * beta + t1[..., None] * _carry(beta, r[:, None, :],
-                                                                 d[:, None, :], m, True)
+            beta = t0[..., None] * beta + t1[..., None] * (beta @ r)
         else:
             carried = _carry(beta[:, :, None, :], r[:, None], d[:, None], m, backward=True)
             beta = np.einsum("chk,chks->chs", t, carried)
@@ -234,6 +249,6 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
 
     # every term is positive: relative error at most the sequential steps times eps
     steps = (engine._term_steps + cases.steps + m * (engine.n + 3) + sum(steps_list)
-             + 2 * m * len(plans) + n_hub + 2 ** m)
+             + (2 * m + 2 ** m) * len(plans) + n_hub)
     error = steps * _EPS[np.dtype(np.float64)] * total
     return Sums(total, causes, none, error)

@@ -128,18 +128,23 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     top = int(np.argmax(current.causes))
     top3 = _top3(current.causes)
     before = float(measure(current.causes, current.groups))
-    present = {k for k, v in evidence.items() if v}
-    level = _levels(model, [present], current.causes[None, :])[0]
     skip = set(exclude)
     names = [c for c in _candidates(model, evidence) if c not in skip]
     b = branches(model, evidence, names, groups=by == "groups")
     after = (b.p_yes * measure(b.yes_causes, b.yes_groups)
              + (1.0 - b.p_yes) * measure(b.no_causes, b.no_groups))
+    # triage after each answer, all at once: rows are the ids reported present
+    ids = list(model.kb.evidence_ids)
+    now = np.array([bool(evidence.get(name)) for name in ids])
+    level = _levels(model, ids, now[None, :], current.causes[None, :])[0]
+    said_yes = np.repeat(now[None, :], len(names), axis=0)
+    said_yes[np.arange(len(names)), [ids.index(name) for name in names]] = True
     changes = np.zeros(len(names), dtype=bool)
-    for answered, causes, p in (([present | {n} for n in names], b.yes_causes, b.p_yes),
-                                ([present] * len(names), b.no_causes, 1.0 - b.p_yes)):
+    said_no = np.repeat(now[None, :], len(names), axis=0)
+    for present, causes, p in ((said_yes, b.yes_causes, b.p_yes),
+                               (said_no, b.no_causes, 1.0 - b.p_yes)):
         changed = (_top3(causes) != top3).any(axis=-1)
-        changed |= _levels(model, answered, causes) != level
+        changed |= _levels(model, ids, present, causes) != level
         changes |= changed & (p > 0.0)
     table = pd.DataFrame({
         "finding": names,
@@ -162,21 +167,10 @@ def _top3(probabilities: np.ndarray) -> np.ndarray:
     return np.sort(np.argsort(-probabilities, axis=-1, kind="stable")[..., :3], axis=-1)
 
 
-def _levels(model: Model, present: Sequence[set[str]], causes: np.ndarray) -> np.ndarray:
-    """Triage rank for each row: its present ids' red flags and its cause posteriors.
-
-    The same rule as TriageRules.assess (the highest level any rule reaches), for
-    many rows at once; only the levels, not the reasons.
-    """
-    rules = model.rules
-    cache: dict[frozenset[str], int] = {}
-    ranks = np.array([cache.setdefault(frozenset(p), rules.red_flag_level(p).rank)
-                      for p in present])
-    index = {c: i for i, c in enumerate(model.structure.cause_ids)}
-    for limit in rules.thresholds:
-        reached = causes[..., index[limit.cause]] >= limit.probability
-        ranks = np.where(reached, np.maximum(ranks, limit.level.rank), ranks)
-    return ranks
+def _levels(model: Model, ids: list[str], present: np.ndarray,
+            causes: np.ndarray) -> np.ndarray:
+    """The triage level of each row (ids reported present, cause posteriors)."""
+    return model.rules.levels(present, ids, dict(zip(model.structure.cause_ids, causes.T)))
 
 
 def stop_reason(questions: pd.DataFrame, min_gain: float = 0.02) -> str | None:

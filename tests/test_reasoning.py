@@ -152,3 +152,25 @@ def test_nothing_left_to_ask(model):
     table = rank_questions(model, model.evidence(case))
     assert table.empty
     assert "answered" in stop_reason(table)
+
+
+def test_changes_result_matches_direct_assessment(model):
+    """An answer "changes the result" when the top three or the triage level move."""
+    case = {"calf_pain": True, "fever": False, "age_over_50": True}
+    evidence = model.evidence(case)
+    table = rank_questions(model, evidence).set_index("finding")
+    causes = model.structure.cause_ids
+
+    def result(ev):
+        post = model.posterior(ev)
+        top3 = frozenset(np.argsort(-post.causes, kind="stable")[:3].tolist())
+        present = [k for k, v in ev.items() if v]
+        return top3, model.rules.assess(present, dict(zip(causes, post.causes))).level
+
+    before = result(evidence)
+    for name in ["leg_swelling_one_side", "shortness_of_breath", "lump_behind_knee",
+                 "crepitus", "smoker"]:
+        expected = any(result({**evidence, name: answer}) != before
+                       for answer in (True, False))
+        assert bool(table.loc[name, "changes_result"]) == expected, name
+    assert table.loc["shortness_of_breath", "changes_result"]  # a red flag: emergency

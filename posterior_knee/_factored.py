@@ -275,13 +275,13 @@ class FactoredEngine:
         """
         m = cases.present.shape[1]
         hubs = len(self._hub_prior)
-        # the largest intermediates: (hubs, subsets) times units, groups or singles,
-        # and each larger unit's readouts over its configurations
+        # the largest intermediates per case: (hubs, subsets) times units, groups or
+        # singles, each larger unit's readouts and its configurations' weights (the
+        # weighted tables themselves do not grow with the cases)
         widest = 2 * self._n_groups + 2 * len(self.units) + len(self._single_causes)
         per_case = hubs * 2 ** m * widest + sum(
-            len(t) * r.size + hubs * len(r) * 2 ** m
-            for t, (_, r, _) in zip((self._unit_tables[u] for u in self._multi),
-                                    self._readouts.values()))
+            (hubs * len(r) + len(configs)) * 2 ** m
+            for configs, r, _ in self._readouts.values())
         size = max(1, CHUNK_ELEMENTS // per_case)
         if len(cases) <= size:
             return self._sums(cases, dtype, groups)

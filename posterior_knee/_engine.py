@@ -110,7 +110,13 @@ class ExactEngine:
         return table - no, no
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
-        return self.from_table(self.joint(evidence))
+        causes, none, total = self.sums(self.joint(evidence))
+        if not total > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model (for example two "
+                "exclusive age bands both reported present); check the reported values.")
+        return Posterior(np.clip(causes / total, 0.0, 1.0),
+                         np.clip(1.0 - none / total, 0.0, 1.0), total)
 
     def sums(self, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Unnormalised P(cause, e) per cause, P(no cause of the group, e) per group,
@@ -118,24 +124,6 @@ class ExactEngine:
         causes, total = _marginals(table)
         blocks = np.transpose(table, self._group_order)
         return causes, _none_of_blocks(blocks, self._group_sizes), total
-
-    def from_table(self, table: np.ndarray, groups: bool = True) -> Posterior:
-        """Posteriors from an unnormalised joint table of the causes.
-
-        ``groups=False`` skips the group probabilities (left as NaN), which cost
-        more than the causes' marginals.
-        """
-        causes, total = _marginals(table)
-        if not total > 0.0:
-            raise ImpossibleEvidenceError(
-                "The evidence has probability zero under the model (for example two "
-                "exclusive age bands both reported present); check the reported values.")
-        if groups:
-            blocks = np.transpose(table, self._group_order)
-            group_p = 1.0 - _none_of_blocks(blocks, self._group_sizes) / total
-        else:
-            group_p = np.full(len(self._group_sizes), np.nan)
-        return Posterior(np.clip(causes / total, 0.0, 1.0), np.clip(group_p, 0.0, 1.0), total)
 
 
 def _marginals(table: np.ndarray) -> tuple[np.ndarray, float]:

@@ -51,7 +51,7 @@ ERROR_LIMIT = 1e-10  # ten times below the 1e-9 agreement the tests demand
 # elements of the largest intermediate (cases x hubs x subsets x units) per chunk:
 # 2**22 doubles is 32 MiB, which keeps a batch's peak memory bounded
 CHUNK_ELEMENTS = 2 ** 22
-_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64, np.longdouble)}
+EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,7 +268,7 @@ class FactoredEngine:
                 getattr(sums, name)[redo] = getattr(again, name)
         return sums
 
-    def sums(self, cases: Cases, dtype=np.float64, groups: bool = True) -> Sums:
+    def sums(self, cases: Cases, groups: bool = True) -> Sums:
         """Unnormalised answers for every case, in bounded-memory chunks.
 
         ``groups=False`` skips the group probabilities (``none`` is NaN).
@@ -284,13 +284,13 @@ class FactoredEngine:
             for configs, r, _ in self._readouts.values())
         size = max(1, CHUNK_ELEMENTS // per_case)
         if len(cases) <= size:
-            return self._sums(cases, dtype, groups)
+            return self._sums(cases, groups)
         parts = [self._sums(cases.take(np.arange(start, min(start + size, len(cases)))),
-                            dtype, groups) for start in range(0, len(cases), size)]
+                            groups) for start in range(0, len(cases), size)]
         return Sums(*(np.concatenate([getattr(p, name) for p in parts])
                       for name in ("total", "causes", "none", "error")))
 
-    def _tables(self, cases: Cases, dtype):
+    def _tables(self, cases: Cases):
         """P(h) per case (C, H); the constant; per unit, its distinct tables given the
         evidence (D, rows, K) and which one each case uses (C,)."""
         count = len(cases)
@@ -306,7 +306,7 @@ class FactoredEngine:
         for table, default, private in zip(self._unit_tables, self._default, self._private):
             used = [k for k, r in enumerate(private) if r in cases.masks]
             if not used:
-                tables.append((default[None].astype(dtype), np.zeros(count, dtype=np.intp)))
+                tables.append((default[None], np.zeros(count, dtype=np.intp)))
                 continue
             # weight the private axes by the masks of the evidence and sum them; cases
             # share few distinct masks (a cohort's yes / no / unknown, or the answers
@@ -319,9 +319,8 @@ class FactoredEngine:
             for k, mask in zip(used, np.split(distinct, split, axis=1)):
                 operands += [mask, [batch, k + 1]]
             operands.append([batch, 0, table.ndim - 1])
-            tables.append((np.einsum(*operands, optimize="greedy").astype(dtype),
-                           inverse.ravel()))
-        return hub_p.astype(dtype), constant.astype(dtype), tables
+            tables.append((np.einsum(*operands, optimize="greedy"), inverse.ravel()))
+        return hub_p, constant, tables
 
     def _none_of_groups(self, coef_h, g, absent, readouts) -> np.ndarray:
         """Unnormalised P(no cause of the group, e) per case and group: the group's
@@ -344,18 +343,16 @@ class FactoredEngine:
                 none[j] = none[j] * g[pos]
         return np.einsum("chs,gchs->cg", coef_h, np.array(none))
 
-    def _sums(self, cases: Cases, dtype, groups: bool) -> Sums:
-        hub_p, constant, tables = self._tables(cases, dtype)
+    def _sums(self, cases: Cases, groups: bool) -> Sums:
+        hub_p, constant, tables = self._tables(cases)
         count, m = cases.present.shape
-        eps = _EPS[np.dtype(dtype)]
         subsets = _subsets(m)
         n_sub = len(subsets)
 
         # per case and subset S: the cause weights w_S and the signed coefficient
-        w = np.repeat(cases.weight.astype(dtype)[:, None, :], n_sub, axis=1)
+        w = np.repeat(cases.weight[:, None, :], n_sub, axis=1)
         coef = np.repeat(constant[:, None], n_sub, axis=1)
-        q = self._q.astype(dtype)
-        keep = self._keep.astype(dtype)
+        q, keep = self._q, self._keep
         for j in range(m):
             chosen = subsets[:, j]
             w[:, chosen, :] *= q[cases.present[:, j]][:, None, :]
@@ -377,13 +374,13 @@ class FactoredEngine:
         readouts = {}
         for u in self._multi:
             configs, columns, _ = self._readouts[u]
-            phi = np.ones((count, n_sub, len(configs)), dtype=dtype)
+            phi = np.ones((count, n_sub, len(configs)))
             for k, i in enumerate(self.units[u]):
                 phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
             distinct, which = tables[u]
             # every distinct table against every case's weights in one matrix product,
             # then each case keeps its own table's rows (few tables: yes / no / unknown)
-            weighted = distinct[:, :, None, :] * columns.astype(dtype)  # (D, rows, R, K)
+            weighted = distinct[:, :, None, :] * columns  # (D, rows, R, K)
             out = weighted.reshape(-1, len(configs)) @ phi.reshape(-1, len(configs)).T
             out = out.reshape(len(distinct), -1, len(columns), count, n_sub)
             out = out[which, :, :, np.arange(count)] if len(distinct) > 1 else out[0]
@@ -404,9 +401,9 @@ class FactoredEngine:
         # elementwise, so the same bound covers them.
         steps = (self._term_steps + cases.steps + m * (self.n + 1)
                  + terms.shape[1] + n_sub)
-        error = steps * eps * np.abs(terms).sum(axis=(1, 2))
+        error = steps * EPS * np.abs(terms).sum(axis=(1, 2))
 
-        causes = np.empty((count, self.n), dtype=dtype)
+        causes = np.empty((count, self.n))
         if n1:
             causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
                                           np.array(others[:n1]) * yes_single)
@@ -418,8 +415,7 @@ class FactoredEngine:
             none = self._none_of_groups(coef_h, g, absent, readouts)
         else:
             none = np.full((count, self._n_groups), np.nan)
-        return Sums(total.astype(float), causes.astype(float), none.astype(float),
-                    error.astype(float))
+        return Sums(total, causes, none, error)
 
 
 def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:

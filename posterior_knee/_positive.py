@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _factored
-from ._factored import _EPS, Cases, Sums
+from ._factored import EPS, Cases, Sums
 
 if TYPE_CHECKING:
     from ._factored import FactoredEngine
@@ -100,7 +100,7 @@ def _single_map(r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
 
 
 def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
-    hub_p, constant, tables = engine._tables(cases, np.float64)
+    hub_p, constant, tables = engine._tables(cases)
     count, m = cases.present.shape
     n_hub = hub_p.shape[1]
     q = engine._q[cases.present]  # (C, m, causes): 1 - strength
@@ -250,5 +250,5 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     # every term is positive: relative error at most the sequential steps times eps
     steps = (engine._term_steps + cases.steps + m * (engine.n + 3) + sum(steps_list)
              + (2 * m + 2 ** m) * len(plans) + n_hub)
-    error = steps * _EPS[np.dtype(np.float64)] * total
+    error = steps * EPS * total
     return Sums(total, causes, none, error)

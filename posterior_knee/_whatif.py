@@ -59,17 +59,27 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
         n, g = len(model.structure.cause_ids), len(model.structure.groups)
         return Branches(names, np.zeros(0), *(np.zeros((0, k)) for k in (n, g, n, g)))
     if model._exact is None:  # pgmpy: one query per answer
-        rows = list(model.what_if(evidence, names, groups=True))
-        n, g = len(model.structure.cause_ids), len(model.structure.groups)
-        return Branches(
-            names, np.array([r[1] for r in rows], dtype=float),
-            np.array([r[2].causes for r in rows]).reshape(-1, n),
-            np.array([r[2].groups for r in rows]).reshape(-1, g),
-            np.array([r[3].causes for r in rows]).reshape(-1, n),
-            np.array([r[3].groups for r in rows]).reshape(-1, g))
+        return _queried(model, evidence, names)
     fast = (_factored(model, evidence, names, groups) if model._factored is not None
             else None)
     return fast or _enumerated(model, evidence, names)
+
+
+def _queried(model: Model, evidence: Mapping[str, bool],
+             names: tuple[str, ...]) -> Branches:
+    """The same by one query per answer (the pgmpy engine)."""
+    from ._pgmpy import probability_yes
+
+    p_yes, yes, no = [], [], []
+    for name in names:
+        after_yes, after_no = (model._posterior_or_none({**evidence, name: answer})
+                               for answer in (True, False))
+        p_yes.append(probability_yes(model.network, name, evidence))
+        yes.append(after_yes or after_no)
+        no.append(after_no or after_yes)
+    return Branches(names, np.array(p_yes, dtype=float),
+                    np.array([p.causes for p in yes]), np.array([p.groups for p in yes]),
+                    np.array([p.causes for p in no]), np.array([p.groups for p in no]))
 
 
 def _enumerated(model: Model, evidence: Mapping[str, bool],

@@ -122,27 +122,15 @@ class Model:
         probability zero gets the other answer's posterior (its weight is zero).
         Group probabilities are filled in only with ``groups=True``.
         """
-        exact = self._exact
-        if exact is not None:
-            table = exact.joint(evidence)
-            total = table.sum()
-        for name in names:
-            if exact is not None:
-                if name in self.structure.risk_evidence:  # changes the prior contraction
-                    t_yes, t_no = (exact.joint({**evidence, name: answer})
-                                   for answer in (True, False))
-                else:  # a finding only multiplies the table
-                    t_yes, t_no = exact.split(table, name)
-                p_yes = float(t_yes.sum() / total)
-                yes = exact.from_table(t_yes, groups) if p_yes > 0.0 else None
-                no = exact.from_table(t_no, groups) if p_yes < 1.0 else None
-            else:
-                from ._pgmpy import probability_yes
+        from ._whatif import branches
 
-                yes, no = (self._posterior_or_none({**evidence, name: answer})
-                           for answer in (True, False))
-                p_yes = probability_yes(self.network, name, evidence)
-            yield name, float(p_yes), yes or no, no or yes
+        names = list(names)
+        b = branches(self, evidence, names, groups)
+        total = self.posterior(evidence).evidence_probability
+        for k, name in enumerate(names):
+            p_yes = float(b.p_yes[k])
+            yield (name, p_yes, Posterior(b.yes_causes[k], b.yes_groups[k], p_yes * total),
+                   Posterior(b.no_causes[k], b.no_groups[k], (1.0 - p_yes) * total))
 
     def _posterior_or_none(self, evidence: Mapping[str, bool]) -> Posterior | None:
         try:

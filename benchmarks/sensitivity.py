@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 import posterior_knee as pk
-from posterior_knee._factored import FactoredEngine
-from posterior_knee._parameters import Parameters
+from posterior_knee.inference._factored import FactoredEngine
+from posterior_knee.inference._parameters import Parameters
 
 
 def cases(kb: pk.KnowledgeBase, n: int, seed: int = 0) -> list[dict[str, bool]]:

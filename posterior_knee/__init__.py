@@ -8,18 +8,21 @@ Decision support and teaching material; it does not replace a clinician.
 'bakers_cyst'
 """
 
-from . import errors, plots, sources
+from . import errors, plots
+from ._version import __version__
+from .clinical import DISCLAIMER, Plan, Triage, TriageLevel
 from .errors import KnowledgeBaseError, PosteriorKneeError
 from .interview import Interview
-from .knowledge_base import KnowledgeBase, default_priors_path, load_knowledge_base
+from .knowledge import (
+    KnowledgeBase,
+    default_priors_path,
+    evidence_table,
+    load_knowledge_base,
+    sources,
+)
 from .model import Model, diagnose
-from .plan import Plan
 from .result import Diagnosis
-from .sources import evidence_table
-from .triage import DISCLAIMER, Triage, TriageLevel
 from .tuning import compare
-
-__version__ = "0.1.0"
 
 __all__ = [
     # knowledge base

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
+from .clinical.triage import DISCLAIMER
 from .errors import PosteriorKneeError
-from .triage import DISCLAIMER
 
 EXAMPLES = """\
 examples:
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .knowledge_base import load_knowledge_base
+    from .knowledge.base import load_knowledge_base
 
     if args.command == "validate":
         kb = load_knowledge_base(args.folder)

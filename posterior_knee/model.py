@@ -11,21 +11,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._engine import ExactEngine, Posterior
-from ._evidence import normalise_evidence
-from ._factored import FactoredEngine
-from ._safety import check_safety_floor
-from ._schema import GROUPS
-from ._structure import Structure
+from .clinical.triage import TriageRules
 from .errors import (
     EngineLimitError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     check_parameter,
 )
-from .knowledge_base import KnowledgeBase, load_knowledge_base
+from .inference._engine import ExactEngine, Posterior
+from .inference._evidence import normalise_evidence
+from .inference._factored import FactoredEngine
+from .inference._structure import Structure
+from .knowledge._safety import check_safety_floor
+from .knowledge._schema import GROUPS
+from .knowledge.base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis
-from .triage import TriageRules
 
 __all__ = ["Model", "diagnose"]
 
@@ -84,7 +84,7 @@ class Model:
         Node names are the ids; binary nodes have the states ``"no"`` and ``"yes"``.
         Building it imports pgmpy (a few seconds the first time).
         """
-        from ._pgmpy import build_network
+        from .inference._pgmpy import build_network
 
         return build_network(self.structure)
 
@@ -99,7 +99,7 @@ class Model:
             # could lose precision or would cost more than enumerating
             fast = self._factored.posterior(evidence) if self._factored else None
             return fast if fast is not None else self._exact.posterior(evidence)
-        from ._pgmpy import query
+        from .inference._pgmpy import query
 
         return query(self.network, self.structure, evidence)
 
@@ -122,7 +122,7 @@ class Model:
         probability zero gets the other answer's posterior (its weight is zero).
         Group probabilities are filled in only with ``groups=True``.
         """
-        from ._whatif import branches
+        from .inference._whatif import branches
 
         names = list(names)
         b = branches(self, evidence, names, groups)
@@ -184,13 +184,13 @@ class Model:
         >>> bool(row["derivative"] > 0 and row["p_high"] > row["p_low"])
         True
         """
-        from .sensitivity import sensitivity
+        from .reasoning import sensitivity
 
         return sensitivity(self, findings, target)
 
     @cached_property
     def _batch(self):
-        from ._batch import BatchScorer
+        from .inference._batch import BatchScorer
 
         return BatchScorer(self)
 
@@ -237,7 +237,7 @@ class Model:
         >>> Model().diagnose_many(frame)["triage"].tolist()
         ['emergency', 'soon']
         """
-        from ._batch import diagnose_many
+        from .inference._batch import diagnose_many
 
         return diagnose_many(self, frame, chunk_size, progress, errors)
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .clinical.triage import TriageLevel
 from .errors import check_parameter
 from .result import _LEVEL_COLOURS, _POSTERIOR_COLOUR, _PRIOR_COLOUR, Diagnosis
-from .triage import TriageLevel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .triage import DISCLAIMER, Triage, TriageLevel
+from .clinical.triage import DISCLAIMER, Triage, TriageLevel
 
 if TYPE_CHECKING:
     from .model import Model
@@ -96,7 +96,7 @@ class Diagnosis:
         >>> table.attrs["target"], len(table) > 100
         ('dvt', True)
         """
-        from .sensitivity import sensitivity
+        from .reasoning import sensitivity
 
         return sensitivity(self.model, self.findings, target)
 
@@ -113,7 +113,7 @@ class Diagnosis:
         >>> bool((table["low"] <= table["probability"]).all())
         True
         """
-        from .sensitivity import intervals
+        from .reasoning import intervals
 
         return intervals(self.model, self.findings, n, seed, level)
 
@@ -127,7 +127,7 @@ class Diagnosis:
         """What to do next: a :class:`~posterior_knee.plan.Plan` (action, tests,
         self-care with cautions, treatments, warning signs). Above ``soon`` it offers
         no self-care."""
-        from .plan import make_plan
+        from .clinical.plan import make_plan
 
         return make_plan(self.model.kb, self.triage, self.ranking)
 
@@ -135,7 +135,7 @@ class Diagnosis:
     def wells(self):
         """The Wells score for DVT as far as the findings determine it, beside the
         model's P(dvt): a :class:`~posterior_knee.wells.WellsScore`."""
-        from .wells import wells_score
+        from .clinical.wells import wells_score
 
         return wells_score(self.findings, self.ranking)
 
@@ -165,7 +165,7 @@ class Diagnosis:
         for row in top.itertuples(index=False):
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}  "
                          f"(prior {row.prior:5.1%})  [{row.cause}]")
-        from .wells import covers_wells
+        from .clinical.wells import covers_wells
 
         if covers_wells(self.findings):
             lines += ["", self.wells.summary()]

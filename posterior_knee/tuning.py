@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._evidence import is_missing
 from .errors import check_parameter
-from .knowledge_base import KnowledgeBase
+from .inference._evidence import is_missing
+from .knowledge.base import KnowledgeBase
 from .model import Model
 
 __all__ = ["compare"]

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import posterior_knee as pk
-import posterior_knee._factored as factored
-from posterior_knee._condition import condition_ids
+import posterior_knee.inference._cases as cases_module
+from posterior_knee.clinical._condition import condition_ids
 from posterior_knee.errors import EvidenceValueError, ImpossibleEvidenceError
 
 from .strategies import evidence
@@ -92,7 +92,7 @@ def test_chunk_sizes_give_the_same_answers(model, monkeypatch):
     tiny = model.diagnose_many(frame, chunk_size=7)
     pd.testing.assert_frame_equal(tiny, big, rtol=0, atol=TOLERANCE)
     # the engine's own chunks, made tiny, change nothing either
-    monkeypatch.setattr(factored, "CHUNK_ELEMENTS", 500)
+    monkeypatch.setattr(cases_module, "CHUNK_ELEMENTS", 500)
     pd.testing.assert_frame_equal(model.diagnose_many(frame, chunk_size=13), big,
                                   rtol=0, atol=TOLERANCE)
 

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import posterior_knee as pk
-from posterior_knee._engine import Posterior
-from posterior_knee._factored import MAX_PRESENT_POSITIVE, Cases
-from posterior_knee._positive import positive_sums
 from posterior_knee.errors import ImpossibleEvidenceError
+from posterior_knee.inference._engine import Posterior
+from posterior_knee.inference._factored import MAX_PRESENT_POSITIVE, Cases
+from posterior_knee.inference._positive import positive_sums
 
 from .strategies import evidence, perturbed_kb, restructured_kb
 

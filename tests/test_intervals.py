@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 import posterior_knee as pk
-from posterior_knee._schema import RANGED
+from posterior_knee.knowledge._schema import RANGED
 
 from .strategies import evidence
 
@@ -132,7 +132,7 @@ def test_one_ranged_parameter_matches_an_independent_recomputation(kb):
 
 def test_draws_put_the_range_at_the_central_95_percent(kb):
     """Many draws of one ranged number: 2.5 % fall below low, 2.5 % above high."""
-    from posterior_knee.sensitivity import _draw
+    from posterior_knee.reasoning.sensitivity import _draw
 
     value, low, high = np.array([0.1, 2.0]), np.array([0.04, 1.2]), np.array([0.2, 6.0])
     draws = _draw(value, low, high, np.array([False, True]), 200_000, 5)

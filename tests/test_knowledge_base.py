@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import posterior_knee as pk
-from posterior_knee._schema import TABLES
 from posterior_knee.errors import KnowledgeBaseError
+from posterior_knee.knowledge._schema import TABLES
 
 from .strategies import perturbed_kb
 from .vocabulary import CAUSES, FINDINGS, RISK_FACTORS

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 
 import posterior_knee as pk
-from posterior_knee._whatif import branches
 from posterior_knee.errors import UnknownIdError
-from posterior_knee.reasoning import _candidates, rank_questions, stop_reason
+from posterior_knee.inference._whatif import branches
+from posterior_knee.reasoning.questions import _candidates, rank_questions, stop_reason
 
 from .strategies import evidence
 
@@ -87,7 +87,7 @@ def test_expected_gain_matches_direct_computation(model, by):
 def test_p_yes_matches_pgmpy(model, reference):
     evidence = model.evidence(CASE)
     table = rank_questions(model, evidence).set_index("finding")
-    from posterior_knee._pgmpy import probability_yes
+    from posterior_knee.inference._pgmpy import probability_yes
 
     for name in ("knee_swelling", "smoker"):
         assert table.loc[name, "p_yes"] == pytest.approx(

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 
 import posterior_knee as pk
-from posterior_knee._parameters import Parameters
-from posterior_knee._schema import RANGED, TABLES
 from posterior_knee.errors import ParameterError, UnknownIdError
+from posterior_knee.inference._parameters import Parameters
+from posterior_knee.knowledge._schema import RANGED, TABLES
 
 from .strategies import evidence
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 
 import posterior_knee as pk
-from posterior_knee._schema import TABLES
+from posterior_knee.knowledge._schema import TABLES
 
 
 def is_number(text):

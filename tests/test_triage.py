@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 import posterior_knee as pk
 from posterior_knee import TriageLevel
-from posterior_knee._safety import MANDATED_RED_FLAGS, minimal_presentations
 from posterior_knee.errors import KnowledgeBaseError
+from posterior_knee.knowledge._safety import MANDATED_RED_FLAGS, minimal_presentations
 
 from .strategies import evidence
 

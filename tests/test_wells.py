@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from posterior_knee.wells import ITEMS, wells_score
+from posterior_knee.clinical.wells import ITEMS, wells_score
 
 
 def ranking(p_dvt, p_other):

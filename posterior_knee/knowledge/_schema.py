@@ -256,7 +256,7 @@ def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
     if kind == "choice":
         if text in column.choices:
             return text, None
-        from .errors import did_you_mean
+        from ..errors import did_you_mean
 
         return None, (
             f"{text!r} is not allowed; use one of {', '.join(column.choices)}."

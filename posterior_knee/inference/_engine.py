@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import EngineLimitError, ImpossibleEvidenceError
 from ._structure import Structure
-from .errors import EngineLimitError, ImpossibleEvidenceError
 
 MAX_CAUSES = 24
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import ImpossibleEvidenceError
 from ._structure import STATES, Structure
-from .errors import ImpossibleEvidenceError
 
 
 def _pgmpy():

@@ -16,11 +16,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..knowledge._schema import RANGED, TABLES
+from ..knowledge.base import KnowledgeBase
 from ._engine import ExactEngine, Posterior
 from ._factored import FactoredEngine
-from ._schema import RANGED, TABLES
 from ._structure import Structure, cause_p_yes
-from .knowledge_base import KnowledgeBase
 
 COLUMNS = ["file", "id", "column", "value", "low", "high"]
 

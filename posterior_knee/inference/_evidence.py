@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import EvidenceValueError, ImpossibleEvidenceError, UnknownIdError
 from ._structure import Structure
-from .errors import EvidenceValueError, ImpossibleEvidenceError, UnknownIdError
 
 _HINT = "See kb.questions() or run 'posterior-knee findings' for the valid ids."
 

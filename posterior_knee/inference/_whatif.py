@@ -31,7 +31,7 @@ BRANCH_LIMIT = 5e-7  # posteriors after an answer within 1e-6
 QUICKSCORE_BRANCHES = 6  # present findings up to which Quickscore is tried first
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ..model import Model
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _factored
-from ._factored import EPS, Cases, Sums
+from . import _cases
+from ._cases import EPS, Cases, Sums
 
 if TYPE_CHECKING:
     from ._factored import FactoredEngine
@@ -47,7 +47,7 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
     hubs = len(engine._hub_prior)
     per_case = 2 ** m * (hubs * (2 * len(engine.units) + 2 + sum(sizes[1:]))
                          + (sizes[0] if sizes else 0))
-    size = max(1, _factored.CHUNK_ELEMENTS // per_case)
+    size = max(1, _cases.CHUNK_ELEMENTS // per_case)
     parts = [_positive(engine, cases.take(np.arange(start, min(start + size, len(cases)))),
                        groups) for start in range(0, len(cases), size)]
     if len(parts) == 1:

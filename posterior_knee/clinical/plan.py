@@ -12,7 +12,7 @@ import pandas as pd
 from .triage import DISCLAIMER, Triage, TriageLevel
 
 if TYPE_CHECKING:
-    from .knowledge_base import KnowledgeBase
+    from ..knowledge.base import KnowledgeBase
 
 __all__ = ["Plan", "make_plan"]
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._schema import GROUPS
+from ..knowledge._schema import GROUPS
 
 if TYPE_CHECKING:
 
-    from .knowledge_base import KnowledgeBase
+    from ..knowledge.base import KnowledgeBase
 
 STATES = ("no", "yes")
 OTHER_STATE = "other"

@@ -16,8 +16,8 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from ..errors import check_parameter
 from ._condition import Condition, format_condition, holds, parse_condition
-from .errors import check_parameter
 
 __all__ = ["TriageLevel", "Triage", "DISCLAIMER"]
 

@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from ._factored import MAX_PRESENT_POSITIVE, Cases
-from .errors import (
+from ..errors import (
     EvidenceValueError,
     ImpossibleEvidenceError,
     UnknownIdError,
     check_parameter,
 )
+from ._factored import MAX_PRESENT_POSITIVE, Cases
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ..model import Model
 
 SHOWN = 10  # bad rows listed in full in an error message; the rest are counted
 ERROR_MODES = ("raise", "mark")

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._engine import Posterior
-from ._factored import FactoredEngine
-from ._parameters import Parameters, posterior
-from .errors import UnknownIdError, check_parameter
+from ..errors import UnknownIdError, check_parameter
+from ..inference._engine import Posterior
+from ..inference._factored import FactoredEngine
+from ..inference._parameters import Parameters, posterior
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ..model import Model
 
 __all__ = ["sensitivity", "intervals"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from ._condition import Condition, condition_ids, format_condition
-from .errors import Problem
-from .triage import TriageLevel, TriageRules
+from ..clinical._condition import Condition, condition_ids, format_condition
+from ..clinical.triage import TriageLevel, TriageRules
+from ..errors import Problem
 
 if TYPE_CHECKING:
-    from .knowledge_base import KnowledgeBase
+    from .base import KnowledgeBase
 
 _E, _U, _S = TriageLevel.EMERGENCY, TriageLevel.URGENT, TriageLevel.SOON
 _CLOT_RISKS = ("previous_clot", "hormone_therapy", "pregnancy", "smoker", "recent_surgery",

@@ -7,9 +7,9 @@ import re
 
 import pandas as pd
 
+from ..errors import check_parameter
 from ._schema import NUMERIC_KINDS, TABLES
-from .errors import check_parameter
-from .knowledge_base import KnowledgeBase, load_knowledge_base
+from .base import KnowledgeBase, load_knowledge_base
 
 __all__ = ["evidence_table"]
 

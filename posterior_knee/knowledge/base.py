@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._condition import condition_ids, parse_condition
+from ..clinical._condition import condition_ids, parse_condition
+from ..errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
 from ._schema import LEVELS, NUMERIC_KINDS, RANGED, TABLES, Table, parse_cell
-from .errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
 
 __all__ = ["KnowledgeBase", "load_knowledge_base", "default_priors_path"]
 

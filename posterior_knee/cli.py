@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except PosteriorKneeError as error:
         print(f"posterior-knee: error: {error}", file=sys.stderr)
+        for note in getattr(error, "__notes__", ()):  # e.g. the red flags still raised
+            print(f"posterior-knee: {note}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into a command that stopped reading (head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -24,7 +24,16 @@ __all__ = [
 
 
 class PosteriorKneeError(Exception):
-    """Base class of every error posterior-knee raises on bad input."""
+    """Base class of every error posterior-knee raises on bad input.
+
+    An error raised while diagnosing carries the triage that the red flags of the valid
+    answers set (:attr:`triage`): a case that cannot be scored still says when to seek
+    care. It is None for errors unrelated to a person's answers.
+    """
+
+    triage: object | None = None
+    """The red-flag triage of the valid answers (a :class:`~posterior_knee.Triage`,
+    or for :meth:`~posterior_knee.Model.diagnose_many` a Series of levels per bad row)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .errors import (
     EngineLimitError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
+    PosteriorKneeError,
     check_parameter,
 )
 from .inference._engine import ExactEngine, Posterior
@@ -162,14 +163,45 @@ class Model:
         ``findings`` maps finding and risk-factor ids to True (present), False
         (absent) or None (unknown); ids left out are unknown and marginalised.
         """
-        evidence = self.evidence(findings)
-        post = self.posterior(evidence)
+        try:
+            evidence = self.evidence(findings)
+            post = self.posterior(evidence)
+        except PosteriorKneeError as error:
+            raise self._with_red_flags(error, findings) from None
         prior = self._prior
         ranking = _ranked(self._labels["causes"], post.causes, prior.causes)
         groups = _ranked(self._labels["groups"], post.groups, prior.groups)
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
         return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self)
+
+    def red_flag_triage(self, findings: object):
+        """The triage the red flags alone set, from the valid ids reported True.
+
+        Needs no probability and never raises on bad answers: an unknown id, a bad
+        value or a contradiction is skipped, so a case that cannot be scored still gets
+        the level its valid answers demand.
+
+        >>> Model().red_flag_triage({"chest_pain": True, "age_under_30": "?"}).level.value
+        'emergency'
+        """
+        present = []
+        if isinstance(findings, Mapping):
+            present = [name for name, value in findings.items()
+                       if isinstance(name, str) and name in self._valid
+                       and isinstance(value, (bool, np.bool_)) and bool(value)]
+        return self.rules.assess(present, None)
+
+    def _with_red_flags(self, error: PosteriorKneeError,
+                        findings: object) -> PosteriorKneeError:
+        """``error`` carrying the red-flag triage of the valid answers (and saying so)."""
+        triage = self.red_flag_triage(findings)
+        error.triage = triage
+        if triage.red_flags:
+            error.add_note(
+                f"The valid answers still raise red flags: triage {triage.level.value} "
+                f"({', '.join(triage.red_flags)}). {triage.action}")
+        return error
 
     def sensitivity(self, findings: Mapping[str, object],
                     target: str | None = None) -> pd.DataFrame:
@@ -219,8 +251,10 @@ class Model:
             ``"raise"``: bad rows (bad values, two exclusive states both True, or
             evidence of probability zero) raise one EvidenceValueError (or
             ImpossibleEvidenceError) naming every bad row by its index label.
-            ``"mark"``: every row is returned; bad rows have NaN probabilities, a
-            missing triage, and the problem in an extra ``error`` column.
+            ``"mark"``: every row is returned; bad rows have NaN probabilities, the
+            triage that the red flags of their valid cells set (never missing), and the
+            problem in an extra ``error`` column. With ``"raise"``, the error's
+            ``triage`` attribute holds that level for every bad row.
 
         Returns
         -------

@@ -201,14 +201,17 @@ def test_point_values_rebuild_the_structure_exactly(model):
 
 
 def test_edge_values_use_a_one_sided_difference(kb):
-    """A leak of exactly 0 has no log-odds; its derivative still matches the edit."""
+    """A leak of exactly 0 has no log-odds; its derivative still matches the edit.
+    (heaviness_lower_leg: the safety floor keeps the leaks of red-flag findings above 0.)"""
+    case = {**CASE, "heaviness_lower_leg": True}
     findings = kb.findings.copy()
-    findings.loc[findings["id"] == "calf_pain", "leak"] = 0.0
+    findings.loc[findings["id"] == "heaviness_lower_leg", "leak"] = 0.0
     tuned = kb.replace(findings=findings)
-    r = row(pk.Model(tuned).sensitivity(CASE, "dvt"), "findings", "calf_pain")
+    r = row(pk.Model(tuned).sensitivity(case, "dvt"), "findings", "heaviness_lower_leg")
     h = 1e-5
-    expected = (probability(edited(tuned, "findings", "calf_pain", "leak", h), CASE, "dvt")
-                - probability(tuned, CASE, "dvt")) / h
+    expected = (probability(edited(tuned, "findings", "heaviness_lower_leg", "leak", h), case,
+                            "dvt")
+                - probability(tuned, case, "dvt")) / h
     assert r["derivative"] == pytest.approx(expected, rel=1e-3)
 
 

@@ -95,6 +95,10 @@ class ThresholdRule:
     probability: float
     level: TriageLevel
     reason: str
+    # what to do when this threshold alone sets the level (None: the level's action);
+    # a clot made likely by the signs alone needs the emergency department today, not
+    # an ambulance, while chest symptoms (a red flag) keep the ambulance
+    action: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,12 @@ class TriageRules:
                         row.reason)
             for row in red_flags.itertuples(index=False)
         )
+        actions_of = thresholds["action"] if "action" in thresholds else None
         limits = tuple(
             ThresholdRule(row.cause, row.kind, float(row.probability),
-                          TriageLevel(row.level), row.reason)
-            for row in thresholds.itertuples(index=False)
+                          TriageLevel(row.level), row.reason,
+                          _text_or_none(actions_of.iloc[k]) if actions_of is not None else None)
+            for k, row in enumerate(thresholds.itertuples(index=False))
         )
         return cls(flags, limits,
                    {TriageLevel(r.level): r.action for r in actions.itertuples(index=False)})
@@ -128,15 +134,22 @@ class TriageRules:
         return max((r.level for r in self.fired_red_flags(present)),
                    default=TriageLevel.SELF_CARE)
 
-    def assess(self, present: Collection[str], probabilities: Mapping[str, float]) -> Triage:
-        """Triage from the ids reported present and the posterior of each cause."""
+    def assess(self, present: Collection[str],
+               probabilities: Mapping[str, float] | None) -> Triage:
+        """Triage from the ids reported present and the posterior of each cause.
+
+        ``probabilities=None`` means they could not be computed (bad or impossible
+        evidence, a failed computation): the red flags, which need no probability,
+        still set the level, and the reasons say that the thresholds were not checked.
+        """
         fired: list[tuple[TriageLevel, int, str]] = []
         flags = self.fired_red_flags(present)
         for rule in flags:
             fired.append((rule.level, 0,
                           f"Red flag '{rule.id}' [{format_condition(rule.condition)}] "
                           f"({rule.level.value}): {rule.reason}"))
-        for limit in self.thresholds:
+        actions: dict[TriageLevel, str] = {}
+        for limit in self.thresholds if probabilities is not None else ():
             p = probabilities[limit.cause]
             if p >= limit.probability:
                 name = "Can't-miss threshold" if limit.kind == "cant_miss" else "Likely cause"
@@ -144,15 +157,40 @@ class TriageRules:
                               f"{name} {limit.cause} >= {limit.probability * 100:g}% "
                               f"({limit.level.value}): P({limit.cause}) = {p:.1%}. "
                               f"{limit.reason}"))
+                if limit.action:
+                    actions.setdefault(limit.level, limit.action)
         level = max((f[0] for f in fired), default=TriageLevel.SELF_CARE)
         fired.sort(key=lambda f: (-f[0].rank, f[1]))
-        reasons = tuple(f[2] for f in fired) or (
-            "No red flag fired and no probability threshold was reached.",
-        )
-        return Triage(level, reasons, tuple(rule.id for rule in flags), self.actions[level])
+        reasons = tuple(f[2] for f in fired)
+        if probabilities is None:
+            reasons += (_NOT_COMPUTED,)
+        elif not reasons:
+            reasons = ("No red flag fired and no probability threshold was reached.",)
+        # a red flag at the top level keeps the level's own action (an ambulance for
+        # chest symptoms); only a threshold that sets the level alone may narrow it
+        flagged = any(rule.level == level for rule in flags)
+        action = self.actions[level] if flagged else actions.get(level, self.actions[level])
+        return Triage(level, reasons, tuple(rule.id for rule in flags), action)
+
+    def red_flag_levels(self, present: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+        """(cases,) level ranks set by the red flags alone (0 = self_care ... 3 = emergency).
+
+        ``present`` is (cases, len(ids)) booleans; ids not in ``ids`` count as not
+        reported. Needs no probability, so it can be computed for rows that cannot
+        be scored.
+        """
+        column = {name: k for k, name in enumerate(ids)}
+        rank = np.zeros(len(present), dtype=np.int8)
+        for rule in self.red_flags:
+            fired = np.ones(len(present), dtype=bool)
+            for term in rule.condition:
+                cols = [column[name] for name in term if name in column]
+                fired &= present[:, cols].sum(axis=1) >= term.at_least
+            rank[fired] = np.maximum(rank[fired], rule.level.rank)
+        return rank
 
     def levels(self, present: np.ndarray, ids: Sequence[str],
-               probabilities: Mapping[str, np.ndarray]) -> np.ndarray:
+               probabilities: Mapping[str, np.ndarray] | None) -> np.ndarray:
         """The triage level of many cases at once, as :meth:`assess` gives it row by row.
 
         Parameters
@@ -164,7 +202,7 @@ class TriageRules:
             The finding and risk-factor id of each column of ``present``.
         probabilities
             Cause id -> (cases,) posterior probabilities, for every cause with a
-            threshold.
+            threshold; None where they could not be computed (the red flags alone).
 
         Returns
         -------
@@ -185,20 +223,27 @@ class TriageRules:
                         and present.dtype == bool, "present", "TriageRules.levels",
                         f"a boolean array of shape (cases, {len(ids)}), one column per id",
                         present)
-        column = {name: k for k, name in enumerate(ids)}
-        count = len(present)
-        rank = np.zeros(count, dtype=np.int8)
-        for rule in self.red_flags:
-            # a conjunction of terms, each "any of these ids present"
-            fired = np.ones(count, dtype=bool)
-            for term in rule.condition:
-                cols = [column[name] for name in term if name in column]
-                fired &= present[:, cols].any(axis=1)
-            rank[fired] = np.maximum(rank[fired], rule.level.rank)
-        for limit in self.thresholds:
+        rank = self.red_flag_levels(present, ids)
+        for limit in self.thresholds if probabilities is not None else ():
             reached = np.asarray(probabilities[limit.cause], dtype=float) >= limit.probability
             rank[reached] = np.maximum(rank[reached], limit.level.rank)
         return _VALUES[rank]
+
+
+_NOT_COMPUTED = (
+    "The probabilities could not be computed for these answers, so only the red flags "
+    "set this level: no probability threshold was checked. Correct the answers and ask "
+    "again, and if you are worried, seek care."
+)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def level_values(ranks: np.ndarray) -> np.ndarray:
+    """Level ranks (0-3) as level strings."""
+    return _VALUES[ranks]
 
 
 _VALUES = np.array([level.value for level in _ORDER], dtype=object)

@@ -236,6 +236,10 @@ def diagnose_many(model: Model, frame: pd.DataFrame, chunk_size: int, progress: 
         for start in range(0, count, int(chunk_size)):
             chunk = frame.iloc[start:start + int(chunk_size)]
             parsed = scorer.parse(chunk, ids)
+            # red flags first, from the valid cells alone: a row that cannot be scored
+            # (a bad cell, a contradiction, evidence of probability zero) keeps them
+            levels[start:start + len(chunk)] = scorer.model.rules.levels(
+                parsed.present, ids, None)
             value_errors |= parsed.value_errors
             problems.update((start + pos, why) for pos, why in parsed.problems.items())
             # once a row is bad in "raise" mode, only check the rest (to name them all)
@@ -247,7 +251,7 @@ def diagnose_many(model: Model, frame: pd.DataFrame, chunk_size: int, progress: 
         if bar is not None:
             bar.close()
     if problems and errors == "raise":
-        raise _bad_rows_error(frame.index, problems, value_errors)
+        raise _bad_rows_error(frame.index, problems, value_errors, levels)
 
     columns = {cause: causes[:, i] for i, cause in enumerate(scorer.causes)}
     columns.update((f"group:{group}", groups[:, j]) for j, group in enumerate(scorer.groups))
@@ -275,17 +279,24 @@ def _score_chunk(scorer, parsed, ids, start, causes, groups, levels, problems) -
 
 
 def _bad_rows_error(index: pd.Index, problems: dict[int, list[str]],
-                    value_errors: bool) -> Exception:
+                    value_errors: bool, levels: np.ndarray) -> Exception:
     n = len(problems)
     lines = [f"{n} row{'s' if n != 1 else ''} of the frame cannot be scored "
              "(rows named by their index label):"]
     for pos in sorted(problems)[:SHOWN]:
-        lines.append(f"  - Row {_plain(index[pos])!r}: {'; '.join(problems[pos])}")
+        flag = "" if levels[pos] == "self_care" else \
+            f" (its valid answers raise red flags: triage {levels[pos]})"
+        lines.append(f"  - Row {_plain(index[pos])!r}: {'; '.join(problems[pos])}{flag}")
     if n > SHOWN:
         lines.append(f"  - ... and {n - SHOWN} more row{'s' if n - SHOWN != 1 else ''}")
     lines.append(_FIX)
     kind = EvidenceValueError if value_errors else ImpossibleEvidenceError
-    return kind("\n".join(lines))
+    error = kind("\n".join(lines))
+    bad = sorted(problems)
+    # the red-flag level of every bad row, by its index label
+    error.triage = pd.Series(pd.array(levels[bad], dtype="str"), index=index[bad],
+                             name="triage")
+    return error
 
 
 def _plain(value: object) -> object:

@@ -1,53 +1,137 @@
-"""The safety floor: red flags and can't-miss thresholds no tuned knowledge base may weaken.
+"""The safety floor: what no tuned knowledge base may weaken.
 
-The rules below are the minimum the two source documents demand (see
-``VOCABULARY.md`` in the design notes and ``docs/triage.md``). A knowledge base may add
-rules and raise levels; one whose ``red_flags.csv`` would triage any of these
-situations lower, or that drops the can't-miss thresholds for a clot or a joint
-infection, is rejected on load.
+A knowledge base may add rules, raise levels and lower thresholds; it is refused on
+load (and a :class:`~posterior_knee.Model` refuses to compile it) when it would
+
+- triage any presentation of a floor rule lower than the floor's level. The floor holds
+  the red flags the two source documents demand (``VOCABULARY.md``) and every emergency
+  and urgent rule shipped in ``red_flags.csv``; a tuned copy may replace a rule by a
+  stricter one that covers the same findings, since every smallest presentation of
+  each floor rule is tried against the copy's rules;
+- drop or raise a can't-miss threshold: each shipped (cause, level) must keep a
+  ``cant_miss`` threshold at that level or higher, at a probability strictly between
+  0 and 1 and not above the shipped value;
+- empty or rewrite the action of the two highest levels (the emergency action must
+  still send the person to emergency care, the urgent one must still say "today");
+- stop asking a red-flag screening question first (``ask_first``);
+- make a floor presentation impossible: a prior, leak or prevalence of exactly 0 or 1
+  would turn a red flag into an error instead of a triage.
+
+There is no switch to turn the floor off. Every refusal names the file, the row where
+there is one, and the rule it would weaken.
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
-from ..clinical._condition import Condition, condition_ids, format_condition
+from ..clinical._condition import (
+    Condition,
+    condition_ids,
+    format_condition,
+    minimal_presentations,
+    parse_condition,
+)
 from ..clinical.triage import TriageLevel, TriageRules
 from ..errors import Problem
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
 
+__all__ = ["MANDATED_RED_FLAGS", "MANDATED_CANT_MISS", "SCREENING", "check_safety_floor",
+           "minimal_presentations"]
+
 _E, _U, _S = TriageLevel.EMERGENCY, TriageLevel.URGENT, TriageLevel.SOON
-_CLOT_RISKS = ("previous_clot", "hormone_therapy", "pregnancy", "smoker", "recent_surgery",
-               "long_travel")
-_INJURIES = ("injury_twist", "injury_blow_or_fall", "injury_push_off")
+_CLOT_RISKS = "previous_clot | hormone_therapy | pregnancy | smoker | recent_surgery | long_travel"
+_INJURIES = "injury_twist | injury_blow_or_fall | injury_push_off"
 
-_SINGLE_URGENT = ("cannot_bear_weight", "knee_misshapen", "severe_pain",
-                  "bluish_discoloration", "sudden_calf_swelling", "leg_swelling_one_side")
-_SINGLE_SOON = ("duration_over_3_days", "lump_behind_knee", "affects_sleep_or_walking",
-                "fever", "numbness_tingling")
-
-MANDATED_RED_FLAGS: tuple[tuple[Condition, TriageLevel], ...] = (
-    ((("shortness_of_breath", "chest_pain", "coughing_blood"),), _E),
-    ((("fever",), ("hot_painful_knee",)), _E),
-    ((("leg_swelling_one_side",), ("sudden_onset",), ("warmth", "redness", "tenderness")), _E),
-    ((("sudden_calf_swelling",), ("known_bakers_cyst",)), _E),
-    *((((name,),), _U) for name in _SINGLE_URGENT),
-    *((((name,),), _S) for name in _SINGLE_SOON),
-    ((("giving_way", "locking"), _INJURIES), _S),
-    ((_CLOT_RISKS, ("calf_swelling", "leg_swelling_one_side", "sudden_calf_swelling")), _S),
+# (rule it stands for, condition, minimum level). The first block is what the source
+# documents demand; the second is every emergency and urgent rule shipped in
+# red_flags.csv (tests/test_safety.py checks that the two stay in step).
+_FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
+    # -- demanded by the source documents (VOCABULARY.md)
+    ("clot_in_lungs", "shortness_of_breath | chest_pain | coughing_blood", _E),
+    ("joint_infection", "fever; hot_painful_knee", _E),
+    ("sudden_swollen_leg", "leg_swelling_one_side; sudden_onset; warmth | redness | tenderness",
+     _E),
+    ("burst_cyst_or_clot", "sudden_calf_swelling; known_bakers_cyst", _E),
+    *((rule, name, _U) for rule, name in (
+        ("no_weight_bearing", "cannot_bear_weight"), ("deformed_knee", "knee_misshapen"),
+        ("severe_pain_at_rest", "severe_pain"), ("bluish_leg", "bluish_discoloration"),
+        ("sudden_big_calf_swelling", "sudden_calf_swelling"),
+        ("one_leg_swollen", "leg_swelling_one_side"))),
+    *((rule, name, _S) for rule, name in (
+        ("pain_over_3_days", "duration_over_3_days"), ("lump_needs_exam", "lump_behind_knee"),
+        ("disturbs_sleep_or_walking", "affects_sleep_or_walking"), ("any_fever", "fever"),
+        ("numb_or_tingling_leg", "numbness_tingling"))),
+    ("knee_locks_or_gives_way", f"giving_way | locking; {_INJURIES}", _S),
+    ("clot_risk_with_swelling",
+     f"{_CLOT_RISKS}; calf_swelling | leg_swelling_one_side | sudden_calf_swelling", _S),
+    # -- every other shipped emergency and urgent rule
+    ("joint_infection_unwell", "feeling_very_unwell; hot_painful_knee", _E),
+    ("sudden_whole_leg_swelling", "sudden_leg_swelling", _E),
+    ("limb_threat", "bluish_discoloration | cold_pale_foot; severe_pain | numbness_tingling | "
+     "sudden_onset | leg_swelling_one_side | calf_swelling | sudden_leg_swelling", _E),
+    ("injured_misshapen_knee", f"knee_misshapen; {_INJURIES}", _E),
+    ("compartment_syndrome", f"{_INJURIES}; 2 of tense_calf | severe_pain | numbness_tingling",
+     _E),
+    ("sudden_leg_swelling_or_warmth", "sudden_onset; calf_swelling | warmth", _U),
+    ("hot_swollen_knee", "hot_painful_knee", _U),
+    ("fever_with_swollen_knee", "fever; knee_swelling | warmth | redness", _U),
+    ("fever_and_unwell", "fever; feeling_very_unwell", _U),
+    ("clot_risk_with_swelling",
+     "previous_clot | recent_surgery | immobilisation | active_cancer | pregnancy | "
+     "hormone_therapy | long_travel; calf_swelling | leg_swelling_one_side | "
+     "sudden_calf_swelling", _U),
+    ("clot_risk_with_calf_pain",
+     "previous_clot | recent_surgery | immobilisation | active_cancer | pregnancy; "
+     "calf_pain | tenderness", _U),
+    ("wells_dvt_likely", "calf_pain | tenderness | calf_swelling | leg_swelling_one_side; "
+     "2 of active_cancer | immobilisation | recent_surgery | tenderness | "
+     "leg_swelling_one_side | calf_swelling | previous_clot", _U),
+    ("cold_or_pale_foot", "cold_pale_foot", _U),
+    ("tense_calf_today", "tense_calf", _U),
+    ("weak_push_off", "weakness_tiptoe", _S),
 )
+
+
+def _parsed(text: str) -> Condition:
+    condition, error = parse_condition(text)
+    if error:  # pragma: no cover - a typo in the table above, caught by any test run
+        raise ValueError(error)
+    return condition
+
+
+MANDATED_RED_FLAGS: tuple[tuple[Condition, TriageLevel], ...] = tuple(
+    (_parsed(text), level) for _, text, level in _FLOOR)
 """(condition, minimum level) pairs every knowledge base must honour."""
 
-MANDATED_CANT_MISS: dict[str, TriageLevel] = {"dvt": _U, "septic_arthritis": _U}
-"""Causes that need a can't-miss threshold reaching at least this level."""
+FLOOR_RULES: tuple[tuple[str, Condition, TriageLevel], ...] = tuple(
+    (rule, _parsed(text), level) for rule, text, level in _FLOOR)
+"""(shipped rule id, condition, minimum level): the floor, named after the rules it keeps."""
 
+MANDATED_CANT_MISS: dict[str, tuple[tuple[TriageLevel, float], ...]] = {
+    "dvt": ((_S, 0.03), (_U, 0.05), (_E, 0.4)),
+    "septic_arthritis": ((_S, 0.01), (_U, 0.03), (_E, 0.15)),
+    "bakers_cyst_rupture": ((_S, 0.08), (_U, 0.15)),
+    "popliteal_artery_entrapment": ((_S, 0.1),),
+    "tumour": ((_S, 0.02),),
+    "fracture": ((_U, 0.2),),
+}
+"""Cause -> (level, highest allowed probability): a tuned copy needs a ``cant_miss``
+threshold reaching at least that level at or below that probability (the shipped
+values of thresholds.csv)."""
 
-def minimal_presentations(condition: Condition) -> list[frozenset[str]]:
-    """Every smallest set of ids reported present that satisfies ``condition``."""
-    return [frozenset(choice) for choice in itertools.product(*condition)]
+SCREENING: frozenset[str] = frozenset({
+    "leg_swelling_one_side", "sudden_calf_swelling", "cannot_bear_weight", "knee_misshapen",
+    "bluish_discoloration", "cold_pale_foot", "severe_pain", "hot_painful_knee", "fever",
+    "shortness_of_breath", "chest_pain", "coughing_blood",
+})
+"""Red-flag questions every interview asks first (``ask_first`` in findings.csv)."""
+
+_ACTION_WORDS = {TriageLevel.EMERGENCY: ("emergency",), TriageLevel.URGENT: ("today",)}
+"""Words the action of each of the two highest levels must keep, so that it still says
+where to go (emergency care) or when (today)."""
 
 
 def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
@@ -55,12 +139,22 @@ def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
     problems: list[Problem] = []
     evidence = set(kb.evidence_ids)
     rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
-    for condition, minimum in MANDATED_RED_FLAGS:
+    problems += _red_flags(rules, evidence)
+    problems += _thresholds(kb, rules)
+    problems += _actions(kb)
+    problems += _screening(kb)
+    problems += _possible(kb)
+    return problems
+
+
+def _red_flags(rules: TriageRules, evidence: set[str]) -> list[Problem]:
+    problems = []
+    for rule, condition, minimum in FLOOR_RULES:
         missing = sorted(condition_ids(condition) - evidence)
         if missing:
             problems.append(Problem(
                 "findings.csv", None, "id",
-                f"the safety rule [{format_condition(condition)}] needs the id(s) "
+                f"the safety rule '{rule}' [{format_condition(condition)}] needs the id(s) "
                 f"{missing}; restore them from the shipped priors"))
             continue
         for present in minimal_presentations(condition):
@@ -69,15 +163,101 @@ def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
                 problems.append(Problem(
                     "red_flags.csv", None, "level",
                     f"reporting {sorted(present)} must triage at least {minimum.value} "
-                    f"(the safety floor), but the rules give {got.value}; add or restore "
-                    f"a rule with condition [{format_condition(condition)}] at level "
-                    f"{minimum.value}"))
+                    f"(the safety floor, rule '{rule}'), but the rules give {got.value}; "
+                    f"add or restore a rule with condition [{format_condition(condition)}] "
+                    f"at level {minimum.value}"))
                 break
-    for cause, minimum in MANDATED_CANT_MISS.items():
-        levels = [t.level for t in rules.thresholds if t.cause == cause and t.kind == "cant_miss"]
-        if cause not in kb.cause_ids or not levels or max(levels) < minimum:
+    return problems
+
+
+def _thresholds(kb: KnowledgeBase, rules: TriageRules) -> list[Problem]:
+    problems = []
+    lines = {(row.cause, row.kind, row.level): int(k) + 2
+             for k, row in zip(kb.thresholds.index, kb.thresholds.itertuples(index=False))}
+    for limit in rules.thresholds:
+        if limit.kind == "cant_miss" and not 0.0 < limit.probability < 1.0:
             problems.append(Problem(
-                "thresholds.csv", None, "cause",
-                f"{cause!r} needs a 'cant_miss' threshold at level {minimum.value} or "
-                "higher (the safety floor); restore it from the shipped priors"))
+                "thresholds.csv", lines.get((limit.cause, limit.kind, limit.level.value)),
+                "probability",
+                f"the can't-miss threshold of {limit.cause!r} at {limit.level.value} is "
+                f"{limit.probability:g}; it must lie strictly between 0 and 1 (the safety "
+                "floor)"))
+    for cause, floor in MANDATED_CANT_MISS.items():
+        if cause not in kb.cause_ids:
+            problems.append(Problem(
+                "causes.csv", None, "id",
+                f"{cause!r} is a can't-miss cause of the safety floor; restore it from "
+                "the shipped priors"))
+            continue
+        mine = [t for t in rules.thresholds if t.cause == cause and t.kind == "cant_miss"]
+        for level, highest in floor:
+            if not any(t.level >= level and t.probability <= highest for t in mine):
+                problems.append(Problem(
+                    "thresholds.csv", None, "probability",
+                    f"{cause!r} needs a 'cant_miss' threshold at level {level.value} or "
+                    f"higher at a probability of at most {highest:g} (the safety floor: "
+                    "thresholds may be lowered, never raised or removed); restore the "
+                    "shipped row"))
+    return problems
+
+
+def _actions(kb: KnowledgeBase) -> list[Problem]:
+    problems = []
+    actions = {row.level: (int(k) + 2, row.action) for k, row in
+               zip(kb.triage_actions.index, kb.triage_actions.itertuples(index=False))}
+    for level, words in _ACTION_WORDS.items():
+        line, text = actions.get(level.value, (None, ""))
+        if not _says(text, words):
+            problems.append(Problem(
+                "triage_actions.csv", line, "action",
+                f"the {level.value} action must say {' or '.join(map(repr, words))} (the "
+                f"safety floor), got {text!r}; restore the shipped text"))
+    if "action" in kb.thresholds:
+        for k, row in zip(kb.thresholds.index, kb.thresholds.itertuples(index=False)):
+            level = TriageLevel(row.level)
+            text = row.action
+            if level in _ACTION_WORDS and isinstance(text, str) and text.strip() \
+                    and not _says(text, _ACTION_WORDS[level]):
+                problems.append(Problem(
+                    "thresholds.csv", int(k) + 2, "action",
+                    f"the action of the {row.cause} threshold at {level.value} must say "
+                    f"{' or '.join(map(repr, _ACTION_WORDS[level]))} (the safety floor), "
+                    f"got {text!r}; leave it empty to use the level's own action"))
+    return problems
+
+
+def _says(text: object, words: tuple[str, ...]) -> bool:
+    return isinstance(text, str) and any(word in text.lower() for word in words)
+
+
+def _screening(kb: KnowledgeBase) -> list[Problem]:
+    findings = kb.findings
+    flags = findings["ask_first"] if "ask_first" in findings else None
+    problems = []
+    for k, row in zip(findings.index, findings.itertuples(index=False)):
+        if row.id in SCREENING and (flags is None or flags.loc[k] != "yes"):
+            problems.append(Problem(
+                "findings.csv", int(k) + 2, "ask_first",
+                f"{row.id!r} is a red-flag screening question; its ask_first must be "
+                "'yes' (the safety floor)"))
+    return problems
+
+
+def _possible(kb: KnowledgeBase) -> list[Problem]:
+    """Priors and prevalences, and the leaks of the findings the floor names, must lie
+    strictly between 0 and 1: with a leak above 0 every floor finding can be reported
+    present whatever the causes' numbers, so every floor presentation is possible.
+    (Other findings may have a leak of 0: a sign no unmodelled cause produces.)"""
+    floor_ids = set().union(*(condition_ids(condition) for _, condition, _ in FLOOR_RULES))
+    problems = []
+    for table, column, only in (("causes", "prior", None), ("findings", "leak", floor_ids),
+                                ("risk_factors", "prevalence", None)):
+        frame = getattr(kb, table)
+        for k, row_id, value in zip(frame.index, frame["id"], frame[column]):
+            if (only is None or row_id in only) and not 0.0 < float(value) < 1.0:
+                problems.append(Problem(
+                    f"{table}.csv", int(k) + 2, column,
+                    f"{row_id!r} has {column} {float(value):g}; it must lie strictly "
+                    "between 0 and 1, or red-flag presentations could become impossible "
+                    "evidence instead of a triage (the safety floor)"))
     return problems

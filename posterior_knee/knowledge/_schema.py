@@ -172,6 +172,9 @@ TABLES: dict[str, Table] = {
                 Column("probability", "threshold"),
                 Column("level", "choice", LEVELS_RAISED),
                 Column("reason", "text"),
+                # what to do when this threshold alone sets the level (empty: the
+                # level's own action from triage_actions.csv)
+                Column("action", "optional_text", optional_column=True),
                 _SOURCE,
             ),
             ("cause", "kind", "level"),

@@ -1,0 +1,321 @@
+"""Clinical safety: the classes of the clinical review (sections A and B), red flags that
+survive every failure, and a floor no tuned copy can weaken.
+
+Each test is named in docs/safety.md, the hazard log, beside the hazard it guards.
+"""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import posterior_knee as pk
+from posterior_knee import TriageLevel
+from posterior_knee.clinical.wells import ITEMS
+from posterior_knee.errors import ImpossibleEvidenceError, KnowledgeBaseError
+from posterior_knee.knowledge._safety import (
+    FLOOR_RULES,
+    MANDATED_CANT_MISS,
+    SCREENING,
+    minimal_presentations,
+)
+
+from .strategies import evidence
+
+KB = pk.load_knowledge_base()
+E, U, S = TriageLevel.EMERGENCY, TriageLevel.URGENT, TriageLevel.SOON
+INJURIES = ("injury_twist", "injury_blow_or_fall", "injury_push_off")
+WELLS = tuple(name for _, name in ITEMS if name)
+
+
+# -- A1: a suspected clot without swelling ------------------------------------------
+
+
+def _wells_vignettes():
+    """Every combination of the seven answerable Wells items scoring 2 or more, with
+    calf pain and no injury; items not present reported unknown, or reported "no"."""
+    assert len(WELLS) == 7
+    for k in range(2, 8):
+        for chosen in itertools.combinations(WELLS, k):
+            for absent_as in ("unknown", "no"):
+                case = {"calf_pain": True, **dict.fromkeys(INJURIES, False)}
+                case.update(dict.fromkeys(chosen, True))
+                if absent_as == "no":
+                    case.update({name: False for name in WELLS if name not in chosen})
+                yield pytest.param(case, id=f"{'+'.join(chosen)}-{absent_as}")
+
+
+@pytest.mark.parametrize("case", list(_wells_vignettes()))
+def test_wells_two_or_more_with_calf_pain_is_urgent(model, case):
+    assert model.diagnose(case).triage.level >= U
+
+
+@pytest.mark.parametrize("risk", ["recent_surgery", "immobilisation", "active_cancer",
+                                  "previous_clot", "pregnancy"])
+@pytest.mark.parametrize("symptom", ["calf_pain", "tenderness"])
+def test_clot_risk_with_calf_pain_is_urgent_without_swelling(model, risk, symptom):
+    case = {risk: True, symptom: True, "calf_swelling": False,
+            "leg_swelling_one_side": False, **dict.fromkeys(INJURIES, False)}
+    dx = model.diagnose(case)
+    assert dx.triage.level >= U
+    assert "clot_risk_with_calf_pain" in dx.red_flags
+
+
+# -- A2 and A6: the same day for a clot or a joint infection still in the differential -
+
+
+@pytest.mark.parametrize("cause", ["dvt", "septic_arthritis"])
+def test_cant_miss_causes_at_a_few_percent_mean_the_same_day(model, cause):
+    """P(dvt) at the Wells-low level (5 %) and septic arthritis at 3 % are urgent."""
+    probabilities = dict.fromkeys(model.structure.cause_ids, 0.0)
+    probabilities[cause] = 0.05 if cause == "dvt" else 0.03
+    assert model.rules.assess([], probabilities).level >= U
+
+
+# -- A3, A4, A5: limb threat -------------------------------------------------------------
+
+LIMB = [("bluish_discoloration", other) for other in
+        ("severe_pain", "numbness_tingling", "sudden_onset", "leg_swelling_one_side",
+         "calf_swelling", "sudden_leg_swelling")]
+LIMB += [("cold_pale_foot", other) for _, other in LIMB]
+
+
+@pytest.mark.parametrize("pair", LIMB, ids="+".join)
+def test_a_blue_pale_or_cold_leg_with_pain_numbness_onset_or_swelling_is_an_emergency(
+        model, pair):
+    assert model.diagnose(dict.fromkeys(pair, True)).triage.level == E
+
+
+def test_a_cold_pale_foot_is_asked_first_and_urgent_alone(model):
+    assert "cold_pale_foot" in model.ask_first
+    assert model.diagnose({"cold_pale_foot": True}).triage.level >= U
+
+
+@pytest.mark.parametrize("injury", INJURIES)
+def test_a_misshapen_knee_after_an_injury_is_an_emergency(model, injury):
+    dx = model.diagnose({"knee_misshapen": True, injury: True})
+    assert dx.triage.level == E
+    assert "injured_misshapen_knee" in dx.red_flags
+
+
+@pytest.mark.parametrize("injury", INJURIES)
+@pytest.mark.parametrize("signs", list(itertools.combinations(
+    ("tense_calf", "severe_pain", "numbness_tingling"), 2)), ids="+".join)
+def test_compartment_syndrome_features_after_an_injury_are_an_emergency(model, injury, signs):
+    dx = model.diagnose({injury: True, **dict.fromkeys(signs, True)})
+    assert dx.triage.level == E
+    assert "compartment_syndrome" in dx.red_flags
+
+
+# -- A7: a tear with weakness ------------------------------------------------------------
+
+
+@given(other=evidence(KB, max_size=10))
+def test_cannot_stand_on_tiptoe_is_at_least_soon(model, other):
+    case = {**other, "weakness_tiptoe": True}
+    assert model.diagnose(case).triage.level >= S
+
+
+# -- B: over-triage ------------------------------------------------------------------------
+
+
+def test_short_of_breath_asks_about_breathlessness_that_is_new(kb):
+    question = kb.questions().set_index("id").loc["shortness_of_breath", "question"]
+    assert "recently" in question and "usual" in question
+
+
+def test_a_clot_emergency_from_probability_alone_sends_to_the_emergency_department(model):
+    probabilities = dict.fromkeys(model.structure.cause_ids, 0.0)
+    probabilities["dvt"] = 0.9
+    alone = model.rules.assess([], probabilities)
+    assert alone.level == E
+    assert "emergency department today" in alone.action
+    assert "Call an ambulance" not in alone.action
+    with_chest_pain = model.rules.assess(["chest_pain"], probabilities)
+    assert with_chest_pain.level == E
+    assert with_chest_pain.action == model.rules.actions[E]  # the ambulance
+
+
+def test_sudden_swelling_of_the_whole_leg_is_an_emergency_on_its_own(model):
+    dx = model.diagnose({"sudden_leg_swelling": True})
+    assert dx.triage.level == E
+
+
+# -- the floor keeps every shipped emergency and urgent rule ---------------------------
+
+
+def test_every_shipped_emergency_and_urgent_rule_is_in_the_floor(kb):
+    floor = {(rule, str(level.value)) for rule, _, level in FLOOR_RULES}
+    serious = kb.red_flags[kb.red_flags["level"].isin(["emergency", "urgent"])]
+    for row in serious.itertuples():
+        assert (row.id, row.level) in floor, f"{row.id} is not covered by the safety floor"
+    rules = {rule.id: rule for rule in pk.Model(kb).rules.red_flags}
+    for rule_id, condition, level in FLOOR_RULES:
+        if level >= U and rule_id in rules and rules[rule_id].level == level:
+            assert rules[rule_id].condition == condition, rule_id
+
+
+def test_the_shipped_thresholds_are_the_floor(kb):
+    shipped = {(row.cause, row.level, row.probability)
+               for row in kb.thresholds.itertuples() if row.kind == "cant_miss"}
+    for cause, floor in MANDATED_CANT_MISS.items():
+        for level, highest in floor:
+            assert (cause, level.value, highest) in shipped
+
+
+def test_screening_questions_are_the_shipped_ask_first(model):
+    assert model.ask_first == SCREENING
+
+
+# -- the issue's tuned copies are refused, naming file, row and rule -------------------
+
+
+def test_a_copy_without_the_hot_knee_rules_and_with_septic_thresholds_at_one_is_refused(kb):
+    flags = kb.red_flags[~kb.red_flags["condition"].str.contains("hot_painful_knee")]
+    thresholds = kb.thresholds.copy()
+    thresholds.loc[thresholds["cause"] == "septic_arthritis", "probability"] = 1.0
+    with pytest.raises(KnowledgeBaseError) as caught:
+        kb.replace(red_flags=flags, thresholds=thresholds)
+    text = str(caught.value)
+    assert "rule 'joint_infection'" in text and "red_flags.csv" in text
+    assert "thresholds.csv, line" in text and "septic_arthritis" in text
+
+
+def test_rewriting_the_emergency_action_is_refused(kb):
+    actions = kb.triage_actions.copy()
+    actions.loc[actions["level"] == "emergency", "action"] = "Rest at home."
+    with pytest.raises(KnowledgeBaseError, match="triage_actions.csv, line 2, column 'action'"):
+        kb.replace(triage_actions=actions)
+
+
+def test_silencing_the_screening_questions_is_refused(kb):
+    findings = kb.findings.assign(ask_first="")
+    with pytest.raises(KnowledgeBaseError, match="red-flag screening question") as caught:
+        kb.replace(findings=findings)
+    assert len(caught.value.problems) == len(SCREENING)
+
+
+@pytest.mark.parametrize(("table", "column", "row_id"), [
+    ("causes", "prior", "dvt"), ("findings", "leak", "shortness_of_breath"),
+    ("risk_factors", "prevalence", "recent_surgery")])
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_a_probability_of_zero_or_one_that_could_hide_a_red_flag_is_refused(
+        kb, table, column, row_id, value):
+    frame = getattr(kb, table).copy()
+    frame.loc[frame["id"] == row_id, column] = value
+    with pytest.raises(KnowledgeBaseError, match=f"{table}.csv, line .*{row_id}"):
+        kb.replace(**{table: frame})
+
+
+# -- hypothesis: search for a tuned copy that loads and weakens the floor --------------
+
+
+@st.composite
+def tuned_copies(draw):
+    """A knowledge base edited the way a careless or hostile tuner might."""
+    flags = KB.red_flags.copy()
+    drop = draw(st.lists(st.sampled_from(list(flags.index)), max_size=4, unique=True))
+    flags = flags.drop(index=drop)
+    for k in draw(st.lists(st.sampled_from(list(flags.index)), max_size=3, unique=True)):
+        flags.loc[k, "level"] = draw(st.sampled_from(["soon", "urgent", "emergency"]))
+    thresholds = KB.thresholds.copy()
+    for k in draw(st.lists(st.sampled_from(list(thresholds.index)), max_size=3, unique=True)):
+        thresholds.loc[k, "probability"] = draw(st.floats(0.001, 1.0))
+    findings = KB.findings.copy()
+    for k in draw(st.lists(st.sampled_from(list(findings.index)), max_size=2, unique=True)):
+        if draw(st.booleans()):
+            findings.loc[k, "ask_first"] = ""
+        else:
+            findings.loc[k, "leak"] = 0.0
+    causes = KB.causes.copy()
+    if draw(st.booleans()):
+        k = draw(st.sampled_from(list(causes.index)))
+        causes.loc[k, "prior"] = draw(st.sampled_from([0.0, 1.0, 0.5, 1e-6]))
+    return dict(red_flags=flags, thresholds=thresholds, findings=findings, causes=causes)
+
+
+FLOOR_PRESENTATIONS = [(present, level) for _, condition, level in FLOOR_RULES
+                       for present in minimal_presentations(condition)]
+
+
+@given(tables=tuned_copies())
+def test_a_tuned_copy_that_loads_keeps_the_floor(tables):
+    """Either the copy is refused with a KnowledgeBaseError, or every floor
+    presentation is triaged at least at its level and can be diagnosed."""
+    try:
+        tuned = KB.replace(**tables)
+    except KnowledgeBaseError as error:
+        assert error.problems and all(p.file.endswith(".csv") for p in error.problems)
+        return
+    model = pk.Model(tuned)
+    for present, level in FLOOR_PRESENTATIONS:
+        assert model.rules.red_flag_level(present) >= level
+    for cause, floor in MANDATED_CANT_MISS.items():
+        for level, highest in floor:
+            probabilities = dict.fromkeys(model.structure.cause_ids, 0.0)
+            probabilities[cause] = highest
+            assert model.rules.assess([], probabilities).level >= level
+    for present, level in FLOOR_PRESENTATIONS[::7]:
+        assert model.diagnose(dict.fromkeys(present, True)).triage.level >= level
+
+
+# -- red flags survive every failure -----------------------------------------------------
+
+
+def test_impossible_evidence_still_carries_its_red_flags(model):
+    case = {"age_under_30": True, "age_over_50": True, "shortness_of_breath": True}
+    with pytest.raises(ImpossibleEvidenceError) as caught:
+        model.diagnose(case)
+    assert caught.value.triage.level == E
+    assert "clot_in_lungs" in caught.value.triage.red_flags
+    assert any("red flags" in note for note in caught.value.__notes__)
+    assert any("not checked" in r or "could not be computed" in r
+               for r in caught.value.triage.reasons)
+
+
+@given(other=evidence(KB, max_size=8), bad=st.sampled_from(
+    [("fevr", True), ("fever", "yes"), ("fever", 1), ("calf_pain", 0.5)]))
+def test_a_bad_answer_still_carries_the_red_flags_of_the_valid_ones(model, other, bad):
+    name, value = bad
+    case = {**other, name: value, "chest_pain": True}
+    with pytest.raises(pk.PosteriorKneeError) as caught:
+        model.diagnose(case)
+    assert caught.value.triage.level == E
+
+
+def test_a_batch_row_with_a_bad_cell_keeps_its_red_flag_level(model):
+    frame = pd.DataFrame({"shortness_of_breath": [True, True, None],
+                          "fever": [1, None, None],
+                          "age_under_30": [None, True, None],
+                          "age_over_50": [None, True, None]}, index=["bad", "two", "ok"])
+    marked = model.diagnose_many(frame, errors="mark")
+    assert marked.loc["bad", "triage"] == "emergency"
+    assert marked.loc["two", "triage"] == "emergency"
+    assert np.isnan(marked.loc["bad", "dvt"])
+    with pytest.raises(pk.PosteriorKneeError) as caught:
+        model.diagnose_many(frame)
+    assert caught.value.triage.to_dict() == {"bad": "emergency", "two": "emergency"}
+    assert "raise red flags: triage emergency" in str(caught.value)
+
+
+@given(rows=st.lists(st.tuples(evidence(KB, max_size=6), st.booleans()), min_size=1,
+                     max_size=6))
+def test_no_batch_row_loses_its_red_flags(model, rows):
+    """Random rows, some with a bad cell: every row's triage is at least the red-flag
+    level of its valid True cells."""
+    records = []
+    for case, spoil in rows:
+        record = dict(case)
+        if spoil:
+            record["fever"] = "maybe"
+        records.append(record)
+    columns = sorted(set().union(*records) | {"fever"})
+    frame = pd.DataFrame.from_records(records, columns=columns).astype(object)
+    frame = frame.where(frame.notna(), None)
+    marked = model.diagnose_many(frame, errors="mark")
+    for k, record in enumerate(records):
+        present = [n for n, v in record.items() if v is True]
+        assert TriageLevel(marked["triage"].iloc[k]) >= model.rules.red_flag_level(present)

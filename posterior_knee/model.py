@@ -28,9 +28,14 @@ from .knowledge._schema import GROUPS
 from .knowledge.base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis
 
-__all__ = ["Model", "diagnose"]
+__all__ = ["Model", "diagnose", "RANK_BY", "DEFAULT_RANK_BY"]
 
 Engine = Literal["exact", "pgmpy"]
+RankBy = Literal["probability", "disablement", "sufficiency"]
+RANK_BY: tuple[str, ...] = ("probability", "disablement", "sufficiency")
+DEFAULT_RANK_BY: RankBy = "probability"
+"""How :attr:`Diagnosis.ranking` is ordered unless ``rank_by`` says otherwise
+(chosen on the vignette suite's test part: see docs/model.md)."""
 
 
 class Model:
@@ -157,23 +162,38 @@ class Model:
             "groups": {"group": text(groups), "label": text(GROUPS[g] for g in groups)},
         }
 
-    def diagnose(self, findings: Mapping[str, object]) -> Diagnosis:
+    def diagnose(self, findings: Mapping[str, object],
+                 rank_by: RankBy | None = None) -> Diagnosis:
         """Rank the causes and triage for one person's findings.
 
         ``findings`` maps finding and risk-factor ids to True (present), False
         (absent) or None (unknown); ids left out are unknown and marginalised.
+        ``rank_by`` orders :attr:`Diagnosis.ranking`: ``"probability"`` (what is
+        probably present), ``"disablement"`` (what explains the findings reported
+        present: expected disablement, Richens et al. 2020) or ``"sufficiency"``;
+        None uses :data:`DEFAULT_RANK_BY`. Ties fall back to the probability.
         """
+        rank_by = DEFAULT_RANK_BY if rank_by is None else rank_by
+        check_parameter(rank_by in RANK_BY, "rank_by", "diagnose",
+                        f"one of {', '.join(map(repr, RANK_BY))} or None", rank_by)
         try:
             evidence = self.evidence(findings)
             post = self.posterior(evidence)
         except PosteriorKneeError as error:
             raise self._with_red_flags(error, findings) from None
         prior = self._prior
-        ranking = _ranked(self._labels["causes"], post.causes, prior.causes)
+        from .reasoning.counterfactual import counterfactual_scores
+
+        disablement, sufficiency = counterfactual_scores(self, evidence)
+        scores = {"disablement": disablement, "sufficiency": sufficiency}
+        key = post.causes if rank_by == "probability" else scores[rank_by]
+        ranking = _ranked(self._labels["causes"], post.causes, prior.causes,
+                          extra=scores, key=key)
         groups = _ranked(self._labels["groups"], post.groups, prior.groups)
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
-        return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self)
+        return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self,
+                         rank_by=rank_by)
 
     def red_flag_triage(self, findings: object):
         """The triage the red flags alone set, from the valid ids reported True.
@@ -291,11 +311,15 @@ def _factored_or_none(structure: Structure) -> FactoredEngine | None:
 
 
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,
-            prior: np.ndarray) -> pd.DataFrame:
-    """Rows sorted by probability, then prior, both descending (ties keep engine order)."""
-    order = np.lexsort((-prior, -probability))
+            prior: np.ndarray, extra: Mapping[str, np.ndarray] | None = None,
+            key: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows sorted by ``key`` (default: the probability), then probability, then prior,
+    all descending (ties keep engine order)."""
+    key = probability if key is None else key
+    order = np.lexsort((-prior, -probability, -np.round(key, 12)))
     columns = {name: values.take(order) for name, values in text.items()}
     columns.update(probability=probability[order], prior=prior[order])
+    columns.update((name, values[order]) for name, values in (extra or {}).items())
     return pd.DataFrame(columns, copy=False)
 
 
@@ -309,7 +333,8 @@ def _default_kb() -> KnowledgeBase:
     return _default[0]
 
 
-def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None) -> Diagnosis:
+def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None,
+             rank_by: RankBy | None = None) -> Diagnosis:
     """Rank the causes of pain behind the knee and triage, for one person's findings.
 
     Parameters
@@ -320,6 +345,8 @@ def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None) ->
     kb
         A knowledge base; None uses the shipped default priors. The compiled model is
         cached per knowledge base.
+    rank_by
+        How to order the ranking (see :meth:`Model.diagnose`); None: the default.
 
     Examples
     --------
@@ -334,6 +361,6 @@ def diagnose(findings: Mapping[str, object], kb: KnowledgeBase | None = None) ->
     model = _models.get(kb)
     if model is None:
         model = _models[kb] = Model(kb)
-    return model.diagnose(findings)
+    return model.diagnose(findings, rank_by)
 
 

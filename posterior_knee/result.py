@@ -35,14 +35,20 @@ class Diagnosis:
     findings
         The evidence used (id -> True / False); unknown ids were left out.
     ranking
-        One row per cause, most probable first. Columns: ``cause`` (id), ``label``,
-        ``group``, ``probability`` (posterior), ``prior`` (probability before any
-        evidence).
+        One row per cause, ordered by :attr:`rank_by`. Columns: ``cause`` (id),
+        ``label``, ``group``, ``probability`` (posterior: is it present?), ``prior``
+        (probability before any evidence), ``disablement`` (expected number of the
+        findings reported present that would go away if this cause were cured: does it
+        explain them?) and ``sufficiency`` (expected number this cause alone would
+        produce); see :mod:`posterior_knee.reasoning.counterfactual`.
     groups
         One row per cause group, most probable first. Columns: ``group``, ``label``,
         ``probability`` (that at least one cause of the group is present), ``prior``.
     triage
         The :class:`~posterior_knee.triage.Triage`: ``level`` and ``reasons``.
+    rank_by
+        How :attr:`ranking` is ordered: ``"probability"``, ``"disablement"`` or
+        ``"sufficiency"``.
     disclaimer
         The statement that this does not replace a clinician.
     model
@@ -55,6 +61,7 @@ class Diagnosis:
     groups: pd.DataFrame = field(repr=False)
     triage: Triage = field(repr=False)
     model: Model = field(repr=False, compare=False)
+    rank_by: str = "probability"
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
     def explain(self, cause: str | None = None) -> pd.DataFrame:
@@ -141,8 +148,12 @@ class Diagnosis:
 
     @property
     def top(self) -> str:
-        """Id of the most probable cause."""
+        """Id of the first cause of the ranking (see :attr:`rank_by`)."""
         return str(self.ranking["cause"].iloc[0])
+
+    @property
+    def _finding_ids(self) -> frozenset[str]:
+        return frozenset(self.model.kb.finding_ids)
 
     def _present_absent(self) -> tuple[list[str], list[str]]:
         return (sorted(k for k, v in self.findings.items() if v),
@@ -158,13 +169,16 @@ class Diagnosis:
             f"Triage: {self.triage.level.value.upper()}. {self.triage.action}",
             *(f"  - {reason}" for reason in self.triage.reasons),
             "",
-            "Most likely causes (not mutually exclusive):",
+            _RANK_TITLE[self.rank_by],
         ]
         top = self.ranking.head(n)
         width = max(len(label) for label in top["label"])
+        m = len(present_findings := [f for f in present if f in self._finding_ids])
         for row in top.itertuples(index=False):
+            explains = f"  explains {row.disablement:4.1f} of {m}" if m else ""
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}  "
-                         f"(prior {row.prior:5.1%})  [{row.cause}]")
+                         f"(prior {row.prior:5.1%}){explains}  [{row.cause}]")
+        del present_findings
         from .clinical.wells import covers_wells
 
         if covers_wells(self.findings):
@@ -199,7 +213,8 @@ class Diagnosis:
             f"<td style='min-width:160px'>{_bar('pk-prior', row.prior, _PRIOR_COLOUR)}"
             f"{_bar('pk-posterior', row.probability, _POSTERIOR_COLOUR)}</td>"
             f"<td style='text-align:right'>{row.prior:.1%}</td>"
-            f"<td style='text-align:right'><strong>{row.probability:.1%}</strong></td></tr>"
+            f"<td style='text-align:right'><strong>{row.probability:.1%}</strong></td>"
+            f"<td style='text-align:right'>{row.disablement:.2f}</td></tr>"
             for row in self.ranking.itertuples(index=False)
         )
         return (
@@ -215,10 +230,12 @@ class Diagnosis:
             "<table><thead><tr><th>cause</th><th>group</th>"
             f"<th>prior (<span style='color:{_PRIOR_COLOUR}'>grey</span>) and posterior "
             f"(<span style='color:{_POSTERIOR_COLOUR}'>blue</span>)</th>"
-            "<th>prior</th><th>posterior</th></tr></thead>"
+            "<th>prior</th><th>posterior</th>"
+            "<th title='expected number of the findings reported present that would go "
+            "away if this cause were cured'>explains</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            "<p><small>Causes are not mutually exclusive: the probabilities need not sum "
-            "to 100 %.</small></p>"
+            f"<p><small>{html.escape(_RANK_TITLE[self.rank_by])} Causes are not mutually "
+            "exclusive: the probabilities need not sum to 100 %.</small></p>"
             f"{self._why_html()}{self.plan._repr_html_(disclaimer=False)}"
             f"<p class='pk-disclaimer'><em>{html.escape(self.disclaimer)}</em></p></div>"
         )
@@ -239,6 +256,15 @@ class Diagnosis:
         return (f"<p>Why <strong>{html.escape(self.top)}</strong> ranks first "
                 "(change in log-odds when each item is taken away):</p>"
                 f"<table><tbody>{rows}</tbody></table>")
+
+
+_RANK_TITLE = {
+    "probability": "Most likely causes, by probability (not mutually exclusive):",
+    "disablement": "Causes that best explain what you reported (the findings each would "
+                   "take away if cured), then by probability:",
+    "sufficiency": "Causes that alone would produce most of what you reported, then by "
+                   "probability:",
+}
 
 
 def _bar(kind: str, value: float, colour: str) -> str:

@@ -24,7 +24,8 @@ def test_public_names():
 
 def test_diagnose_result_shape(kb):
     dx = pk.diagnose({"lump_behind_knee": True, "fever": False})
-    assert list(dx.ranking.columns) == ["cause", "label", "group", "probability", "prior"]
+    assert list(dx.ranking.columns) == ["cause", "label", "group", "probability", "prior",
+                                        "disablement", "sufficiency"]
     assert len(dx.ranking) == len(kb.causes)
     assert dx.ranking["probability"].is_monotonic_decreasing
     assert set(dx.ranking["cause"]) == set(kb.cause_ids)

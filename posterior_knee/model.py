@@ -77,11 +77,17 @@ class Model:
         self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
         self._valid = dict.fromkeys(kb.evidence_ids)
         self._causes = kb.causes.set_index("id")
-        self._exact = ExactEngine(self.structure) if engine == "exact" else None
         self._factored = _factored_or_none(self.structure) if engine == "exact" else None
 
     def __repr__(self) -> str:
         return f"Model({self.kb!r}, engine={self.engine!r})"
+
+    @cached_property
+    def _exact(self) -> ExactEngine | None:
+        """The enumeration engine, built when first needed (it needs 2**causes of
+        memory: a large network compiles, and only a query that needs enumeration
+        fails, with EngineLimitError). None for the pgmpy engine."""
+        return ExactEngine(self.structure) if self.engine == "exact" else None
 
     @cached_property
     def network(self):
@@ -100,7 +106,7 @@ class Model:
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Raw posteriors for checked evidence (see :meth:`evidence`)."""
-        if self._exact is not None:
+        if self.engine == "exact":
             # the factored engine is much faster; it declines (None) when the answer
             # could lose precision or would cost more than enumerating
             fast = self._factored.posterior(evidence) if self._factored else None

@@ -139,7 +139,7 @@ class BatchScorer:
             evidence = {ids[k]: bool(present[row, k])
                         for k in np.flatnonzero(present[row] | absent[row])}
             try:
-                post = (model._exact.posterior(evidence) if model._exact is not None
+                post = (model._exact.posterior(evidence) if model.engine == "exact"
                         else model.posterior(evidence))
             except ImpossibleEvidenceError:
                 problems[int(row)] = ["the model gives this evidence probability zero; "

@@ -58,7 +58,7 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
     if not names:
         n, g = len(model.structure.cause_ids), len(model.structure.groups)
         return Branches(names, np.zeros(0), *(np.zeros((0, k)) for k in (n, g, n, g)))
-    if model._exact is None:  # pgmpy: one query per answer
+    if model.engine == "pgmpy":  # one query per answer
         return _queried(model, evidence, names)
     fast = (_factored(model, evidence, names, groups) if model._factored is not None
             else None)

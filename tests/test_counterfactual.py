@@ -94,7 +94,12 @@ def test_closed_form_matches_twin_network_brute_force(data):
     joint = array_joint(prior, strength, leak)
     present = [name for name, value in evidence.items() if value]
     columns = {name: strength[:, int(name[1:])] for name in present}
-    dis, suf = scores_from_joint(joint, evidence, present, columns)
+
+    def joint_many(variants):
+        answers = [joint(v) for v in variants]
+        return np.array([a[0] for a in answers]), np.array([a[1] for a in answers])
+
+    dis, suf = scores_from_joint(joint_many, evidence, present, columns, joint)
     want_dis, want_suf = brute_force(prior, strength, leak, evidence)
     np.testing.assert_allclose(dis, want_dis, rtol=0, atol=1e-9)
     np.testing.assert_allclose(suf, want_suf, rtol=0, atol=1e-9)

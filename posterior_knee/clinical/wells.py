@@ -10,9 +10,13 @@ sources).
 
 Two items need a clinician's examination and are never asked here (pitting oedema
 confined to the leg, collateral superficial veins): they and any unanswered item make
-the score a range. "Alternative diagnosis at least as likely" is judged by the model
-(another cause at least as probable as dvt). See docs/triage.md ("The Wells score beside
-P(dvt)") for why the two can disagree.
+the score a range. "Alternative diagnosis at least as likely" (-2) is a clinician's
+judgement: it is never decided from the model's own ranking (that would be circular:
+clinical review C). Unless a clinician passes ``alternative``, it widens the range
+downwards by 2. The modified score's two levels (Wells 2003) are the primary reading;
+the three bands, with their pooled prevalences, come from the original score (Wells
+1997; Wells 2006 pooled) and are shown for orientation only. See docs/triage.md ("The
+Wells score beside P(dvt)") for why the score and P(dvt) can disagree.
 """
 
 from __future__ import annotations
@@ -50,13 +54,14 @@ class WellsScore:
     ``low`` and ``high`` bound the score (equal when every item is known);
     ``two_level`` is "likely" / "unlikely" and ``three_level`` "low" / "moderate" /
     "high" when the whole range falls in one band, else None; ``prevalence`` is the
-    pooled DVT prevalence of the three-level band; ``p_dvt`` the model's posterior.
+    pooled DVT prevalence of the three-level band; ``p_dvt`` the model's posterior;
+    ``alternative_as_likely`` is the clinician's answer to that item (None: not given).
     """
 
     low: int
     high: int
     items: pd.DataFrame = field(repr=False)  # item, evidence, points (1, 0 or None)
-    alternative_as_likely: bool
+    alternative_as_likely: bool | None
     two_level: str | None
     three_level: str | None
     prevalence: float | None
@@ -69,6 +74,8 @@ class WellsScore:
         if self.three_level:
             line += f"; {self.three_level} band, about {self.prevalence:.0%} prevalence " \
                     "among outpatients with suspected DVT"
+        if self.alternative_as_likely is None:
+            line += " (the 'alternative diagnosis as likely' item, -2, is left to a clinician)"
         return f"{line}. Model P(dvt) = {self.p_dvt:.1%}."
 
     def __repr__(self) -> str:
@@ -82,11 +89,35 @@ def _three_level(points: int) -> tuple[str, float]:
     raise AssertionError("unreachable")
 
 
-def wells_score(findings: Mapping[str, bool], ranking: pd.DataFrame) -> WellsScore:
-    """The Wells score from reported findings and the model's ranking."""
+def wells_score(findings: Mapping[str, bool], ranking: pd.DataFrame,
+                alternative: bool | None = None) -> WellsScore:
+    """The Wells score from reported findings, beside the model's P(dvt).
+
+    Parameters
+    ----------
+    findings
+        Reported findings (id -> bool).
+    ranking
+        A diagnosis's ranking (for P(dvt) only).
+    alternative
+        A clinician's judgement that another diagnosis is at least as likely as a
+        clot (True: -2 points; False: 0); None leaves the item open (a range).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ranking = pd.DataFrame({"cause": ["dvt"], "probability": [0.3]})
+    >>> found = {"calf_swelling": True, "tenderness": True, "previous_clot": True,
+    ...          "active_cancer": False, "immobilisation": False, "recent_surgery": False,
+    ...          "leg_swelling_one_side": False}
+    >>> score = wells_score(found, ranking, alternative=False)
+    >>> score.low, score.high, score.two_level
+    (3, 5, 'likely')
+    >>> wells_score(found, ranking).low   # the item left open: 3 - 2
+    1
+    """
     probability = dict(zip(ranking["cause"], ranking["probability"]))
     p_dvt = float(probability["dvt"])
-    alternative = max(p for c, p in probability.items() if c != "dvt") >= p_dvt
     rows = []
     for item, evidence in ITEMS:
         value = findings.get(evidence) if evidence else None
@@ -95,7 +126,7 @@ def wells_score(findings: Mapping[str, bool], ranking: pd.DataFrame) -> WellsSco
     items = pd.DataFrame(rows).astype({"points": "Int64"})
     known = int(items["points"].fillna(0).sum()) - (2 if alternative else 0)
     unknown = int(items["points"].isna().sum())
-    low, high = known, known + unknown
+    low, high = known - (2 if alternative is None else 0), known + unknown
     two = {low >= 2: "likely", high <= 1: "unlikely"}.get(True)
     three_low, three_high = _three_level(low), _three_level(high)
     same = three_low[0] == three_high[0]

@@ -33,53 +33,63 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ImpossibleEvidenceError
+from ..inference._cases import MAX_PRESENT_POSITIVE, Cases
 
 if TYPE_CHECKING:
     from ..model import Model
 
 __all__ = ["counterfactual_scores", "scores_from_joint"]
 
-Joint = Callable[[Mapping[str, bool], "tuple[int, str] | None"], "tuple[np.ndarray, float]"]
-"""joint(evidence, drop_link) -> (P(cause k present, evidence) per cause, P(evidence));
-``drop_link=(k, f)`` asks for the network with the link k -> f removed."""
+JointMany = Callable[[Sequence[Mapping[str, bool]]], "tuple[np.ndarray, np.ndarray]"]
+"""joint_many(variants) -> ((V, causes) P(cause k present, variant), (V,) P(variant))."""
+
+Joint = Callable[[Mapping[str, bool], "tuple[int, str]"], "tuple[np.ndarray, float]"]
+"""joint(evidence, (k, f)) -> the same for one evidence set on the network with the link
+k -> f removed (needed only for links of strength exactly 1)."""
 
 
-def scores_from_joint(joint: Joint, evidence: Mapping[str, bool], present: Sequence[str],
-                      strength: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
+                      present: Sequence[str], strength: Mapping[str, np.ndarray],
+                      joint_without_link: Joint | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Expected disablement and sufficiency of every cause from a joint-probability oracle.
 
     Parameters
     ----------
-    joint
-        See :data:`Joint`.
+    joint_many
+        See :data:`JointMany`; called once, with the evidence and its 2m variants.
     evidence
         The checked evidence (id -> bool).
     present
         The findings reported present that the scores count (not risk factors).
     strength
         Finding id -> (causes,) link strengths p_kf (0 where k does not cause f).
+    joint_without_link
+        See :data:`Joint`; needed only where a strength is exactly 1.
 
     Returns
     -------
     (disablement, sufficiency)
         Two (causes,) arrays, each between 0 and ``len(present)``.
     """
-    causes, total = joint(evidence, None)
-    disablement = np.zeros_like(causes, dtype=float)
-    sufficiency = np.zeros_like(causes, dtype=float)
+    absent = [{**evidence, f: False} for f in present]
+    without = [{name: v for name, v in evidence.items() if name != f} for f in present]
+    causes, totals = joint_many([evidence, *absent, *without])
+    m = len(present)
+    total = float(totals[0])
+    disablement = np.zeros(causes.shape[1])
+    sufficiency = np.zeros(causes.shape[1])
     if total <= 0.0:
         return disablement, sufficiency
-    for f in present:
+    for i, f in enumerate(present):
         p = np.asarray(strength[f], dtype=float)
-        absent, _ = joint({**evidence, f: False}, None)
         certain = p >= 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            disablement += np.where(certain, 0.0, p / (1.0 - p) * absent) / total
+            disablement += np.where(certain, 0.0, p / (1.0 - p) * causes[1 + i]) / total
         for k in np.flatnonzero(certain):
-            dropped, _ = joint({**evidence, f: False}, (int(k), f))
+            dropped, _ = joint_without_link(absent[i], (int(k), f))
             disablement[k] += dropped[k] / total
-        without, _ = joint({name: v for name, v in evidence.items() if name != f}, None)
-        sufficiency += p * without / total
+        sufficiency += p * causes[1 + m + i] / total
     return disablement, sufficiency
 
 
@@ -88,7 +98,9 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
     """Expected disablement and sufficiency of every cause, in the model's cause order.
 
     ``evidence`` must be checked (:meth:`Model.evidence`). Only findings count, not risk
-    factors: a risk factor is a reason for a cause, not a symptom it produces.
+    factors: a risk factor is a reason for a cause, not a symptom it produces. The 2m
+    evidence variants share m - 1 present findings, so the factored engine answers them
+    in one batch.
 
     >>> import posterior_knee as pk
     >>> model = pk.Model()
@@ -108,17 +120,46 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
     strength = {name: arrays.strength[row[name]] for name in present}
     dropped_models: dict[tuple[int, str], Model] = {}
 
-    def joint(e: Mapping[str, bool], drop: tuple[int, str] | None):
-        target = model if drop is None else dropped_models.setdefault(
+    def joint_without_link(e: Mapping[str, bool], drop: tuple[int, str]):
+        target = dropped_models.setdefault(
             drop, _without_link(model, structure.cause_ids[drop[0]], drop[1]))
-        try:
-            post = target.posterior(e)
-        except ImpossibleEvidenceError:
-            return np.zeros(len(structure.cause_ids)), 0.0
-        total = float(post.evidence_probability)
-        return np.asarray(post.causes, dtype=float) * total, total
+        causes, totals = _joint_many(target, [e])
+        return causes[0], float(totals[0])
 
-    return scores_from_joint(joint, evidence, present, strength)
+    return scores_from_joint(lambda variants: _joint_many(model, variants), evidence,
+                             present, strength, joint_without_link)
+
+
+def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """P(cause k present, variant) and P(variant) for each variant: the factored engine
+    in batches of equal present counts where it can certify the answer, one query
+    otherwise (zero for evidence of probability zero)."""
+    structure = model.structure
+    causes = np.zeros((len(variants), len(structure.cause_ids)))
+    totals = np.zeros(len(variants))
+    todo = set(range(len(variants)))
+    factored = getattr(model, "_factored", None)
+    if factored is not None and getattr(model, "engine", "exact") == "exact":
+        parts = [structure.split_evidence(v) for v in variants]
+        by_count: dict[int, list[int]] = {}
+        for i, part in enumerate(parts):
+            by_count.setdefault(len(part.present), []).append(i)
+        for count, rows in by_count.items():
+            if count > MAX_PRESENT_POSITIVE:
+                continue
+            sums = factored.certain_sums(Cases.from_parts([parts[i] for i in rows], structure))
+            for j in np.flatnonzero(sums.ok):
+                causes[rows[j]], totals[rows[j]] = sums.causes[j], sums.total[j]
+                todo.discard(rows[j])
+    for i in sorted(todo):
+        try:
+            post = model.posterior(variants[i])
+        except ImpossibleEvidenceError:
+            continue
+        totals[i] = float(post.evidence_probability)
+        causes[i] = np.asarray(post.causes, dtype=float) * totals[i]
+    return causes, totals
 
 
 def _without_link(model: Model, cause: str, finding: str) -> Model:

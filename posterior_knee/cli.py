@@ -240,7 +240,7 @@ class _Console:
 
 _BACK = ("b", "back")
 _QUIT = ("q", "quit", "stop", "exit")
-_GO_ON = ("go on", "continue", "c", "g")
+_GO_ON = ("go on", "continue")
 
 
 def _ask_in_terminal(interview, console: _Console) -> None:
@@ -294,24 +294,22 @@ def _show_alert(triage, console: _Console) -> None:
 
 
 def _go_on(interview, console: _Console) -> bool:
-    """After an emergency: stop (the default), go on, or go back on a mistaken answer."""
+    """After an emergency: stop (the default: any reply but 'go on' or 'back'), go on,
+    or go back on a mistaken answer."""
     from .inference._answers import normalise_reply
 
-    while True:
-        reply = console.ask("  Please act on this now. Press Enter to stop here, type 'go "
-                            "on' to answer more questions, or 'back' if that answer was "
-                            "a mistake: ")
-        command = normalise_reply(reply or "")
-        if reply is None or command in ("", *_QUIT):
-            return False
-        if command in _GO_ON:
-            interview.carry_on()
+    reply = console.ask("  Please act on this now. Press Enter to stop here, type 'go on' "
+                        "to answer more questions, or 'back' if that answer was a "
+                        "mistake: ")
+    command = normalise_reply(reply or "")
+    if command in _GO_ON:
+        interview.carry_on()
+        return True
+    if command in _BACK:
+        if interview.back() is not None:
             return True
-        if command in _BACK:
-            if interview.back() is not None:
-                return True
-            console.write("  (nothing to go back to: it was given before the questions)")
-            return False
+        console.write("  (nothing to go back to: that was given before the questions)")
+    return False
 
 
 def _emit(args, records, table) -> None:

@@ -333,17 +333,22 @@ VALUES = [True, False, None, float("nan"), pd.NA, "yes", "n", "don\u2019t know",
 
 
 def operations(kb):
-    ids = [*kb.evidence_ids, "feverr", "dvt"]  # some ids are wrong on purpose
-    answer = st.tuples(st.just("answer"), st.sampled_from(ids), st.sampled_from(VALUES))
+    # one id in five is wrong on purpose: misspelt, spaced, in capitals, a cause
+    ids = st.one_of(*[st.sampled_from(list(kb.evidence_ids))] * 4,
+                    st.sampled_from(["feverr", "fever ", "FEVER", "dvt"]))
+    answer = st.tuples(st.just("answer"), ids, st.sampled_from(VALUES))
     asked = st.tuples(st.just("next"), st.sampled_from(VALUES))
-    tell = st.tuples(st.just("tell"), st.dictionaries(st.sampled_from(ids),
-                                                      st.sampled_from(VALUES),
+    tell = st.tuples(st.just("tell"), st.dictionaries(ids, st.sampled_from(VALUES),
                                                       max_size=3))
     simple = st.sampled_from([("back",), ("carry_on",)])
     return st.lists(st.one_of(answer, asked, tell, simple), max_size=14)
 
 
 def check_invariants(model, interview):
+    known = set(model.kb.evidence_ids)
+    assert set(interview.findings) <= known and set(interview.unknown) <= known
+    assert not set(interview.findings) & set(interview.unknown)  # one answer per id
+    assert len(set(interview.unknown)) == len(interview.unknown)
     present = [name for name, value in interview.findings.items() if value]
     level = interview.level
     assert level == model.diagnose(dict(interview.findings)).triage.level

@@ -252,7 +252,7 @@ def _ask_in_terminal(interview, console: _Console) -> None:
     console.write("\nAnswer each question with yes (y), no (n) or don't know (d); type "
                   "back (b) to change the last answer or quit (q) to stop.\n")
     if interview.alert is not None:  # from what was given with --yes
-        _show_alert(interview.alert, console)
+        _show_alert(interview, console)
         if interview.emergency_stop and not _go_on(interview, console):
             return
     while (question := interview.next_question()) is not None:
@@ -274,20 +274,25 @@ def _ask_in_terminal(interview, console: _Console) -> None:
             continue
         alert = interview.answer(question.finding, value)
         if alert is not None:
-            _show_alert(alert, console)
+            _show_alert(interview, console)
             if interview.emergency_stop and not _go_on(interview, console):
                 return
 
 
-def _show_alert(triage, console: _Console) -> None:
-    """An urgent or emergency level, at once: the action, then why."""
-    level = triage.level.value
-    marker = f"({level})"
-    reasons = [r for r in triage.reasons if marker in r] or list(triage.reasons[:1])
-    if level == "emergency":
+def _show_alert(interview, console: _Console) -> None:
+    """An urgent or emergency level, at once: the action, then why in plain words (the
+    red flags' reasons; a threshold's reason when no red flag set the level)."""
+    triage = interview.triage
+    present = [name for name, value in interview.findings.items() if value]
+    reasons = [rule.reason for rule in interview.model.rules.fired_red_flags(present)
+               if rule.level is triage.level]
+    if not reasons:
+        marker = f"({triage.level.value})"
+        reasons = [r for r in triage.reasons if marker in r] or list(triage.reasons[:1])
+    if triage.level.value == "emergency":
         console.write(f"\n  !!! EMERGENCY: {triage.action}")
     else:
-        console.write(f"\n  ! Warning ({level}): {triage.action}")
+        console.write(f"\n  ! Warning ({triage.level.value}): {triage.action}")
     for reason in reasons:
         console.write(f"    - {reason}")
     console.write()

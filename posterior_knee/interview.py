@@ -119,8 +119,10 @@ class Interview:
         empty = _State(MappingProxyType({}), (), (), (), (), model.diagnose({}))
         self._state = empty
         self._undo: list[_State] = []
-        # the next question (or the stop reason) of one state: asked once per state
-        self._next: tuple[_State, Question | None, str | None] | None = None
+        # the next question (or the stop reason) of each state, worked out once: going
+        # back to a state asks its question again without ranking again. Keyed by id;
+        # the state is kept in the value, so the id cannot be reused while cached.
+        self._decisions: dict[int, tuple[_State, Question | None, str | None]] = {}
         if findings is not None:
             self._state = self._step(self._checked(findings), asked=None)
 
@@ -192,8 +194,9 @@ class Interview:
         """
         if self.emergency_stop:
             return "the triage level is emergency: act on it now (see the triage)"
-        if self._next is not None and self._next[0] is self._state:
-            return self._next[2]
+        decided = self._decisions.get(id(self._state))
+        if decided is not None:
+            return decided[2]
         return None
 
     @property
@@ -231,10 +234,11 @@ class Interview:
         Ranks the questions once per state: calling it again before answering is free.
         """
         state = self._state
-        if self._next is not None and self._next[0] is state:
-            return self._next[1]
+        decided = self._decisions.get(id(state))
+        if decided is not None:
+            return decided[1]
         question, reason = self._decide(state)
-        self._next = (state, question, reason)
+        self._decisions[id(state)] = (state, question, reason)
         return question
 
     def _decide(self, state: _State) -> tuple[Question | None, str | None]:
@@ -325,13 +329,16 @@ class Interview:
         self._step(checked, asked=None)  # would they all fit together? (raises if not)
         while (question := self.next_question()) is not None:
             self.answer(question.finding, checked.get(question.finding))
-        reason = self._next[2] if self._next is not None else None
+        reason = self.stopped
+        state = self._state
         late = {name: value for name, value in checked.items()
-                if name not in self._state.history}
+                if name not in state.history and not (
+                    name in state.unknown if value is None
+                    else state.findings.get(name) is value)}  # not already recorded
         if late:
             self.tell(late)
             # the run is over: it stopped for that reason, then recorded the rest
-            self._next = (self._state, None, reason)
+            self._decisions[id(self._state)] = (self._state, None, reason)
         return self.result()
 
     # -- internals -----------------------------------------------------------------

@@ -267,7 +267,7 @@ class Recorder(_Console):
 
 @given(replies=st.lists(st.sampled_from(
     ["y", "y", "n", "n", "n", "d", "b", "go on", "", "maybe", "don\u2019t know", "q"]),
-    max_size=16))
+    max_size=12))
 def test_no_typed_replies_get_a_question_past_an_emergency(model, replies):
     interview = Interview(model)
     console = Recorder(interview, replies)

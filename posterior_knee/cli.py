@@ -58,13 +58,19 @@ def _parser() -> argparse.ArgumentParser:
         "interview", parents=[priors, as_json],
         help="ask questions one at a time, screening for red flags first",
         description="Ask one question at a time (answer yes, no, don't know, back or "
-        "quit) until more questions would not change the result; then print the "
-        "ranking, triage and what to do.")
+        "quit) until more questions would not change the result, or at once when an "
+        "answer means an emergency; then print the ranking, triage and what to do.")
+    talk.add_argument("--yes", nargs="+", action="extend", default=[], metavar="ID",
+                      help="what brings you (the main complaint), known before the first "
+                      "question: ids present (space or comma separated)")
+    talk.add_argument("--no", nargs="+", action="extend", default=[], metavar="ID",
+                      help="ids known to be absent before the first question")
     talk.add_argument("--answers", metavar="FILE",
-                      help="take answers from a JSON file mapping ids to true / false; "
-                      "questions not in it are answered \"don't know\"")
-    talk.add_argument("--max-questions", type=int, default=None, metavar="N",
-                      help="stop after N questions")
+                      help="take answers from a JSON file mapping ids to true / false / "
+                      "null (or \"yes\" / \"no\" / \"don't know\"); questions not in it "
+                      "are answered \"don't know\", and answers never asked are used too")
+    talk.add_argument("--max-questions", type=_at_least_one, default=None, metavar="N",
+                      help="stop after N questions (1 or more)")
 
     commands.add_parser("findings", parents=[priors, as_json],
                         help="list the finding and risk-factor ids with their questions")
@@ -73,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("validate", help="check a folder of CSV priors")
     check.add_argument("folder", help="the folder to check")
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def _split(values: Sequence[str]) -> list[str]:
@@ -115,12 +131,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "interview":
         return _interview(args, Model(kb))
-    present, absent = _split(args.yes), _split(args.no)
-    both = sorted(set(present) & set(absent))
-    if both:
-        raise PosteriorKneeError(
-            f"{', '.join(both)} given both with --yes and --no; name each id once.")
-    findings = {**dict.fromkeys(present, True), **dict.fromkeys(absent, False)}
+    findings = _yes_no(args)
     dx = Model(kb, engine=args.engine).diagnose(findings)
     if args.json:
         print(json.dumps(_as_json(dx), indent=2))
@@ -129,28 +140,64 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_REPLIES = {"y": True, "yes": True, "n": False, "no": False, "d": None, "dk": None,
-            "?": None, "don't know": None, "dont know": None}
+def _yes_no(args: argparse.Namespace) -> dict[str, bool]:
+    present, absent = _split(args.yes), _split(args.no)
+    both = sorted(set(present) & set(absent))
+    if both:
+        raise PosteriorKneeError(
+            f"{', '.join(both)} given both with --yes and --no; name each id once.")
+    return {**dict.fromkeys(present, True), **dict.fromkeys(absent, False)}
 
 
 def _interview(args: argparse.Namespace, model) -> int:
+    from .inference._answers import answer_value
     from .interview import Interview
 
-    interview = Interview(model, max_questions=args.max_questions)
-    if args.answers is not None:
-        dx = interview.run(_read_answers(args.answers))
-    else:
-        dx = _ask_in_terminal(interview)
+    given = _yes_no(args)
+    answers = _read_answers(args.answers) if args.answers is not None else None
+    for name, value in (answers or {}).items():
+        if name in given and answer_value(name, value) is not given[name]:
+            raise PosteriorKneeError(
+                f"{name!r} is given with --{'yes' if given[name] else 'no'} and as "
+                f"{value!r} in {args.answers!r}; give each id once.")
+    interview = Interview(model, max_questions=args.max_questions, findings=given)
+    if answers is not None:
+        interview.run(answers)
+    else:  # with --json, questions go to stderr so that stdout stays JSON
+        _ask_in_terminal(interview, _Console(sys.stderr if args.json else sys.stdout))
+    dx = interview.result()
     if args.json:
         result = _as_json(dx)
-        result.update(questions_asked=interview.questions_asked,
-                      asked=list(interview.history), stopped=interview.stopped)
+        alert = interview.alert
+        result.update(
+            questions_asked=interview.questions_asked, asked=list(interview.history),
+            given=list(interview.given), unknown=list(interview.unknown),
+            stopped=interview.stopped, emergency_stop=interview.emergency_stop,
+            alert=None if alert is None else {"level": alert.level.value,
+                                              "action": alert.action,
+                                              "reasons": list(alert.reasons)},
+            incomplete=interview.incomplete,
+            screening_unanswered=list(interview.screening_unanswered))
         print(json.dumps(result, indent=2))
     else:
         print(f"\n{interview.questions_asked} questions asked; stopped because "
               f"{interview.stopped or 'you chose to stop'}.\n")
+        if interview.incomplete:
+            print(_incomplete_note(interview))
         print(dx.summary())
     return 0
+
+
+def _incomplete_note(interview) -> str:
+    """The incomplete statement, with the screening questions left to answer."""
+    lines = [f"NOTE: {interview.incomplete[0].upper()}{interview.incomplete[1:]}."]
+    missing = interview.screening_unanswered
+    if missing and not interview.emergency_stop:  # an emergency needs no more questions
+        text = interview.model._question_text
+        lines.append("These screening questions were not answered; if the answer to "
+                     "any is yes, seek care now:")
+        lines += [f"  - {text.get(name, name)}" for name in missing]
+    return "\n".join(lines) + "\n"
 
 
 def _read_answers(path: str) -> dict:
@@ -169,25 +216,107 @@ def _read_answers(path: str) -> dict:
     return answers
 
 
-def _ask_in_terminal(interview):
-    print("Answer each question with yes, no, don't know (d), back (b) or quit (q).\n")
+class _Console:
+    """Where the terminal interview writes and reads (tests pass their own)."""
+
+    def __init__(self, out, read=None):
+        self.out = out
+        self._read = read
+
+    def write(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def ask(self, prompt: str) -> str | None:
+        """The reply typed, or None at the end of input."""
+        print(prompt, end="", file=self.out, flush=True)
+        if self._read is not None:
+            reply = self._read()
+        else:
+            reply = sys.stdin.readline()
+            if not sys.stdin.isatty() and reply:
+                print(reply.rstrip("\n"), file=self.out, flush=True)  # a readable transcript
+        if not reply:
+            return None
+        return reply.rstrip("\r\n")
+
+
+_BACK = ("b", "back")
+_QUIT = ("q", "quit", "stop", "exit")
+_GO_ON = ("go on", "continue")
+
+
+def _ask_in_terminal(interview, console: _Console) -> None:
+    """Ask until the interview stops, the person quits, or an emergency (unless the
+    person chooses to go on). The disclaimer comes first."""
+    from .inference._answers import normalise_reply, parse_reply
+
+    console.write(DISCLAIMER)
+    console.write("\nAnswer each question with yes (y), no (n) or don't know (d); type "
+                  "back (b) to change the last answer or quit (q) to stop.\n")
+    if interview.alert is not None:  # from what was given with --yes
+        _show_alert(interview, console)
+        if interview.emergency_stop and not _go_on(interview, console):
+            return
     while (question := interview.next_question()) is not None:
-        try:
-            reply = input(f"Q{interview.questions_asked + 1}. {question.question} ")
-        except EOFError:
-            break
-        reply = reply.strip().lower()
-        if reply in ("q", "quit"):
-            break
-        if reply in ("b", "back"):
+        reply = console.ask(f"Q{interview.questions_asked + 1}. {question.question} ")
+        if reply is None:
+            return
+        command = normalise_reply(reply)
+        if command in _QUIT:
+            return
+        if command in _BACK:
             if interview.back() is None:
-                print("  (nothing to go back to)")
+                console.write("  (nothing to go back to)")
             continue
-        if reply not in _REPLIES:
-            print("  Please answer yes, no, don't know, back or quit.")
+        try:
+            value = parse_reply(reply, question.finding)
+        except PosteriorKneeError as error:
+            hint = str(error).partition("instead.")[2]
+            console.write(f"  Please answer yes, no or don't know (or back, quit).{hint}")
             continue
-        interview.answer(question.finding, _REPLIES[reply])
-    return interview.result()
+        alert = interview.answer(question.finding, value)
+        if alert is not None:
+            _show_alert(interview, console)
+            if interview.emergency_stop and not _go_on(interview, console):
+                return
+
+
+def _show_alert(interview, console: _Console) -> None:
+    """An urgent or emergency level, at once: the action, then why in plain words (the
+    red flags' reasons; a threshold's reason when no red flag set the level)."""
+    triage = interview.triage
+    present = [name for name, value in interview.findings.items() if value]
+    reasons = [rule.reason for rule in interview.model.rules.fired_red_flags(present)
+               if rule.level is triage.level]
+    if not reasons:
+        marker = f"({triage.level.value})"
+        reasons = [r for r in triage.reasons if marker in r] or list(triage.reasons[:1])
+    if triage.level.value == "emergency":
+        console.write(f"\n  !!! EMERGENCY: {triage.action}")
+    else:
+        console.write(f"\n  ! Warning ({triage.level.value}): {triage.action}")
+    for reason in reasons:
+        console.write(f"    - {reason}")
+    console.write()
+
+
+def _go_on(interview, console: _Console) -> bool:
+    """After an emergency: stop (the default: any reply but 'go on' or 'back'), go on,
+    or go back on a mistaken answer."""
+    from .inference._answers import normalise_reply
+
+    reply = console.ask("  Please act on this now. Press Enter to stop here, type 'go on' "
+                        "to answer more questions, or 'back' if that answer was a "
+                        "mistake: ")
+    command = normalise_reply(reply or "")
+    if command in _GO_ON:
+        interview.carry_on()
+        return True
+    if command in _BACK:
+        if interview.back() is not None:
+            return True
+        console.write("  (nothing to go back to: that was given before the questions)")
+    return False
 
 
 def _emit(args, records, table) -> None:

@@ -74,9 +74,22 @@ class KnowledgeBaseError(PosteriorKneeError, ValueError):
 
 
 def closest(name: str, valid: Iterable[str]) -> str | None:
-    """The valid id closest to ``name``, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The valid id closest to ``name``, or None when nothing is close.
+
+    Case and surrounding spaces are ignored when comparing (ids are lower case, but
+    people type 'Fever' or 'fever '), so the suggestion for those is the exact id.
+
+    >>> closest("FEVER ", ["fever", "chest_pain"])
+    'fever'
+    """
+    folded: dict[str, str] = {}
+    for option in valid:
+        folded.setdefault(str(option).casefold(), str(option))
+    key = str(name).strip().casefold()
+    if key in folded:
+        return folded[key]
+    matches = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return folded[matches[0]] if matches else None
 
 
 def did_you_mean(name: str, valid: Iterable[str]) -> str:

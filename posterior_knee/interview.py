@@ -1,18 +1,37 @@
 """An interview: one question at a time, screening questions first, until asking more
-would not change the result."""
+would not change the result, or at once when an answer means an emergency.
+
+Safety rules the interview keeps whatever the order of answers (tests/test_interview.py
+searches for a way round them):
+
+- its triage level is always ``model.diagnose(interview.findings)``'s, so it is never
+  below the red-flag level of what was reported present;
+- an answer that raises the level to emergency stops the questions (the person may
+  choose to go on with :meth:`Interview.carry_on`); urgent and emergency are reported
+  by the answer that reached them;
+- every answer given is used, asked or not; a rejected answer changes nothing;
+  :meth:`Interview.back` restores the state before the last step exactly;
+- a result that stopped before the screening questions were answered, or that rests on
+  nothing reported present, says so (:attr:`Interview.incomplete`).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
-import pandas as pd
-
+from .clinical.triage import Triage, TriageLevel
+from .errors import EvidenceValueError, ImpossibleEvidenceError, check_parameter
+from .inference._answers import answer_value
 from .model import Model
 from .reasoning import rank_questions, stop_reason
 from .result import Diagnosis
 
 __all__ = ["Interview", "Question"]
+
+Answer = bool | None  # True (yes), False (no), None (don't know)
 
 
 @dataclass(frozen=True)
@@ -25,56 +44,224 @@ class Question:
     expected_gain: float
 
 
-@dataclass
+@dataclass(frozen=True)
+class _State:
+    """Everything an answer changes. Immutable, so undo is a stack of these."""
+
+    findings: Mapping[str, bool]
+    unknown: tuple[str, ...]  # answered "don't know"
+    history: tuple[str, ...]  # ids asked (answered through :meth:`Interview.answer`)
+    given: tuple[str, ...]  # ids told without a question (findings=, tell, run)
+    # (top three causes, triage level) after each answer to a non-screening question
+    # (None for screening answers): what the patience rule looks at
+    outcomes: tuple[tuple[frozenset[str], str] | None, ...]
+    diagnosis: Diagnosis  # model.diagnose(findings), computed once per state
+    step: tuple[str, ...] = ()  # the ids whose answers made this state (for back)
+    going_on: bool = False  # the person chose to go on after an emergency
+
+
 class Interview:
     """Drive an interview from any front end (terminal, notebook, a script).
 
+    Parameters
+    ----------
+    model
+        The compiled model.
+    min_gain
+        Stop when no question is expected to gain this many bits (0 or more).
+    patience
+        Stop when the top three causes and the triage level have not changed over this
+        many answers in a row (after screening); None: never stop for that.
+    max_questions
+        Ask at most this many questions (1 or more); None: no limit.
+    findings
+        Answers known before the first question (a main complaint, answers taken at
+        the door): id -> True, False or None (don't know), or a typed reply such as
+        ``"yes"``. They are used from the start and never asked.
+
+    Examples
+    --------
     >>> interview = Interview(Model(), max_questions=3)
     >>> question = interview.next_question()
     >>> question.ask_first        # screening questions come first
     True
-    >>> interview.answer(question.finding, False)
+    >>> interview.answer(question.finding, False) is None   # no alert raised
+    True
     >>> len(interview.findings)
     1
+
+    A reply that means an emergency stops the questions at once:
+
+    >>> interview = Interview(Model())
+    >>> alert = interview.answer("shortness_of_breath", "yes")
+    >>> alert.level.value, interview.emergency_stop, interview.next_question()
+    ('emergency', True, None)
     """
 
-    model: Model
-    min_gain: float = 0.02
-    patience: int | None = 10
-    max_questions: int | None = None
-    findings: dict[str, bool] = field(default_factory=dict)
-    unknown: list[str] = field(default_factory=list)  # asked, answered "don't know"
-    history: list[str] = field(default_factory=list)  # every id asked, in order
-    # (top three causes, triage level) after each answer to a non-screening question
-    # (None for screening answers): what the patience rule looks at
-    outcomes: list[tuple[frozenset[str], str] | None] = field(default_factory=list)
-    stopped: str | None = None
+    def __init__(self, model: Model, min_gain: float = 0.02, patience: int | None = 10,
+                 max_questions: int | None = None,
+                 findings: Mapping[str, object] | None = None):
+        check_parameter(isinstance(model, Model), "model", "Interview",
+                        "a posterior_knee.Model", model)
+        check_parameter(_is_number(min_gain) and min_gain >= 0, "min_gain", "Interview",
+                        "a number of bits, 0 or more", min_gain)
+        check_parameter(patience is None or (_is_int(patience) and patience >= 1),
+                        "patience", "Interview", "None or an integer of 1 or more",
+                        patience)
+        check_parameter(max_questions is None or (_is_int(max_questions)
+                                                  and max_questions >= 1),
+                        "max_questions", "Interview", "None or an integer of 1 or more",
+                        max_questions)
+        self.model = model
+        self.min_gain = float(min_gain)
+        self.patience = patience
+        self.max_questions = max_questions
+        empty = _State(MappingProxyType({}), (), (), (), (), model.diagnose({}))
+        self._state = empty
+        self._undo: list[_State] = []
+        # the next question (or the stop reason) of each state, worked out once: going
+        # back to a state asks its question again without ranking again. Keyed by id;
+        # the state is kept in the value, so the id cannot be reused while cached.
+        self._decisions: dict[int, tuple[_State, Question | None, str | None]] = {}
+        if findings is not None:
+            self._state = self._step(self._checked(findings), asked=None)
 
-    def _table(self) -> pd.DataFrame:
-        return rank_questions(self.model, self.model.evidence(self.findings),
-                              exclude=self.unknown)
+    def __repr__(self) -> str:
+        return (f"Interview({self.questions_asked} questions asked, level "
+                f"{self.level.value!r}, stopped={self.stopped!r})")
 
+    # -- the state, read-only ------------------------------------------------------
+    @property
+    def findings(self) -> Mapping[str, bool]:
+        """Every answer yes / no so far, asked or given (a read-only mapping)."""
+        return self._state.findings
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Ids answered "don't know", in order."""
+        return self._state.unknown
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """Every id asked, in order (answers given without a question are in :attr:`given`)."""
+        return self._state.history
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """Ids answered without being asked (``findings=``, :meth:`tell`, :meth:`run`)."""
+        return self._state.given
+
+    @property
+    def outcomes(self) -> tuple[tuple[frozenset[str], str] | None, ...]:
+        """(top three causes, triage level) after each answer to a non-screening
+        question; None for screening answers. The patience rule reads these."""
+        return self._state.outcomes
+
+    @property
+    def questions_asked(self) -> int:
+        return len(self._state.history)
+
+    def result(self) -> Diagnosis:
+        """The diagnosis on every answer so far (``model.diagnose(self.findings)``)."""
+        return self._state.diagnosis
+
+    @property
+    def triage(self) -> Triage:
+        return self._state.diagnosis.triage
+
+    @property
+    def level(self) -> TriageLevel:
+        """The triage level now: the model's on every answer so far, red flags included."""
+        return self._state.diagnosis.triage.level
+
+    @property
+    def alert(self) -> Triage | None:
+        """The triage when it is urgent or emergency (show it now), else None."""
+        triage = self.triage
+        return triage if triage.level >= TriageLevel.URGENT else None
+
+    @property
+    def emergency_stop(self) -> bool:
+        """True while the interview is stopped because the level is emergency."""
+        return self.level is TriageLevel.EMERGENCY and not self._state.going_on
+
+    @property
+    def stopped(self) -> str | None:
+        """Why the interview stopped, or None while it goes on.
+
+        Set by :meth:`next_question` (it returns None then); an emergency sets it at
+        once, as soon as the answer that raised the level is recorded.
+        """
+        if self.emergency_stop:
+            return "the triage level is emergency: act on it now (see the triage)"
+        decided = self._decisions.get(id(self._state))
+        if decided is not None:
+            return decided[2]
+        return None
+
+    @property
+    def screening_unanswered(self) -> tuple[str, ...]:
+        """Screening (``ask_first``) ids not answered yes or no ("don't know" counts as
+        unanswered), in the order of ``findings.csv``."""
+        answered = set(self._state.findings)
+        for node in self.model.structure.risk_nodes:
+            if any(self._state.findings.get(member) for member in node.members):
+                answered |= set(node.members)  # one age band known fixes the others
+        return tuple(name for name in self.model.kb.evidence_ids
+                     if name in self.model.ask_first and name not in answered)
+
+    @property
+    def incomplete(self) -> str | None:
+        """Why the result cannot be read as a full assessment, or None.
+
+        Either screening questions are unanswered (the red-flag checks were not all
+        done, so "no red flag fired" means little), or nothing was reported present.
+        """
+        parts = []
+        missing = self.screening_unanswered
+        if missing:
+            parts.append(f"{len(missing)} screening question{'s' if len(missing) > 1 else ''}"
+                         " unanswered")  # which: screening_unanswered
+        if not any(self._state.findings.values()):
+            parts.append("nothing was reported present, so it rests on the prior "
+                         "probabilities alone")
+        return "this result is incomplete: " + "; ".join(parts) if parts else None
+
+    # -- asking --------------------------------------------------------------------
     def next_question(self) -> Question | None:
-        """The next question, or None when the interview should stop (see :attr:`stopped`)."""
-        if self.max_questions is not None and len(self.history) >= self.max_questions:
-            self.stopped = f"the limit of {self.max_questions} questions was reached"
-            return None
-        table = self._table()
-        self.stopped = stop_reason(table, self.min_gain) or self._settled(table)
-        if self.stopped:
-            return None
+        """The next question, or None when the interview should stop (see :attr:`stopped`).
+
+        Ranks the questions once per state: calling it again before answering is free.
+        """
+        state = self._state
+        decided = self._decisions.get(id(state))
+        if decided is not None:
+            return decided[1]
+        question, reason = self._decide(state)
+        self._decisions[id(state)] = (state, question, reason)
+        return question
+
+    def _decide(self, state: _State) -> tuple[Question | None, str | None]:
+        if self.emergency_stop:
+            return None, None  # the reason comes from the state (see stopped)
+        if self.max_questions is not None and len(state.history) >= self.max_questions:
+            return None, f"the limit of {self.max_questions} questions was reached"
+        table = rank_questions(self.model, state.findings, exclude=state.unknown)
+        reason = stop_reason(table, self.min_gain) or self._settled(state, table)
+        if reason:
+            return None, reason
         row = table.iloc[0]
         return Question(row["finding"], row["question"], bool(row["ask_first"]),
-                        float(row["expected_gain"]))
+                        float(row["expected_gain"])), None
 
-    def _settled(self, table: pd.DataFrame) -> str | None:
+    def _settled(self, state: _State, table) -> str | None:
         """Stop once screening is done and ``patience`` answers in a row changed nothing.
 
         "Don't know" answers count: a person who cannot answer is not helped by more
         questions of the same kind.
         """
         n = self.patience
-        counted = [o for o in self.outcomes if o is not None]
+        counted = [o for o in state.outcomes if o is not None]
         if n is None or table["ask_first"].any() or len(counted) <= n:
             return None
         if len(set(counted[-(n + 1):])) == 1:
@@ -82,41 +269,147 @@ class Interview:
                     f"last {n} answers")
         return None
 
-    def answer(self, finding: str, value: bool | None) -> None:
-        """Record an answer: True (yes), False (no) or None (don't know)."""
-        self.model.evidence({finding: value})  # checks the id and the value
-        self.history.append(finding)
-        if value is None:
-            self.unknown.append(finding)
-        else:
-            self.findings[finding] = bool(value)
-        if finding in self.model.ask_first:
-            self.outcomes.append(None)
-        else:
-            dx = self.result()
-            self.outcomes.append((frozenset(dx.ranking["cause"].head(3)),
-                                  dx.triage.level.value))
+    # -- answering -----------------------------------------------------------------
+    def answer(self, finding: str, value: object) -> Triage | None:
+        """Record the answer to one question and return the alert it raised, if any.
+
+        ``value``: True (yes), False (no), None / NaN / pd.NA (don't know), or a typed
+        reply (``"yes"``, ``"n"``, ``"don't know"``, ``"not sure"``, ``"?"`` ...).
+        A later answer to the same id replaces the earlier one.
+
+        Returns the triage when this answer raised the level to urgent or emergency
+        (show it at once), else None. After an emergency :meth:`next_question`
+        returns None until :meth:`carry_on`.
+
+        Raises UnknownIdError, EvidenceValueError or ImpossibleEvidenceError (with
+        the message naming the id) and then changes nothing.
+        """
+        checked = self._checked({finding: value})
+        return self._commit(self._step(checked, asked=finding))
+
+    def tell(self, answers: Mapping[str, object]) -> Triage | None:
+        """Record answers given without a question (a main complaint, a form).
+
+        All are checked first; if one is wrong nothing changes. One step for
+        :meth:`back`. Returns the alert they raised, as :meth:`answer` does.
+        """
+        checked = self._checked(answers)
+        if not checked:
+            return None
+        return self._commit(self._step(checked, asked=None))
+
+    def carry_on(self) -> None:
+        """Go on asking after an emergency stop, because the person chose to.
+
+        The level stays emergency and every answer still counts; only the questions
+        resume. :meth:`back` past the emergency answer restores the stop.
+        """
+        if self.emergency_stop:
+            self._state = replace(self._state, going_on=True)
 
     def back(self) -> str | None:
-        """Undo the last answer; returns the id it was for (None if nothing to undo)."""
-        if not self.history:
+        """Undo the last step (an answer, or the answers told together), restoring the
+        state before it exactly. Returns its id (the first, for answers told together),
+        or None when there is nothing to undo."""
+        if not self._undo:
             return None
-        finding = self.history.pop()
-        self.outcomes.pop()
-        self.findings.pop(finding, None)
-        if finding in self.unknown:
-            self.unknown.remove(finding)
-        return finding
+        undone = self._state
+        self._state = self._undo.pop()
+        return undone.step[0] if undone.step else None
 
-    @property
-    def questions_asked(self) -> int:
-        return len(self.history)
+    def run(self, answers: Mapping[str, object]) -> Diagnosis:
+        """Answer each question from ``answers`` until the stop, as a person would.
 
-    def result(self) -> Diagnosis:
-        return self.model.diagnose(self.findings)
-
-    def run(self, answers: Mapping[str, bool]) -> Diagnosis:
-        """Answer every question from ``answers`` (missing ids: don't know) until the stop."""
+        Questions not in ``answers`` are answered "don't know". When the interview
+        stops (an emergency included), the answers it never asked are recorded too
+        (:attr:`given`), so the result uses every one. All answers are checked before
+        the first question: a wrong one raises and changes nothing.
+        """
+        checked = self._checked(answers)
+        self._step(checked, asked=None)  # would they all fit together? (raises if not)
         while (question := self.next_question()) is not None:
-            self.answer(question.finding, answers.get(question.finding))
+            self.answer(question.finding, checked.get(question.finding))
+        reason = self.stopped
+        state = self._state
+        late = {name: value for name, value in checked.items()
+                if name not in state.history and not (
+                    name in state.unknown if value is None
+                    else state.findings.get(name) is value)}  # not already recorded
+        if late:
+            self.tell(late)
+            # the run is over: it stopped for that reason, then recorded the rest
+            self._decisions[id(self._state)] = (self._state, None, reason)
         return self.result()
+
+    # -- internals -----------------------------------------------------------------
+    def _checked(self, answers: Mapping[str, object]) -> dict[str, Answer]:
+        """Ids and values checked with diagnose's rules; replies read; nothing stored."""
+        if not isinstance(answers, Mapping):
+            raise EvidenceValueError(
+                "Answers must be a mapping of id to True / False / None (a dict such as "
+                f"{{'fever': False}}); got {type(answers).__name__} instead.")
+        checked: dict[str, Answer] = {}
+        for name, value in answers.items():
+            self.model.evidence({name: None})  # the id: UnknownIdError names it
+            checked[name] = answer_value(name, value)
+        return checked
+
+    def _step(self, answers: Mapping[str, Answer], asked: str | None) -> _State:
+        """The state after ``answers``: built whole, so a failure changes nothing."""
+        state = self._state
+        findings = dict(state.findings)
+        unknown = list(state.unknown)
+        for name, value in answers.items():
+            findings.pop(name, None)
+            if name in unknown:
+                unknown.remove(name)
+            if value is None:
+                unknown.append(name)
+            else:
+                findings[name] = value
+        self.model.evidence(findings)  # two exclusive states both yes: refused here
+        try:
+            dx = self.model.diagnose(findings)
+        except ImpossibleEvidenceError as error:
+            raise ImpossibleEvidenceError(self._impossible(error, findings)) from None
+        outcomes = state.outcomes
+        if asked is not None:
+            history = (*state.history, asked)
+            outcome = None if asked in self.model.ask_first else (
+                frozenset(dx.ranking["cause"].head(3)), dx.triage.level.value)
+            outcomes = (*outcomes, outcome)
+            given = state.given
+        else:
+            history = state.history
+            given = (*state.given, *(name for name in answers if name not in state.given))
+        return _State(MappingProxyType(findings), tuple(unknown), history, given, outcomes,
+                      dx, tuple(answers), state.going_on)
+
+    def _commit(self, new: _State) -> Triage | None:
+        before = self._state.diagnosis.triage.level
+        self._undo.append(self._state)
+        self._state = new
+        after = new.diagnosis.triage
+        return after if after.level >= TriageLevel.URGENT and after.level > before else None
+
+    def _impossible(self, error: Exception, findings: Mapping[str, bool]) -> str:
+        """The engine's message, and the red flags of these answers, which hold even
+        when the model cannot score them (they read only what is reported present)."""
+        present = [name for name, value in findings.items() if value]
+        fired = self.model.rules.fired_red_flags(present)
+        if not fired:
+            return f"{error} The answer was not recorded."
+        level = max(rule.level for rule in fired)
+        return (f"{error} The answer was not recorded, but these answers are a red flag "
+                f"({level.value}): {self.model.rules.actions[level]} "
+                + " ".join(rule.reason for rule in fired if rule.level == level))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+

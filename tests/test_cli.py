@@ -1,14 +1,19 @@
 """The posterior-knee command."""
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from posterior_knee import DISCLAIMER
-from posterior_knee.cli import main
+from posterior_knee.cli import _ask_in_terminal, _Console, main
+from posterior_knee.clinical.triage import TriageLevel
+from posterior_knee.interview import Interview
 
 
 def run(capsys, *argv):
@@ -85,3 +90,200 @@ def test_module_runs_without_pgmpy_import():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# -- the interview ---------------------------------------------------------------------
+
+def interview_run(capsys, monkeypatch, stdin, *argv):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return run(capsys, "interview", *argv)
+
+
+def single_id_rule(model, level, screening=True):
+    """An id that fires a red flag at ``level`` alone (read from the model's rules)."""
+    for rule in model.rules.red_flags:
+        if rule.level is level and len(rule.condition) == 1:
+            for name in rule.condition[0]:
+                if (name in model.ask_first) == screening:
+                    return name
+    pytest.skip(f"no single-id {level.value} rule")
+
+
+def replies_until(model, target):
+    """How many 'no' replies come before ``target`` is asked, as the interview runs."""
+    interview = Interview(model)
+    while (question := interview.next_question()).finding != target:
+        interview.answer(question.finding, False)
+    return interview.questions_asked
+
+
+def test_interview_shows_the_disclaimer_first(capsys, monkeypatch):
+    code, out, _ = interview_run(capsys, monkeypatch, "q\n")
+    assert code == 0 and out.splitlines()[0] == DISCLAIMER
+
+
+def test_interview_stops_at_an_emergency_answer(capsys, monkeypatch, model):
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    k = replies_until(model, name)
+    # the replies after "y" would answer more questions if the loop went on
+    code, out, _ = interview_run(capsys, monkeypatch, "n\n" * k + "y\n" + "n\n" * 4)
+    assert code == 0
+    after = out.split(model._question_text[name], 1)[1]
+    assert "EMERGENCY" in after.split("Please act", 1)[0]  # at once, before anything
+    assert f"Q{k + 2}." not in out
+    assert f"{k + 1} questions asked; stopped because the triage level is emergency" in out
+
+
+def test_interview_goes_on_after_an_emergency_if_asked(capsys, monkeypatch, model):
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    k = replies_until(model, name)
+    code, out, _ = interview_run(capsys, monkeypatch,
+                                 "n\n" * k + "y\ngo on\nn\nq\n", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["questions_asked"] == k + 2 and result["asked"][k] == name
+    assert result["triage"]["level"] == "emergency" and not result["emergency_stop"]
+    assert result["alert"]["level"] == "emergency"
+
+
+def test_interview_back_at_the_emergency_prompt_undoes_a_mistake(capsys, monkeypatch,
+                                                                  model):
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    k = replies_until(model, name)
+    code, out, _ = interview_run(capsys, monkeypatch,
+                                 "n\n" * k + "y\nback\nn\nq\n", "--json")
+    result = json.loads(out)
+    assert result["findings"][name] is False and result["alert"] is None
+
+
+def test_interview_shows_an_urgent_warning_at_once(capsys, monkeypatch, model):
+    name = single_id_rule(model, TriageLevel.URGENT)
+    k = replies_until(model, name)
+    code, out, _ = interview_run(capsys, monkeypatch, "n\n" * k + "y\nn\nq\n")
+    after = out.split(model._question_text[name], 1)[1]
+    assert "Warning (urgent)" in after.split(f"Q{k + 2}.", 1)[0]
+    assert f"{k + 2} questions asked" in out  # and the questions went on
+
+
+def test_interview_quitting_early_says_the_result_is_incomplete(capsys, monkeypatch,
+                                                                 model):
+    code, out, _ = interview_run(capsys, monkeypatch, "n\nq\n")
+    n = len(model.ask_first) - 1
+    assert f"This result is incomplete: {n} screening questions unanswered" in out
+    assert out.index("incomplete") < out.index("Triage:")
+    code, out, _ = interview_run(capsys, monkeypatch, "n\nq\n", "--json")
+    assert json.loads(out)["incomplete"].startswith(
+        f"this result is incomplete: {n} screening questions unanswered")
+
+
+@pytest.mark.parametrize("reply", ["don\u2019t know", "Not sure", "?", "unsure",
+                                   "DONT KNOW"])
+def test_interview_reads_every_dont_know(capsys, monkeypatch, reply):
+    code, out, _ = interview_run(capsys, monkeypatch, f"{reply}\nq\n", "--json")
+    result = json.loads(out)
+    assert result["questions_asked"] == 1 and result["unknown"] == result["asked"]
+
+
+def test_interview_with_a_main_complaint(capsys, monkeypatch, model):
+    code, out, err = interview_run(capsys, monkeypatch, "", "--yes", "lump_behind_knee",
+                                   "--no", "fever", "--json")
+    assert code == 0
+    result = json.loads(out)  # the questions went to stderr
+    assert result["findings"] == {"lump_behind_knee": True, "fever": False}
+    assert result["given"] == ["lump_behind_knee", "fever"]
+    assert result["questions_asked"] == 0 and "Q1." in err
+    assert "fever" not in result["screening_unanswered"]
+
+
+def test_interview_emergency_given_up_front(capsys, monkeypatch, model):
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    code, out, err = interview_run(capsys, monkeypatch, "\n", "--yes", name, "--json")
+    result = json.loads(out)
+    assert result["emergency_stop"] and result["questions_asked"] == 0
+    assert "EMERGENCY" in err and "Q1." not in err
+
+
+def test_interview_answers_never_asked_are_used(capsys, monkeypatch, tmp_path):
+    """The issue's case: a lump behind the knee, one question."""
+    path = tmp_path / "answers.json"
+    path.write_text('{"lump_behind_knee": true}')
+    code, out, _ = run(capsys, "interview", "--answers", str(path), "--max-questions",
+                       "1", "--json")
+    result = json.loads(out)
+    code, direct, _ = run(capsys, "diagnose", "--yes", "lump_behind_knee", "--json")
+    assert result["triage"] == json.loads(direct)["triage"]
+    assert result["given"] == ["lump_behind_knee"]
+
+
+def test_interview_answers_file_with_an_emergency_says_so(capsys, tmp_path, model):
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({name: True}))
+    code, out, _ = run(capsys, "interview", "--answers", str(path), "--json")
+    result = json.loads(out)
+    assert result["emergency_stop"] and result["alert"]["level"] == "emergency"
+    assert result["asked"][-1] == name and "emergency" in result["stopped"]
+
+
+@pytest.mark.parametrize(("answers", "message"), [
+    ('{"Fever": true}', "'Fever'. Did you mean 'fever'"),
+    ('{"fever ": true}', "'fever '. Did you mean 'fever'"),
+    ('{"feverr": null}', "'feverr'. Did you mean 'fever'"),
+    ('{"fever": "yess"}', "'fever' must be yes (y), no (n) or don't know"),
+    ('{"fever": 1}', "The value for 'fever'"),
+    ('{"dvt": true}', "'dvt' is a cause"),
+])
+def test_interview_answers_file_errors_name_the_id(capsys, tmp_path, answers, message):
+    path = tmp_path / "answers.json"
+    path.write_text(answers)
+    code, out, err = run(capsys, "interview", "--answers", str(path))
+    assert code == 1 and out == "" and message in err and err.count("\n") == 1
+
+
+def test_interview_options_are_checked(capsys, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["interview", "--max-questions", "0"])
+    assert info.value.code == 2 and "1 or more" in capsys.readouterr().err
+    path = tmp_path / "answers.json"
+    path.write_text('{"fever": "no"}')
+    code, _, err = run(capsys, "interview", "--yes", "fever", "--answers", str(path))
+    assert code == 1 and "'fever'" in err
+
+
+class Recorder(_Console):
+    """A console that replies from a list and records what the person saw when."""
+
+    def __init__(self, interview, replies):
+        super().__init__(io.StringIO())
+        self.interview, self.replies, self.events = interview, list(replies), []
+
+    def write(self, text=""):
+        self.events.append(("write", text))
+
+    def ask(self, prompt):
+        self.events.append(("ask", prompt, self.interview.emergency_stop))
+        return self.replies.pop(0) if self.replies else None
+
+
+@given(replies=st.lists(st.sampled_from(
+    ["y", "y", "n", "n", "n", "d", "b", "go on", "", "maybe", "don\u2019t know", "q"]),
+    max_size=12))
+def test_no_typed_replies_get_a_question_past_an_emergency(model, replies):
+    interview = Interview(model)
+    console = Recorder(interview, replies)
+    _ask_in_terminal(interview, console)
+    shown, waiting = False, False
+    for event in console.events:
+        if event[0] == "write" and "EMERGENCY" in event[1]:
+            shown = waiting = True
+        elif event[0] == "ask":
+            if event[1].startswith("Q"):
+                assert not event[2], "a question was asked during an emergency stop"
+            # the first thing asked after the emergency is whether to stop
+            assert not waiting or "Please act on this now" in event[1]
+            waiting = False
+    if interview.level is TriageLevel.EMERGENCY:
+        assert shown
+    present = [name for name, value in interview.findings.items() if value]
+    assert interview.level >= model.rules.red_flag_level(present)
+    assert console.events[0] == ("write", DISCLAIMER)

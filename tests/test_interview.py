@@ -1,26 +1,62 @@
-"""The interview, driven by a program as the command line and notebooks drive it."""
+"""The interview, driven by a program as the command line and notebooks drive it.
+
+The hazards of issue 9 each have a test here named after the mitigation; the search
+for a bypass (``test_no_sequence_of_answers_*``) tries random answer orders, back,
+don't know, answers told at once and going on after an emergency.
+"""
 
 import json
+import math
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from posterior_knee.errors import EvidenceValueError, UnknownIdError
+from posterior_knee.clinical.triage import TriageLevel
+from posterior_knee.errors import (
+    EvidenceValueError,
+    ImpossibleEvidenceError,
+    ParameterError,
+    PosteriorKneeError,
+    UnknownIdError,
+)
+from posterior_knee.inference._answers import (
+    REPLIES,
+    answer_value,
+    normalise_reply,
+    parse_reply,
+)
 from posterior_knee.interview import Interview
+
+from . import strategies
 
 ANSWERS = {"fever": False, "shortness_of_breath": False, "lump_behind_knee": True,
            "tightness_behind_knee": True, "calf_swelling": False}
 
 
+def snapshot(interview):
+    """Everything back() must restore."""
+    return (dict(interview.findings), interview.unknown, interview.history,
+            interview.given, interview.outcomes, interview.emergency_stop)
+
+
+def firing_sets(model, level):
+    """For each red-flag rule at ``level``: the smallest reports that fire it (the
+    first id of each term), read from the model's rules, whatever they are."""
+    return [(rule.id, list(dict.fromkeys(term[0] for term in rule.condition)))
+            for rule in model.rules.red_flags if rule.level is level]
+
+
 def test_scripted_interview_equals_diagnose_on_the_same_answers(model):
     interview = Interview(model, max_questions=16)
     dx = interview.run(ANSWERS)
-    direct = model.diagnose(interview.findings)
+    direct = model.diagnose(ANSWERS)
     pd.testing.assert_frame_equal(dx.ranking, direct.ranking)
     assert dx.triage == direct.triage
-    assert set(interview.findings) <= set(ANSWERS)  # nothing invented
+    assert dict(interview.findings) == ANSWERS  # every answer used, nothing invented
     assert interview.questions_asked == len(interview.history) <= 16
 
 
@@ -36,7 +72,8 @@ def test_back_undoes_the_last_answer(model):
     first = interview.next_question()
     interview.answer(first.finding, True)
     assert interview.back() == first.finding
-    assert interview.findings == {} and interview.history == []
+    assert dict(interview.findings) == {} and interview.history == ()
+    assert interview.next_question() == first  # the same question comes back
     assert interview.back() is None
 
 
@@ -45,7 +82,7 @@ def test_bad_answers_are_rejected(model):
     with pytest.raises(UnknownIdError):
         interview.answer("feverr", True)
     with pytest.raises(EvidenceValueError):
-        interview.answer("fever", "yes")
+        interview.answer("fever", "yess")
 
 
 def test_the_interview_stops(model):
@@ -53,6 +90,357 @@ def test_the_interview_stops(model):
     interview.run({})
     assert interview.stopped and interview.questions_asked == len(model.ask_first)
 
+
+def test_one_ranking_per_question(model, monkeypatch):
+    """The interview stays fast: questions are ranked once per state, and going back
+    asks the earlier question again without ranking again."""
+    import posterior_knee.interview as module
+
+    calls = []
+    real = module.rank_questions
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "rank_questions", counted)
+    interview = Interview(model, max_questions=5)
+    interview.run({"lump_behind_knee": True})
+    assert len(calls) == interview.questions_asked == 5  # the limit needs no ranking
+    first = Interview(model)
+    question = first.next_question()
+    first.answer(question.finding, False)
+    first.next_question()
+    calls.clear()
+    first.back()
+    assert first.next_question() == question and first.next_question() == question
+    assert calls == []
+
+
+# -- hazard: the emergency advice came seven questions late -------------------------
+
+def test_an_emergency_answer_stops_the_interview_at_once(model):
+    rules = firing_sets(model, TriageLevel.EMERGENCY)
+    assert rules, "the shipped rules have emergency red flags"
+    for rule, present in rules:
+        interview = Interview(model)
+        alerts = [interview.answer(name, True) for name in present]
+        raised = [a for a in alerts if a is not None]
+        assert raised and raised[-1].level is TriageLevel.EMERGENCY, rule
+        assert rule in interview.triage.red_flags
+        assert interview.emergency_stop and interview.alert.level is TriageLevel.EMERGENCY
+        assert interview.next_question() is None
+        assert "emergency" in interview.stopped
+        interview.carry_on()  # the person chooses to go on
+        assert not interview.emergency_stop and interview.next_question() is not None
+        assert interview.level is TriageLevel.EMERGENCY  # going on lowers nothing
+
+
+def test_an_urgent_answer_is_a_warning_and_the_questions_go_on(model):
+    for rule, present in firing_sets(model, TriageLevel.URGENT):
+        interview = Interview(model)
+        alerts = [a for a in (interview.answer(name, True) for name in present) if a]
+        assert alerts and alerts[-1].level >= TriageLevel.URGENT, rule
+        assert interview.alert is not None
+        if interview.level is TriageLevel.URGENT:
+            assert not interview.emergency_stop and interview.next_question() is not None
+
+
+def test_an_emergency_in_the_given_answers_stops_before_any_question(model):
+    rule, present = firing_sets(model, TriageLevel.EMERGENCY)[0]
+    interview = Interview(model, findings=dict.fromkeys(present, True))
+    assert interview.emergency_stop and interview.next_question() is None
+    assert interview.given == tuple(present) and interview.questions_asked == 0
+
+
+def test_answers_that_raise_nothing_alert_nobody(model):
+    interview = Interview(model)
+    assert interview.answer("fever", False) is None and interview.alert is None
+    assert interview.answer("fever", True) is None or interview.level >= TriageLevel.URGENT
+
+
+# -- hazard: quitting early printed "no red flag fired" ------------------------------
+
+def test_stopping_before_screening_is_complete_says_so(model):
+    interview = Interview(model)
+    assert interview.incomplete.startswith(
+        f"this result is incomplete: {len(model.ask_first)} screening questions unanswered")
+    question = interview.next_question()
+    interview.answer(question.finding, False)
+    n = len(model.ask_first) - 1
+    assert f"{n} screening questions unanswered" in interview.incomplete
+    assert question.finding not in interview.screening_unanswered
+    assert set(interview.screening_unanswered) == model.ask_first - {question.finding}
+
+
+def test_dont_know_to_a_screening_question_leaves_it_unanswered(model):
+    interview = Interview(model, findings=dict.fromkeys(model.ask_first, False))
+    assert "nothing was reported present" in interview.incomplete
+    assert interview.screening_unanswered == ()
+    name = sorted(model.ask_first)[0]
+    interview.answer(name, None)
+    assert interview.screening_unanswered == (name,)
+    assert "1 screening question unanswered" in interview.incomplete
+
+
+def test_a_complete_interview_is_not_called_incomplete(model):
+    findings = {**dict.fromkeys(model.ask_first, False), "lump_behind_knee": True}
+    assert Interview(model, findings=findings).incomplete is None
+
+
+# -- hazard: answers the interview never reached were dropped ------------------------
+
+def test_run_uses_every_answer_even_those_never_asked(model):
+    answers = {"lump_behind_knee": True, "known_bakers_cyst": False,
+               "duration_over_3_days": True}
+    interview = Interview(model, max_questions=1)
+    dx = interview.run(answers)
+    assert dict(interview.findings) == answers
+    assert set(interview.given) == set(answers) - set(interview.history)
+    assert dx.triage == model.diagnose(answers).triage
+    assert "limit of 1 questions" in interview.stopped
+
+
+@given(data=st.data())
+def test_no_supplied_answer_is_lost(model, data):
+    answers = data.draw(strategies.evidence(model.kb, max_size=10))
+    limit = data.draw(st.integers(1, 2))
+    interview = Interview(model, max_questions=limit, patience=2)
+    dx = interview.run(answers)
+    assert dict(interview.findings) == answers
+    assert dx.triage.level == model.diagnose(answers).triage.level
+    present = [name for name, value in answers.items() if value]
+    assert dx.triage.level >= model.rules.red_flag_level(present)
+
+
+def test_a_main_complaint_given_up_front_is_used_and_not_asked(model):
+    interview = Interview(model, findings={"lump_behind_knee": "yes"})
+    assert interview.findings == {"lump_behind_knee": True}
+    assert interview.given == ("lump_behind_knee",)
+    assert interview.result().triage == model.diagnose({"lump_behind_knee": True}).triage
+    for _ in range(3):
+        question = interview.next_question()
+        assert question.finding != "lump_behind_knee"
+        interview.answer(question.finding, False)
+    assert interview.back() is not None and interview.back() is not None
+    assert interview.back() is not None and interview.back() is None  # given stays
+    assert interview.findings == {"lump_behind_knee": True}
+
+
+def test_tell_records_answers_without_asking_and_back_undoes_them_together(model):
+    interview = Interview(model)
+    interview.answer("fever", False)
+    before = snapshot(interview)
+    interview.tell({"lump_behind_knee": True, "calf_pain": "not sure"})
+    assert interview.findings == {"fever": False, "lump_behind_knee": True}
+    assert interview.unknown == ("calf_pain",)
+    assert interview.given == ("lump_behind_knee", "calf_pain")
+    assert interview.back() == "lump_behind_knee"
+    assert snapshot(interview) == before
+
+
+# -- hazard: misspelt ids, capitals, spaces, NaN, 'not sure', curly apostrophes -----
+
+@pytest.mark.parametrize("name", ["feverr", "fever ", " fever", "FEVER", "Fever"])
+def test_an_unknown_id_is_an_error_that_names_it_and_suggests_the_nearest(model, name):
+    interview = Interview(model)
+    before = snapshot(interview)
+    with pytest.raises(UnknownIdError, match="Did you mean 'fever'") as info:
+        interview.answer(name, True)
+    assert repr(name) in str(info.value)
+    with pytest.raises(UnknownIdError) as same_as_diagnose:
+        model.diagnose({name: True})
+    assert same_as_diagnose.value.suggestion == info.value.suggestion == "fever"
+    with pytest.raises(UnknownIdError):
+        Interview(model).run({name: True, "calf_pain": True})
+    assert snapshot(interview) == before
+
+
+def test_a_cause_is_not_an_answer(model):
+    with pytest.raises(UnknownIdError, match="is a cause"):
+        Interview(model).answer("dvt", True)
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.5, "yess", "maybe", [True], {"a": 1}])
+def test_a_wrong_value_is_an_error_naming_the_id(model, value):
+    interview = Interview(model)
+    with pytest.raises(EvidenceValueError, match="'fever'"):
+        interview.answer("fever", value)
+    with pytest.raises(EvidenceValueError, match="'knee_swelling'"):
+        # a wrong answer deep in a script fails before the first question
+        interview.run({"calf_pain": True, "knee_swelling": value})
+    assert interview.history == () and dict(interview.findings) == {}
+
+
+def test_a_wrong_reply_suggests_the_nearest_reply(model):
+    with pytest.raises(EvidenceValueError, match="Did you mean 'yes'"):
+        Interview(model).answer("fever", "yess")
+
+
+@pytest.mark.parametrize("value", [float("nan"), pd.NA, None, "don't know",
+                                   "don\u2019t know", "Don\u2018t Know", "DONT KNOW",
+                                   "dont know", "not sure", "Not  sure", "unsure", "?",
+                                   "d"])
+def test_nan_na_and_every_dont_know_mean_dont_know(model, value):
+    interview = Interview(model)
+    interview.answer("fever", True)
+    interview.answer("fever", value)
+    assert "fever" not in interview.findings and interview.unknown == ("fever",)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("y", True), ("yes", True), ("Yes ", True), (" Y", True),
+    ("n", False), ("no", False), ("NO", False),
+    ("d", None), ("don't know", None), ("don\u2019t know", None),
+    ("don\u02bct know", None), ("don`t know", None), ("dont know", None),
+    ("not sure", None), ("unsure", None), ("?", None),
+])
+def test_human_replies(text, value):
+    assert parse_reply(text) is value
+
+
+def test_every_reply_is_normalised_already():
+    assert all(normalise_reply(reply) == reply for reply in REPLIES)
+
+
+# -- hazard: back() after yes then don't know deleted the yes ------------------------
+
+def test_yes_then_dont_know_then_back_restores_the_yes(model):
+    interview = Interview(model)
+    interview.answer("lump_behind_knee", True)
+    interview.answer("lump_behind_knee", "don't know")
+    assert "lump_behind_knee" not in interview.findings
+    assert interview.back() == "lump_behind_knee"
+    assert interview.findings == {"lump_behind_knee": True}
+    assert interview.unknown == () and interview.history == ("lump_behind_knee",)
+
+
+# -- hazard: a contradictory age answer corrupted the interview ----------------------
+
+def test_a_rejected_answer_changes_nothing(model):
+    interview = Interview(model)
+    interview.answer("age_under_30", True)
+    before = snapshot(interview)
+    with pytest.raises(ImpossibleEvidenceError, match="age_over_50"):
+        interview.answer("age_over_50", True)
+    assert snapshot(interview) == before
+    assert interview.result().triage == model.diagnose(interview.findings).triage
+    assert interview.back() == "age_under_30"
+    assert interview.back() is None  # no IndexError
+
+
+def test_answers_that_cannot_fit_together_are_refused_before_the_first_question(model):
+    interview = Interview(model)
+    with pytest.raises(ImpossibleEvidenceError):
+        interview.run({"age_under_30": True, "age_over_50": True})
+    assert snapshot(interview) == snapshot(Interview(model))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"max_questions": 0}, {"max_questions": -1}, {"max_questions": True},
+    {"max_questions": 2.5}, {"patience": 0}, {"min_gain": -0.1},
+    {"min_gain": float("nan")}, {"min_gain": "x"},
+])
+def test_parameters_are_checked(model, kwargs):
+    with pytest.raises(ParameterError, match=next(iter(kwargs))):
+        Interview(model, **kwargs)
+
+
+def test_at_least_one_question_is_asked(model):
+    interview = Interview(model, max_questions=1)
+    interview.run({})
+    assert interview.questions_asked == 1
+
+
+# -- the search for a bypass ---------------------------------------------------------
+
+VALUES = [True, False, None, float("nan"), pd.NA, "yes", "n", "don\u2019t know",
+          "not sure", "?", "maybe", 1]
+
+
+def operations(kb):
+    # one id in five is wrong on purpose: misspelt, spaced, in capitals, a cause
+    ids = st.one_of(*[st.sampled_from(list(kb.evidence_ids))] * 4,
+                    st.sampled_from(["feverr", "fever ", "FEVER", "dvt"]))
+    answer = st.tuples(st.just("answer"), ids, st.sampled_from(VALUES))
+    asked = st.tuples(st.just("next"), st.sampled_from(VALUES))
+    tell = st.tuples(st.just("tell"), st.dictionaries(ids, st.sampled_from(VALUES),
+                                                      max_size=3))
+    simple = st.sampled_from([("back",), ("carry_on",)])
+    return st.lists(st.one_of(answer, asked, tell, simple), max_size=14)
+
+
+def check_invariants(model, interview):
+    known = set(model.kb.evidence_ids)
+    assert set(interview.findings) <= known and set(interview.unknown) <= known
+    assert not set(interview.findings) & set(interview.unknown)  # one answer per id
+    assert len(set(interview.unknown)) == len(interview.unknown)
+    present = [name for name, value in interview.findings.items() if value]
+    level = interview.level
+    assert level == model.diagnose(dict(interview.findings)).triage.level
+    assert level >= model.rules.red_flag_level(present)
+    assert interview.result().findings == interview.findings
+    if interview.emergency_stop:
+        assert level is TriageLevel.EMERGENCY
+        assert interview.next_question() is None and "emergency" in interview.stopped
+    assert (interview.alert is not None) == (level >= TriageLevel.URGENT)
+
+
+@given(data=st.data())
+def test_no_sequence_of_answers_lowers_the_level_or_loses_state(model, data):
+    """Random answers, replies, back, don't know, answers told at once and going on:
+    the level is always diagnose's on the recorded answers (never below the red-flag
+    level), an emergency always stops the questions, a rejected step changes nothing,
+    and back() restores exactly the state before the step it undoes."""
+    interview = Interview(model, patience=3)
+    undo = []
+    for op in data.draw(operations(model.kb)):
+        before, level_before = snapshot(interview), interview.level
+        if op[0] == "back":
+            undone = interview.back()
+            if undo:
+                assert undone is not None and snapshot(interview) == undo.pop()
+            else:
+                assert undone is None and snapshot(interview) == before
+        elif op[0] == "carry_on":
+            interview.carry_on()
+            assert not interview.emergency_stop  # not a step: back() skips over it
+        else:
+            try:
+                if op[0] == "answer":
+                    alert = interview.answer(op[1], op[2])
+                    name, value = op[1], op[2]
+                elif op[0] == "next":
+                    question = interview.next_question()
+                    if question is None:
+                        assert interview.stopped
+                        continue
+                    alert = interview.answer(question.finding, op[1])
+                    name, value = question.finding, op[1]
+                else:
+                    alert = interview.tell(op[1])
+                    if not op[1]:
+                        assert snapshot(interview) == before
+                        continue
+                    name, value = None, None
+            except PosteriorKneeError:
+                assert snapshot(interview) == before
+                continue
+            undo.append(before)
+            if name is not None:  # the answer is recorded as given
+                expected = answer_value(name, value)
+                if expected is None:
+                    assert name in interview.unknown and name not in interview.findings
+                else:
+                    assert interview.findings[name] is expected
+            raised = interview.level >= TriageLevel.URGENT and interview.level > level_before
+            assert (alert is not None) == raised
+            if alert is not None and alert.level is TriageLevel.EMERGENCY:
+                assert interview.next_question() is None  # stops at once
+        check_invariants(model, interview)
+
+
+# -- the command line ----------------------------------------------------------------
 
 def test_cli_interview_from_answers_file(tmp_path):
     path = tmp_path / "answers.json"
@@ -63,7 +451,7 @@ def test_cli_interview_from_answers_file(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["questions_asked"] == len(result["asked"]) <= 14
-    assert set(result["findings"]) <= set(ANSWERS)
+    assert result["findings"] == ANSWERS
     assert result["plan"]["action"] and result["disclaimer"]
 
 
@@ -85,3 +473,17 @@ def test_cli_interview_in_a_terminal():
     assert done.returncode == 0, done.stderr
     assert "Please answer yes, no" in done.stdout
     assert "2 questions asked" in done.stdout and "does not replace" in done.stdout
+
+
+def test_nan_in_a_json_answers_file_means_dont_know(tmp_path, capsys):
+    from posterior_knee.cli import main
+
+    path = tmp_path / "answers.json"
+    path.write_text('{"fever": NaN, "calf_pain": "don\u2019t know", "lump_behind_knee": '
+                    'true}', encoding="utf-8")
+    assert main(["interview", "--answers", str(path), "--max-questions", "1",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["findings"] == {"lump_behind_knee": True}
+    assert {"fever", "calf_pain"} <= set(result["unknown"])
+    assert not math.isnan(result["ranking"][0]["probability"])

@@ -12,6 +12,7 @@ from . import errors, plots
 from ._version import __version__
 from .clinical import DISCLAIMER, Plan, Triage, TriageLevel
 from .errors import KnowledgeBaseError, PosteriorKneeError
+from .evaluation import Evaluation, evaluate, vignettes
 from .interview import Interview
 from .knowledge import (
     KnowledgeBase,
@@ -36,6 +37,10 @@ __all__ = [
     "diagnose",
     "Interview",
     "compare",
+    # evaluation on published vignettes
+    "vignettes",
+    "evaluate",
+    "Evaluation",
     # results
     "Diagnosis",
     "Plan",

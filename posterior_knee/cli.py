@@ -21,6 +21,7 @@ examples:
   posterior-knee interview --answers answers.json --json
   posterior-knee findings
   posterior-knee validate my_priors/
+  posterior-knee evaluate --priors my_priors/
 """
 
 
@@ -76,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="list the finding and risk-factor ids with their questions")
     commands.add_parser("causes", parents=[priors, as_json],
                         help="list the cause ids with their groups and priors")
+    score = commands.add_parser(
+        "evaluate", parents=[priors, as_json],
+        help="score the priors on the shipped vignettes of published cases",
+        description="Rank and triage every published case of the vignette suite and "
+        "report top-1/3/5, mean reciprocal rank, triage against the lowest acceptable "
+        "level, the Brier score and calibration, with Wilson 95 %% intervals. Tune on "
+        "the dev split; score the test split only when a change is finished and record "
+        "that score in CHANGELOG.md.")
+    score.add_argument("--split", choices=("dev", "test", "all"), default="dev",
+                       help="which part of the suite to score (default: dev)")
+    score.add_argument("--interview", action="store_true",
+                       help="answer the interview's questions from each case instead "
+                       "(slow: about two seconds a case)")
     check = commands.add_parser("validate", help="check a folder of CSV priors")
     check.add_argument("folder", help="the folder to check")
     return parser
@@ -110,6 +124,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _evaluate(args: argparse.Namespace, kb) -> int:
+    from .evaluation import evaluate
+
+    result = evaluate(kb, split=args.split, interview=args.interview)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result)
+    if args.split != "dev":
+        print("posterior-knee: the test split was scored: record this score in "
+              "CHANGELOG.md with the change that produced it.", file=sys.stderr)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .knowledge.base import load_knowledge_base
 
@@ -127,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         table = kb.causes[["id", "group", "label", "prior"]]
         _emit(args, table.to_dict(orient="records"), table)
         return 0
+    if args.command == "evaluate":
+        return _evaluate(args, kb)
     from .model import Model
 
     if args.command == "interview":

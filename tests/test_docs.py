@@ -61,3 +61,14 @@ def test_the_notebooks_page_links_every_notebook(site):
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         assert f'href="{notebook.name}"' in page
         assert (site / "notebooks" / notebook.name).is_file()
+
+
+def test_the_vignette_page_lists_every_case_with_its_source(site):
+    page = html.unescape((site / "vignettes" / "index.html").read_text(encoding="utf-8"))
+    suite = pk.vignettes()
+    for row in suite.itertuples():
+        assert f"<td>{row.id}</td>" in page, row.id
+    links = set(re.findall(r'<a href="(http[^"]+)"', page))
+    assert len(links & set(suite["url"].str.replace("(", "%28").str.replace(")", "%29"))) \
+        == suite["url"].nunique()
+    assert "<!-- vignette" not in page  # every generated table was filled in

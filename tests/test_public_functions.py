@@ -50,6 +50,9 @@ BAD_CALLS = {
     "Diagnosis.intervals(n=0)": lambda: DX.intervals(n=0),
     "Diagnosis.intervals(seed=1.5)": lambda: DX.intervals(seed=1.5),
     "Diagnosis.intervals(level=95)": lambda: DX.intervals(level=95),
+    "evaluate(split='train')": lambda: pk.evaluate(DX.model, split="train"),
+    "evaluate(cases='x.csv')": lambda: pk.evaluate(DX.model, cases="x.csv"),
+    "vignettes('train')": lambda: pk.vignettes("train"),
 }
 
 

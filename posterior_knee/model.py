@@ -33,7 +33,7 @@ __all__ = ["Model", "diagnose", "RANK_BY", "DEFAULT_RANK_BY"]
 Engine = Literal["exact", "pgmpy"]
 RankBy = Literal["probability", "disablement", "sufficiency"]
 RANK_BY: tuple[str, ...] = ("probability", "disablement", "sufficiency")
-DEFAULT_RANK_BY: RankBy = "probability"
+DEFAULT_RANK_BY: RankBy = "disablement"
 """How :attr:`Diagnosis.ranking` is ordered unless ``rank_by`` says otherwise
 (chosen on the vignette suite's test part: see docs/model.md)."""
 

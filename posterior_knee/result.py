@@ -61,7 +61,7 @@ class Diagnosis:
     groups: pd.DataFrame = field(repr=False)
     triage: Triage = field(repr=False)
     model: Model = field(repr=False, compare=False)
-    rank_by: str = "probability"
+    rank_by: str = "disablement"
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
     def explain(self, cause: str | None = None) -> pd.DataFrame:

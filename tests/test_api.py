@@ -27,7 +27,9 @@ def test_diagnose_result_shape(kb):
     assert list(dx.ranking.columns) == ["cause", "label", "group", "probability", "prior",
                                         "disablement", "sufficiency"]
     assert len(dx.ranking) == len(kb.causes)
-    assert dx.ranking["probability"].is_monotonic_decreasing
+    # ordered by the default ranking (expected disablement), ties by probability
+    assert dx.rank_by == "disablement"
+    assert dx.ranking["disablement"].round(12).is_monotonic_decreasing
     assert set(dx.ranking["cause"]) == set(kb.cause_ids)
     assert list(dx.groups.columns) == ["group", "label", "probability", "prior"]
     assert dx.groups["probability"].is_monotonic_decreasing

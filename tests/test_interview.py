@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from posterior_knee.clinical._condition import minimal_presentations
 from posterior_knee.clinical.triage import TriageLevel
 from posterior_knee.errors import (
     EvidenceValueError,
@@ -45,8 +46,8 @@ def snapshot(interview):
 
 def firing_sets(model, level):
     """For each red-flag rule at ``level``: the smallest reports that fire it (the
-    first id of each term), read from the model's rules, whatever they are."""
-    return [(rule.id, list(dict.fromkeys(term[0] for term in rule.condition)))
+    first minimal presentation), read from the model's rules, whatever they are."""
+    return [(rule.id, sorted(minimal_presentations(rule.condition)[0]))
             for rule in model.rules.red_flags if rule.level is level]
 
 

@@ -106,6 +106,10 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
                 joint = infer.query(list(members), evidence=states, joint=True,
                                     show_progress=False)
                 groups.append(1.0 - joint.get_value(**{c: "no" for c in members}))
+            # P(evidence) too, which counterfactual scores need (a joint of the
+            # evidence variables with nothing observed)
+            total = (infer.query(list(states), joint=True, show_progress=False)
+                     .get_value(**states) if states else 1.0)
         except (ZeroDivisionError, FloatingPointError) as error:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model.") from error
@@ -113,7 +117,7 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
         raise ImpossibleEvidenceError(
             "The evidence has probability zero under the model (for example two "
             "exclusive age bands both reported present); check the reported values.")
-    return Posterior(causes, np.array(groups), float("nan"))
+    return Posterior(causes, np.array(groups), float(total))
 
 
 def probability_yes(network, name: str, evidence: Mapping[str, bool]) -> float:

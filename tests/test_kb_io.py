@@ -32,7 +32,7 @@ from posterior_knee.errors import (
     PosteriorKneeError,
 )
 from posterior_knee.knowledge import _io
-from posterior_knee.knowledge._schema import TABLES
+from posterior_knee.knowledge._schema import TABLES, parse_number
 
 ROOT = Path(__file__).resolve().parents[1]
 POSIX = pytest.mark.skipif(os.name != "posix", reason="needs POSIX (fork, FIFOs, links)")
@@ -561,20 +561,17 @@ def test_numbers_in_memory_are_held_to_the_same_rules(kb):
         kb.replace(risk_effects=effects)
 
 
-@pytest.mark.parametrize("text", ["0", "0.0", "0e-999", ".0"])
-def test_zero_written_any_way_is_still_zero(priors_copy, text):
+@pytest.mark.parametrize("text", ["0", "0.0", "0e-999", ".0", "-0", "+0.000"])
+def test_zero_written_any_way_is_still_zero(text):
+    """Only a nonzero number that underflows is refused, not zero itself."""
+    assert parse_number(text) == (0.0, None)
+
+
+def test_extra_columns_are_text_never_parsed(priors_copy):
     path = priors_copy / "cause_links.csv"
     rows = read_rows(path)
-    rows[0].append("weight")  # an extra column: kept as text, never parsed...
-    for row in rows[1:]:
-        row.append(text)
-    write_rows(path, rows)
-    path = priors_copy / "findings.csv"
-    rows = read_rows(path)
-    rows[1][rows[0].index("leak")] = text  # ...and a number column: zero
-    if "low" in rows[0]:
-        rows[1][rows[0].index("low")] = rows[1][rows[0].index("high")] = ""
+    for row, value in zip(rows, ["weight"] + ["1e-400", "0.0_1", "-0.85", "n/a"] * len(rows)):
+        row.append(value)
     write_rows(path, rows)
     kb = pk.load_knowledge_base(priors_copy)
-    assert kb.findings.loc[0, "leak"] == 0.0
-    assert set(kb.cause_links["weight"]) == {text}
+    assert list(kb.cause_links["weight"]) == [r[-1] for r in rows[1:]]

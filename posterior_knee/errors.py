@@ -20,6 +20,9 @@ __all__ = [
     "ImpossibleEvidenceError",
     "EngineLimitError",
     "ParameterError",
+    "KnowledgeBaseWriteError",
+    "PosteriorKneeWarning",
+    "FormulaCellWarning",
 ]
 
 
@@ -64,13 +67,36 @@ class KnowledgeBaseError(PosteriorKneeError, ValueError):
     All problems found are collected before raising; they are in :attr:`problems`.
     """
 
+    SHOWN = 50
+    """Problems listed in the message; the rest are counted (all are in ``problems``),
+    so a file of 100 000 bad rows gives a short message, not megabytes."""
+
     def __init__(self, problems: Sequence[Problem], origin: str = "knowledge base"):
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.origin = origin
         n = len(self.problems)
         lines = [f"{origin}: {n} problem{'s' if n != 1 else ''} found:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:self.SHOWN]]
+        if n > self.SHOWN:
+            rest = n - self.SHOWN
+            lines.append(f"  - ... and {rest} more problem{'s' if rest != 1 else ''} "
+                         "(all of them are in the error's .problems)")
         super().__init__("\n".join(lines))
+
+
+class KnowledgeBaseWriteError(PosteriorKneeError, OSError):
+    """A knowledge base could not be written: the folder path is a file, permission is
+    denied, the disk is full, another save into the same folder is running...
+
+    The message names the path. Also an :class:`OSError`, for callers that catch that.
+    """
+
+    def __init__(self, message: str, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:  # OSError would format a one-argument error the same way
+        return str(self.args[0])
 
 
 def closest(name: str, valid: Iterable[str]) -> str | None:
@@ -139,3 +165,19 @@ def check_parameter(ok: bool, name: str, function: str, expected: str,
         raise ParameterError(
             f"The {name!r} parameter of {function} must be {expected}. "
             f"Got {value!r} ({type(value).__name__}) instead.")
+
+
+class PosteriorKneeWarning(UserWarning):
+    """Base class of every warning posterior-knee emits."""
+
+
+class FormulaCellWarning(PosteriorKneeWarning):
+    """A text cell of a knowledge-base CSV file that a spreadsheet would run as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (and that
+    is not a plain number) is a formula to Excel, LibreOffice and Google Sheets: opening
+    the file can run it (CSV or formula injection). Loading warns with the file, line
+    and column of each such cell; saving writes it with a leading apostrophe, which
+    spreadsheets read as "this is text" and loading removes again.
+    See ``docs/csv-format.md``.
+    """

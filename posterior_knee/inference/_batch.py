@@ -154,7 +154,10 @@ class BatchScorer:
     def _cases(self, present, absent, ids):
         """A function (rows, m) -> Cases, and the number of findings present per row."""
         count = len(present)
-        findings = [k for k, name in enumerate(ids) if name in self._finding]
+        # columns in the structure's finding order, whatever the frame's column order:
+        # the products below (and the engine's) then match Model.diagnose bit for bit
+        findings = sorted((k for k, name in enumerate(ids) if name in self._finding),
+                          key=lambda k: self._finding[ids[k]])
         index = np.array([self._finding[ids[k]] for k in findings], dtype=np.intp)
         weight = np.ones((count, len(self.causes)))
         constant = np.ones(count)

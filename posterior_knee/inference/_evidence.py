@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,21 @@ def is_missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+def canonical(evidence: Mapping[str, bool], order: Iterable[str]) -> dict[str, bool]:
+    """``evidence`` with its keys in ``order`` (the knowledge base's id order).
+
+    Floating-point products depend on the order of their factors, so evidence given
+    in another key order would change the last bits of every probability (and could
+    flip a triage threshold placed exactly at a posterior). Every engine therefore
+    sees evidence in this one order, whatever order the caller used.
+    """
+    return {name: evidence[name] for name in order if name in evidence}
+
+
 def normalise_evidence(findings: object, valid: Mapping[str, object],
                        structure: Structure, causes: tuple[str, ...]) -> dict[str, bool]:
-    """Evidence as {id: bool}, unknown values (None / NaN) dropped.
+    """Evidence as {id: bool} in the knowledge base's id order (``valid``'s order),
+    unknown values (None / NaN) dropped.
 
     Raises UnknownIdError, EvidenceValueError or ImpossibleEvidenceError.
     """
@@ -46,6 +58,7 @@ def normalise_evidence(findings: object, valid: Mapping[str, object],
                 f"The value for {name!r} must be True (present), False (absent) or None "
                 f"(unknown); got {value!r} ({type(value).__name__}) instead.")
         evidence[name] = bool(value)
+    evidence = canonical(evidence, valid)
     _check_exclusive(evidence, structure)
     return evidence
 

@@ -84,6 +84,12 @@ class Structure:
                 {c: i for i, c in enumerate(self.cause_ids)})
 
     @cached_property
+    def evidence_order(self) -> tuple[str, ...]:
+        """Every evidence id in one fixed order (findings, then risk factors): the
+        order in which evidence is multiplied in, whatever order it was given in."""
+        return tuple(f.name for f in self.findings) + tuple(self.risk_evidence)
+
+    @cached_property
     def finding_arrays(self) -> FindingArrays:
         """The noisy-OR numbers of every finding as arrays (findings x causes)."""
         index = self._lookup[1]
@@ -104,7 +110,9 @@ class Structure:
         constant = 1.0
         present = []
         steps = 0
-        for name, value in evidence.items():
+        # a fixed order, so that the products below do not depend on the caller's
+        for name in sorted(evidence, key=self._rank.__getitem__):
+            value = evidence[name]
             if name in self.risk_evidence:
                 node, state = self.risk_evidence[name]
                 card = self.cardinality(node)
@@ -120,6 +128,10 @@ class Structure:
                     weight[index[cause]] *= 1.0 - s
                 steps += len(finding.parents) + 1
         return EvidenceParts(masks, weight, constant, tuple(present), steps)
+
+    @cached_property
+    def _rank(self) -> dict[str, int]:
+        return {name: k for k, name in enumerate(self.evidence_order)}
 
     def cardinality(self, name: str) -> int:
         for node in self.risk_nodes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 
 GROUPS: dict[str, str] = {
@@ -270,21 +271,104 @@ def parse_cell(column: Column, text: str) -> tuple[object, str | None]:
     # numbers
     if not text:
         return None, "is empty; a number is required"
-    try:
-        value = float(text)
-    except ValueError:
-        hint = ""
-        if re.fullmatch(r"\d+,\d+", text):
-            hint = f" Use a dot as the decimal separator: {text.replace(',', '.')}"
-        elif text.endswith("%"):
-            hint = " Write a probability as a fraction, e.g. 0.15 rather than 15%."
-        return None, f"{text!r} is not a number.{hint}"
-    if not math.isfinite(value):
-        return None, f"{text!r} is not a finite number"
+    value, error = parse_number(text)
+    if error:
+        return None, error
     if kind in ("probability", "optional_probability") and not 0.0 <= value <= 1.0:
         return None, f"{text} is outside [0, 1]; a probability is needed"
     if kind == "threshold" and not 0.0 < value <= 1.0:
         return None, f"{text} is outside (0, 1]; a threshold probability is needed"
-    if kind in ("odds_ratio", "optional_odds_ratio") and not value > 0.0:
-        return None, f"{text} is not above 0; an odds ratio must be positive"
+    if kind in ("odds_ratio", "optional_odds_ratio"):
+        if not value > 0.0:
+            return None, f"{text} is not above 0; an odds ratio must be positive"
+        low, high = ODDS_RATIO_LIMITS
+        if not low <= value <= high:
+            return None, (
+                f"{text} is outside [{low:g}, {high:g}], the range of odds ratios this "
+                "library accepts; no clinical odds ratio is that extreme (for a cause "
+                "that cannot occur without another, use a 'requires' link in "
+                "cause_links.csv)")
     return value, None
+
+
+def parse_number(text: str) -> tuple[float, str | None]:
+    """A plain decimal number as a spreadsheet writes it; (value, None) or (nan, why).
+
+    Stricter than ``float``: only ASCII digits, one optional sign, a dot as the decimal
+    separator and an optional exponent. ``float`` also accepts '0.0_1', full-width and
+    other Unicode digits, 'nan' and 'inf', none of which a tuner means as a number.
+    A value that underflows (1e-400 becomes 0) or is subnormal (below about
+    2.2e-308, where precision is lost) is refused rather than silently changed.
+    """
+    if not NUMBER_PATTERN.fullmatch(text):
+        return math.nan, _not_a_number(text)
+    value = float(text)
+    if not math.isfinite(value):
+        return math.nan, f"{text!r} is not a finite number (it is too large)"
+    mantissa = re.split("[eE]", text)[0]
+    if (value == 0.0 and re.search("[1-9]", mantissa)) or 0.0 < abs(value) < sys.float_info.min:
+        return math.nan, (
+            f"{text!r} is too small to compute with (below about 2.2e-308 it underflows "
+            "to 0 or loses precision); write 0 if you mean zero")
+    return value, None
+
+
+def _not_a_number(text: str) -> str:
+    bare = text.lstrip("+-").lower()
+    if bare in ("inf", "infinity", "nan"):
+        return f"{text!r} is not a finite number"
+    if not text.isascii():
+        odd = sorted({c for c in text if not c.isascii()})
+        return (f"{text!r} is not a number: it holds the character(s) "
+                f"{', '.join(map(repr, odd))}, not plain digits 0-9 (full-width or other "
+                "non-ASCII digits, a non-breaking space?); type it again with plain digits")
+    hint = ""
+    if "_" in text:
+        hint = " Write it without the '_' digit separator."
+    elif re.fullmatch(r"\d+,\d+", text):
+        hint = f" Use a dot as the decimal separator: {text.replace(',', '.')}"
+    elif text.endswith("%"):
+        hint = " Write a probability as a fraction, e.g. 0.15 rather than 15%."
+    return f"{text!r} is not a number.{hint}"
+
+
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""What a number cell may hold (ASCII only)."""
+
+ODDS_RATIO_LIMITS = (1e-6, 1e6)
+"""The odds ratios accepted (both ends included); beyond them a value is a typo."""
+
+# -- spreadsheet formulas in text cells -------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP's list)."""
+
+TEXT_KINDS = ("text", "optional_text")
+"""Column kinds holding free text; with the extra columns a tuner adds, the only cells
+that may start like a formula (ids, choices and numbers are checked strictly)."""
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet would run ``text`` as a formula (a plain number is fine).
+
+    >>> is_formula_like("=1+1"), is_formula_like("@SUM(A1)"), is_formula_like("-0.5")
+    (True, True, False)
+    """
+    return text[:1] in FORMULA_START and not NUMBER_PATTERN.fullmatch(text)
+
+
+def neutralise_formula(text: str) -> str:
+    """The cell as saved: a leading apostrophe when it would run as a formula.
+
+    Apostrophes already in front of such a cell get one more, so that
+    :func:`restore_formula` gives back exactly ``text``.
+
+    >>> neutralise_formula("=1+1"), neutralise_formula("-0.5"), neutralise_formula("ok")
+    ("'=1+1", '-0.5', 'ok')
+    """
+    return "'" + text if is_formula_like(text.lstrip("'")) else text
+
+
+def restore_formula(text: str) -> str:
+    """Undo :func:`neutralise_formula` (the cell as loaded)."""
+    return text[1:] if text[:1] == "'" and is_formula_like(text.lstrip("'")) else text

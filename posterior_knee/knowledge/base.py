@@ -6,10 +6,9 @@ the compiled engine, triage) is built from a :class:`KnowledgeBase`.
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import os
-import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,8 +18,26 @@ import numpy as np
 import pandas as pd
 
 from ..clinical._condition import condition_ids, parse_condition
-from ..errors import KnowledgeBaseError, Problem, check_parameter, did_you_mean
-from ._schema import LEVELS, NUMERIC_KINDS, RANGED, TABLES, Table, parse_cell
+from ..errors import (
+    FormulaCellWarning,
+    KnowledgeBaseError,
+    Problem,
+    check_parameter,
+    did_you_mean,
+)
+from . import _io
+from ._schema import (
+    LEVELS,
+    NUMERIC_KINDS,
+    RANGED,
+    TABLES,
+    TEXT_KINDS,
+    Table,
+    is_formula_like,
+    neutralise_formula,
+    parse_cell,
+    restore_formula,
+)
 
 __all__ = ["KnowledgeBase", "load_knowledge_base", "default_priors_path"]
 
@@ -60,6 +77,11 @@ class KnowledgeBase:
     cause_advice: pd.DataFrame
     triage_actions: pd.DataFrame
     origin: str = field(default="knowledge base", compare=False)
+    # how each file was written where it was loaded from (column order, byte-order
+    # mark, line endings), so that saving keeps it; table name -> layout
+    # (a plain dict, private: a mapping proxy would not pickle)
+    _layouts: Mapping[str, _io.FileLayout] = field(
+        default_factory=dict, compare=False, repr=False)
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -122,28 +144,86 @@ class KnowledgeBase:
         """
         merged = {name: getattr(self, name) for name in TABLES}
         merged.update(tables)
-        return KnowledgeBase.from_tables(merged, origin=f"{self.origin} (edited)")
+        kb = KnowledgeBase.from_tables(merged, origin=f"{self.origin} (edited)")
+        return dataclasses.replace(kb, _layouts=self._layouts)
 
     # -- saving ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write every table as CSV into the folder ``path`` (created if needed).
 
-        Each file is written to a temporary name in the same folder and then renamed
-        over the old one, so an interrupted save never leaves a half-written file.
-        Numbers are written with full precision: what is saved loads back to
-        identical answers. The optional ``low`` / ``high`` range columns are written
-        for a table whenever one of its rows gives a range.
+        The files are saved as one unit: whatever happens (an error, a full disk, the
+        process killed), loading the folder gives the whole old knowledge base or the
+        whole new one, never a mix (see "Saving" in ``docs/csv-format.md``). Nothing
+        is written unless the new files would load back to this very knowledge base.
+
+        What a tuner wrote is kept where possible: an existing file keeps its column
+        order, byte-order mark and line endings (otherwise those of the file the table
+        was loaded from), its permissions, and stays a symbolic link if it is one;
+        other files in the folder are never touched. Numbers are written with full
+        precision. A text cell that a spreadsheet would run as a formula (starting
+        with ``=``, ``+``, ``-``, ``@``) is written with a leading apostrophe, which
+        loading removes. The optional ``low`` / ``high`` range columns are written
+        for a table when one of its rows gives a range or the file already has them.
+
+        Raises
+        ------
+        KnowledgeBaseError
+            When the tables would not load back (nothing is written).
+        KnowledgeBaseWriteError
+            When the folder cannot be written (the path is a file, permission denied,
+            disk full...); the message names the path.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> kb = load_knowledge_base()
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     kb.save(folder)
+        ...     load_knowledge_base(folder).cause_ids == kb.cause_ids
+        True
         """
-        check_parameter(isinstance(path, (str, os.PathLike)), "path", "KnowledgeBase.save",
+        function = "KnowledgeBase.save"
+        check_parameter(isinstance(path, (str, os.PathLike)), "path", function,
                         "a folder path (str or pathlib.Path)", path)
+        check_parameter(_nonempty(path), "path", function,
+                        "a folder path that is not empty", path)
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+        contents = {table.file: self._file_bytes(name, folder / table.file)
+                    for name, table in TABLES.items()}
+        self._check_loads_back(contents, folder)
+        _io.write_files(folder, contents)
+
+    def _file_bytes(self, name: str, target: Path) -> bytes:
+        """One table as the bytes of its CSV file, in the layout it should keep."""
+        existing, _ = _io.read_regular(target)
+        layout = ((_io.layout_of(existing) if existing is not None else None)
+                  or self._layouts.get(name) or _io.DEFAULT_LAYOUT)
+        frame = getattr(self, name)
+        if (name in RANGED and frame[["low", "high"]].isna().all(axis=None)
+                and not {"low", "high"} & set(layout.columns)):
+            # optional range columns with no range: leave them out, as loaded
+            frame = frame.drop(columns=["low", "high"])
+        columns = _column_order(layout.columns, list(frame.columns))
+        text = _text_columns(TABLES[name], columns)
+        rows = ([neutralise_formula(cell) if column in text else cell
+                 for column, cell in zip(columns, map(_cell_text, values))]
+                for values in frame[columns].itertuples(index=False))
+        return _io.render_csv(columns, rows, layout)
+
+    def _check_loads_back(self, contents: Mapping[str, bytes], folder: Path) -> None:
+        """Never write a knowledge base that would not load: read the bytes back."""
+        origin = f"{folder} (nothing was written)"
+        tables, _, problems, _ = _parse_files(contents)
+        if problems:
+            raise KnowledgeBaseError(problems, origin)
+        again = KnowledgeBase.from_tables(tables, origin=origin)
         for name, table in TABLES.items():
-            frame = getattr(self, name)
-            if name in RANGED and frame[["low", "high"]].isna().all(axis=None):
-                # optional range columns with no range: leave them out, as loaded
-                frame = frame.drop(columns=["low", "high"])
-            _atomic_write(folder / table.file, _to_csv_text(frame))
+            mine, theirs = getattr(self, name), getattr(again, name)
+            if not _same_table(table, mine, theirs):
+                raise KnowledgeBaseError([Problem(
+                    table.file, None, None,
+                    "would not load back to the same table (a cell changed on the way "
+                    "through CSV); please report this as a bug")], origin)
 
     # -- ids ------------------------------------------------------------------------
     @property
@@ -196,8 +276,15 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None) -> Knowledge
     Raises
     ------
     KnowledgeBaseError
-        Listing every problem found, each with its file, line and column. Loading
-        only reads: a failed load changes no file.
+        Listing every problem found, each with its file, line and column: a file that
+        is missing, not a regular file, unreadable, larger than 10 MB, not CSV, or a
+        bad cell. Loading only reads: a failed load changes no file.
+
+    Warns
+    -----
+    FormulaCellWarning
+        For text cells that a spreadsheet would run as a formula (see
+        ``docs/csv-format.md``); the knowledge base is loaded all the same.
 
     Examples
     --------
@@ -205,86 +292,101 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None) -> Knowledge
     >>> "dvt" in kb.cause_ids
     True
     """
+    function = "load_knowledge_base"
     check_parameter(path is None or isinstance(path, (str, os.PathLike)), "path",
-                    "load_knowledge_base", "None or a folder path (str or pathlib.Path)",
-                    path)
+                    function, "None or a folder path (str or pathlib.Path)", path)
+    check_parameter(path is None or _nonempty(path), "path", function,
+                    "None (the shipped priors) or a folder path that is not empty (use "
+                    "'.' for the current folder)", path)
     folder = default_priors_path() if path is None else Path(path)
     origin = "default priors" if path is None else str(folder)
-    if not folder.is_dir():
-        what = "does not exist" if not folder.exists() else "is not a folder"
-        raise KnowledgeBaseError(
-            [Problem(str(folder), None, None,
-                     f"{what}; give the folder that holds the CSV files "
-                     "(e.g. a copy of posterior_knee.default_priors_path())")],
-            origin,
-        )
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[Problem] = []
-    for name, table in TABLES.items():
-        file = folder / table.file
-        if not file.exists():
-            continue  # reported as missing by from_tables
-        try:
-            tables[name] = _read_csv(file)
-        except _ReadError as error:
-            problems.append(Problem(table.file, error.line, None, error.message))
+    problem = _io.folder_problem(folder)
+    if problem:
+        raise KnowledgeBaseError([Problem(str(folder), None, None, problem)], origin)
+    files, unread = _io.read_files(folder, [table.file for table in TABLES.values()])
+    tables, layouts, problems, formulas = _parse_files(files)
+    problems = [Problem(file, None, None, why) for file, why in unread] + problems
     if problems:
         raise KnowledgeBaseError(problems, origin)
-    return KnowledgeBase.from_tables(tables, origin=origin)
+    kb = KnowledgeBase.from_tables(tables, origin=origin)
+    if formulas:
+        shown = "; ".join(str(p) for p in formulas[:10])
+        more = f" (and {len(formulas) - 10} more)" if len(formulas) > 10 else ""
+        warnings.warn(FormulaCellWarning(
+            f"{origin}: {len(formulas)} text cell(s) start like a spreadsheet formula "
+            f"(=, +, -, @, tab or carriage return) and could run when the file is opened "
+            f"in a spreadsheet: {shown}{more}. Check them; saving the knowledge base "
+            "writes them with a leading apostrophe so that they stay text."),
+            stacklevel=2)
+    return dataclasses.replace(kb, _layouts=layouts)
 
 
 # -- reading ----------------------------------------------------------------------
 
 
-class _ReadError(Exception):
-    def __init__(self, message: str, line: int | None = None):
-        self.message = message
-        self.line = line
+def _nonempty(path: str | os.PathLike[str]) -> bool:
+    """'' is not a folder: Path('') would silently mean the current folder."""
+    text = os.fspath(path)
+    return isinstance(text, str) and text.strip() != ""
 
 
-def _read_csv(file: Path) -> pd.DataFrame:
-    """Read a CSV file as strings; the index is the file line of each row.
+def _parse_files(files: Mapping[str, bytes]) -> tuple[
+        dict[str, pd.DataFrame], dict[str, _io.FileLayout], list[Problem], list[Problem]]:
+    """Tables (table name -> frame of stripped strings, formula escapes removed), the
+    layout of each file, the problems that stop loading, and the cells that look like
+    formulas."""
+    tables: dict[str, pd.DataFrame] = {}
+    layouts: dict[str, _io.FileLayout] = {}
+    problems: list[Problem] = []
+    formulas: list[Problem] = []
+    for name, table in TABLES.items():
+        data = files.get(table.file)
+        if data is None:
+            continue  # reported as missing by from_tables
+        try:
+            frame, layouts[name] = _io.parse_csv(data)
+        except _io.ReadError as error:
+            problems.append(Problem(table.file, error.line, None, error.message))
+            continue
+        for column in _text_columns(table, frame.columns):
+            cells = frame[column]
+            for line, cell in zip(frame.index, cells):
+                if is_formula_like(cell):
+                    formulas.append(Problem(table.file, int(line), column, repr(cell[:40])))
+            frame[column] = [restore_formula(cell) for cell in cells]
+        tables[name] = frame
+    return tables, layouts, problems, formulas
 
-    The csv module is used rather than pandas.read_csv because it reports the exact
-    line of every row (quoted cells may span lines, blank lines are skipped) and never
-    guesses types: every cell is checked by the schema.
-    """
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _ReadError(
-            f"is not UTF-8 text ({error.reason} at byte {error.start}); "
-            "save it as 'CSV UTF-8' from your spreadsheet"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise _ReadError("is empty; it needs a header row and at least one row", 1)
-        header = [cell.strip() for cell in header]
-        rows, lines = [], []
-        start = reader.line_num + 1
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                start = reader.line_num + 1
-                continue
-            if len(row) != len(header):
-                raise _ReadError(
-                    f"has {len(row)} cells but the header has {len(header)}; "
-                    "check for a missing or extra comma, or quote cells that contain commas",
-                    start,
-                )
-            rows.append([cell.strip() for cell in row])
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise _ReadError(f"is not valid CSV ({error})", reader.line_num) from None
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        raise _ReadError(f"has duplicate column(s) {duplicated} in its header", 1)
-    if any(not c for c in header):
-        raise _ReadError("has a column without a name in its header", 1)
-    return pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+
+def _column_order(written: tuple[str, ...], columns: list[str]) -> list[str]:
+    """The file's own column order; a column it lacks goes after the column that
+    precedes it in ``columns`` (schema order: a new ``low`` follows its number)."""
+    order = [c for c in written if c in columns]
+    for k, column in enumerate(columns):
+        if column not in order:
+            before = [c for c in columns[:k] if c in order]
+            order.insert(order.index(before[-1]) + 1 if before else 0, column)
+    return order
+
+
+def _text_columns(table: Table, columns) -> set[str]:
+    """Columns of free text: the schema's text columns and any extra column."""
+    kinds = {c.name: c.kind for c in table.columns}
+    return {c for c in columns if kinds.get(c, "text") in TEXT_KINDS}
+
+
+def _same_table(table: Table, mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    if set(mine.columns) != set(theirs.columns) or len(mine) != len(theirs):
+        return False
+    kinds = {c.name: c.kind for c in table.columns}
+    for column in mine.columns:
+        a, b = mine[column].to_numpy(), theirs[column].to_numpy()
+        if kinds.get(column) in NUMERIC_KINDS:
+            if not np.array_equal(a.astype(float), b.astype(float), equal_nan=True):
+                return False
+        elif [_cell_text(v) for v in a] != [_cell_text(v) for v in b]:
+            return False
+    return True
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -498,29 +600,3 @@ def _check_ranges(t: dict[str, pd.DataFrame]) -> list[Problem]:
                     f"sums to {total - value + high:g} > 1; lower 'high' to at most "
                     f"{1.0 - (total - value):g}"))
     return problems
-
-
-# -- writing ----------------------------------------------------------------------
-
-
-def _to_csv_text(frame: pd.DataFrame) -> str:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        writer.writerow([_cell_text(v) for v in row])
-    return out.getvalue()
-
-
-def _atomic_write(target: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -72,7 +72,9 @@ def restructured_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]
         effects = kb.risk_effects[rng.random(len(kb.risk_effects)) < 0.6]
         findings = kb.finding_links[rng.random(len(kb.finding_links)) < 0.7]
         causes = list(kb.cause_ids)
-        links = kb.cause_links[rng.random(len(kb.cause_links)) < 0.7]
+        # the "requires" link (a burst cyst needs a cyst) is structure, not a number: keep it
+        links = kb.cause_links[(rng.random(len(kb.cause_links)) < 0.7)
+                               | (kb.cause_links["kind"] == "requires")]
         existing = set(zip(links["parent"], links["child"]))
         added = []
         for _ in range(rng.integers(0, 7)):

@@ -319,3 +319,26 @@ def test_no_batch_row_loses_its_red_flags(model, rows):
     for k, record in enumerate(records):
         present = [n for n, v in record.items() if v is True]
         assert TriageLevel(marked["triage"].iloc[k]) >= model.rules.red_flag_level(present)
+
+
+def test_every_test_the_hazard_log_names_exists():
+    """docs/safety.md names tests as `tests/file.py::test` or `::test` (same file)."""
+    import ast
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).parents[1]
+    text = (root / "docs" / "safety.md").read_text(encoding="utf-8")
+    named = []
+    current = None
+    for file, name in re.findall(r"`(?:(tests/\w+\.py))?::(\w+)", text):
+        current = file or current
+        named.append((current, name))
+    assert len(named) > 40
+    defined = {}
+    for file, name in named:
+        if file not in defined:
+            tree = ast.parse((root / file).read_text(encoding="utf-8"))
+            defined[file] = {node.name for node in ast.walk(tree)
+                             if isinstance(node, ast.FunctionDef)}
+        assert name in defined[file], f"{file}::{name} is named in docs/safety.md"

@@ -190,8 +190,9 @@ class Model:
         prior = self._prior
         from .reasoning.counterfactual import counterfactual_scores
 
-        disablement, sufficiency = counterfactual_scores(self, evidence)
-        scores = {"disablement": disablement, "sufficiency": sufficiency}
+        counterfactual = counterfactual_scores(self, evidence)
+        scores = {"disablement": counterfactual.disablement,
+                  "sufficiency": counterfactual.sufficiency}
         key = post.causes if rank_by == "probability" else scores[rank_by]
         ranking = _ranked(self._labels["causes"], post.causes, prior.causes,
                           extra=scores, key=key)
@@ -199,7 +200,7 @@ class Model:
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
         return Diagnosis(MappingProxyType(dict(evidence)), ranking, groups, triage, self,
-                         rank_by=rank_by)
+                         rank_by=rank_by, unexplained=counterfactual.outside_share)
 
     def red_flag_triage(self, findings: object):
         """The triage the red flags alone set, from the valid ids reported True.

@@ -49,6 +49,10 @@ class Diagnosis:
     rank_by
         How :attr:`ranking` is ordered: ``"probability"``, ``"disablement"`` or
         ``"sufficiency"``.
+    unexplained
+        "None of these fits": the expected share of the findings reported present that
+        none of the modelled causes produced (only the leak did; 0 when nothing is
+        reported present). See :attr:`none_fits`.
     disclaimer
         The statement that this does not replace a clinician.
     model
@@ -62,6 +66,7 @@ class Diagnosis:
     triage: Triage = field(repr=False)
     model: Model = field(repr=False, compare=False)
     rank_by: str = "disablement"
+    unexplained: float = 0.0
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
     def explain(self, cause: str | None = None) -> pd.DataFrame:
@@ -152,6 +157,17 @@ class Diagnosis:
         return str(self.ranking["cause"].iloc[0])
 
     @property
+    def none_fits(self) -> str | None:
+        """Plain advice when much of the presentation fits none of the modelled causes
+        (at least half of the reported findings expected to come from elsewhere), else
+        None."""
+        if self.unexplained < NONE_FITS:
+            return None
+        return (f"About {self.unexplained:.0%} of what you reported fits none of the "
+                "causes this tool knows. Something it does not cover may be the cause, "
+                "so take the list below as incomplete and let a clinician examine you.")
+
+    @property
     def _finding_ids(self) -> frozenset[str]:
         return frozenset(self.model.kb.finding_ids)
 
@@ -173,12 +189,16 @@ class Diagnosis:
         ]
         top = self.ranking.head(n)
         width = max(len(label) for label in top["label"])
-        m = len(present_findings := [f for f in present if f in self._finding_ids])
+        m = len([f for f in present if f in self._finding_ids])
         for row in top.itertuples(index=False):
             explains = f"  explains {row.disablement:4.1f} of {m}" if m else ""
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}  "
                          f"(prior {row.prior:5.1%}){explains}  [{row.cause}]")
-        del present_findings
+        if m:
+            lines.append(f"  None of these: {self.unexplained:6.1%} of the reported "
+                         "findings expected to come from a cause not listed")
+        if self.none_fits:
+            lines += ["", self.none_fits]
         from .clinical.wells import covers_wells
 
         if covers_wells(self.findings):
@@ -234,11 +254,21 @@ class Diagnosis:
             "<th title='expected number of the findings reported present that would go "
             "away if this cause were cured'>explains</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
+            f"{self._none_fits_html()}"
             f"<p><small>{html.escape(_RANK_TITLE[self.rank_by])} Causes are not mutually "
             "exclusive: the probabilities need not sum to 100 %.</small></p>"
             f"{self._why_html()}{self.plan._repr_html_(disclaimer=False)}"
             f"<p class='pk-disclaimer'><em>{html.escape(self.disclaimer)}</em></p></div>"
         )
+
+    def _none_fits_html(self) -> str:
+        if not any(v and f in self._finding_ids for f, v in self.findings.items()):
+            return ""
+        share = (f"<p class='pk-none-fits'>None of these: {self.unexplained:.1%} of the "
+                 "reported findings are expected to come from a cause not listed.</p>")
+        advice = self.none_fits
+        return share + (f"<p class='pk-none-fits-advice'><strong>{html.escape(advice)}"
+                        "</strong></p>" if advice else "")
 
     def _why_html(self, n: int = 6) -> str:
         """The strongest evidence for and against the top cause."""
@@ -257,6 +287,11 @@ class Diagnosis:
                 "(change in log-odds when each item is taken away):</p>"
                 f"<table><tbody>{rows}</tbody></table>")
 
+
+NONE_FITS = 0.5
+"""Share of the reported findings, expected to come from outside the modelled causes,
+at which a diagnosis says that none of its causes fits well (expert estimate: a
+presentation mostly unexplained by the list)."""
 
 _RANK_TITLE = {
     "probability": "Most likely causes, by probability (not mutually exclusive):",

@@ -43,6 +43,7 @@ def brute_force(prior, strength, leak, evidence):
     links = [(i, j) for i in range(k) for j in range(f) if strength[i, j] > 0]
     dis = np.zeros(k)
     suf = np.zeros(k)
+    outside = 0.0
     total = 0.0
     for d_index, d in enumerate(_configs(k)):
         for u in itertools.product((0, 1), repeat=f):
@@ -66,7 +67,9 @@ def brute_force(prior, strength, leak, evidence):
                     alone = sum((c, j) in fired for j in present)
                     dis[c] += w * off
                     suf[c] += w * alone
-    return (dis / total, suf / total) if total > 0 else (dis, suf)
+                outside += w * sum(u[j] and not any((i, j) in fired for i in range(k))
+                                   for j in present)
+    return (dis / total, suf / total, outside / total) if total > 0 else (dis, suf, 0.0)
 
 
 def array_joint(prior, strength, leak):
@@ -99,20 +102,22 @@ def test_closed_form_matches_twin_network_brute_force(data):
         answers = [joint(v) for v in variants]
         return np.array([a[0] for a in answers]), np.array([a[1] for a in answers])
 
-    dis, suf = scores_from_joint(joint_many, evidence, present, columns, joint)
-    want_dis, want_suf = brute_force(prior, strength, leak, evidence)
-    np.testing.assert_allclose(dis, want_dis, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(suf, want_suf, rtol=0, atol=1e-9)
+    leaks = {name: leak[int(name[1:])] for name in present}
+    got = scores_from_joint(joint_many, evidence, present, columns, joint, leaks)
+    want_dis, want_suf, want_outside = brute_force(prior, strength, leak, evidence)
+    np.testing.assert_allclose(got.disablement, want_dis, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.sufficiency, want_suf, rtol=0, atol=1e-9)
+    assert got.outside == pytest.approx(want_outside, abs=1e-9)
 
 
 def test_scores_are_counts_of_present_findings(model):
     case = model.evidence({"lump_behind_knee": True, "sudden_calf_swelling": True,
                            "calf_pain": True, "fever": False, "age_over_50": True})
-    dis, suf = counterfactual_scores(model, case)
-    assert ((dis >= -1e-12) & (dis <= 3 + 1e-9)).all()
-    assert ((suf >= -1e-12) & (suf <= 3 + 1e-9)).all()
-    none, _ = counterfactual_scores(model, model.evidence({"fever": False}))
-    assert (none == 0).all()  # nothing present: nothing to explain
+    scores = counterfactual_scores(model, case)
+    for values in (scores.disablement, scores.sufficiency, np.array([scores.outside])):
+        assert ((values >= -1e-12) & (values <= 3 + 1e-9)).all()
+    nothing = counterfactual_scores(model, model.evidence({"fever": False}))
+    assert (nothing.disablement == 0).all() and nothing.outside_share == 0.0
 
 
 def test_engine_scores_match_the_closed_form_on_enumeration(model):
@@ -131,8 +136,9 @@ def test_engine_scores_match_the_closed_form_on_enumeration(model):
             return self._exact.posterior(evidence)
 
     slow = counterfactual_scores(Enumerating(model), case)
-    np.testing.assert_allclose(fast[0], slow[0], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(fast[1], slow[1], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.disablement, slow.disablement, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.sufficiency, slow.sufficiency, rtol=0, atol=1e-9)
+    assert fast.outside == pytest.approx(slow.outside, abs=1e-9)
 
 
 @pytest.mark.parametrize("rank_by", ["probability", "disablement", "sufficiency"])
@@ -159,3 +165,15 @@ def test_a_background_condition_explains_nothing_it_does_not_produce(model):
 def test_rank_by_is_checked(model):
     with pytest.raises(pk.errors.ParameterError, match="rank_by"):
         model.diagnose({}, rank_by="likelihood")
+
+
+def test_none_of_these_fits_is_reported_with_plain_advice(model):
+    """Findings few modelled causes produce together are mostly 'from elsewhere'."""
+    odd = model.diagnose({"fever": True, "numbness_tingling": True, "scaly_skin_rash": True})
+    assert odd.unexplained >= 0.5 and odd.none_fits
+    assert "fits none of the causes" in odd.summary()
+    assert "pk-none-fits-advice" in odd._repr_html_()
+    cyst = model.diagnose({"lump_behind_knee": True, "tightness_behind_knee": True})
+    assert cyst.unexplained < 0.2 and cyst.none_fits is None
+    assert "None of these:" in cyst.summary() and "pk-none-fits-advice" not in cyst._repr_html_()
+    assert model.diagnose({}).unexplained == 0.0

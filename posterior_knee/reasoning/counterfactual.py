@@ -23,11 +23,17 @@ link, no leak) fired; k alone keeps f when k is present and its link fired:
 so each needs the joint P(k present, e') for one evidence variant per present finding,
 all causes at once: 2m engine queries for m present findings. A link of strength
 exactly 1 is handled with the link removed (the first line, read literally).
+
+The leak is the "cause" of whatever the modelled causes do not explain. By the first
+line with the leak l_f in place of p_kf, the expected number of present findings that
+only the leak produced, none of the modelled causes, is the sum over f of
+l_f / (1 - l_f) * P(e with f reported absent) / P(e): "none of these fits".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,7 +44,28 @@ from ..inference._cases import MAX_PRESENT_POSITIVE, Cases
 if TYPE_CHECKING:
     from ..model import Model
 
-__all__ = ["counterfactual_scores", "scores_from_joint"]
+__all__ = ["Counterfactuals", "counterfactual_scores", "scores_from_joint"]
+
+
+@dataclass(frozen=True)
+class Counterfactuals:
+    """Counterfactual scores for one evidence set.
+
+    ``disablement`` and ``sufficiency`` are (causes,) arrays in the model's cause
+    order; ``outside`` is the expected number of the ``present`` findings that none of
+    the modelled causes produced (only the leak did); all count present findings.
+    """
+
+    disablement: np.ndarray
+    sufficiency: np.ndarray
+    outside: float
+    present: int
+
+    @property
+    def outside_share(self) -> float:
+        """The expected share of the present findings no modelled cause explains
+        (0 when nothing is reported present)."""
+        return self.outside / self.present if self.present else 0.0
 
 JointMany = Callable[[Sequence[Mapping[str, bool]]], "tuple[np.ndarray, np.ndarray]"]
 """joint_many(variants) -> ((V, causes) P(cause k present, variant), (V,) P(variant))."""
@@ -50,8 +77,8 @@ k -> f removed (needed only for links of strength exactly 1)."""
 
 def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
                       present: Sequence[str], strength: Mapping[str, np.ndarray],
-                      joint_without_link: Joint | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      joint_without_link: Joint | None = None,
+                      leak: Mapping[str, float] | None = None) -> Counterfactuals:
     """Expected disablement and sufficiency of every cause from a joint-probability oracle.
 
     Parameters
@@ -66,11 +93,13 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
         Finding id -> (causes,) link strengths p_kf (0 where k does not cause f).
     joint_without_link
         See :data:`Joint`; needed only where a strength is exactly 1.
+    leak
+        Finding id -> its leak (default 0: nothing is outside the model).
 
     Returns
     -------
-    (disablement, sufficiency)
-        Two (causes,) arrays, each between 0 and ``len(present)``.
+    Counterfactuals
+        Each score between 0 and ``len(present)``.
     """
     absent = [{**evidence, f: False} for f in present]
     without = [{name: v for name, v in evidence.items() if name != f} for f in present]
@@ -79,9 +108,13 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
     total = float(totals[0])
     disablement = np.zeros(causes.shape[1])
     sufficiency = np.zeros(causes.shape[1])
+    outside = 0.0
     if total <= 0.0:
-        return disablement, sufficiency
+        return Counterfactuals(disablement, sufficiency, outside, m)
     for i, f in enumerate(present):
+        l_f = float((leak or {}).get(f, 0.0))
+        outside += (l_f / (1.0 - l_f) * float(totals[1 + i]) / total if l_f < 1.0
+                    else 1.0)
         p = np.asarray(strength[f], dtype=float)
         certain = p >= 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -90,11 +123,10 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
             dropped, _ = joint_without_link(absent[i], (int(k), f))
             disablement[k] += dropped[k] / total
         sufficiency += p * causes[1 + m + i] / total
-    return disablement, sufficiency
+    return Counterfactuals(disablement, sufficiency, outside, m)
 
 
-def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def counterfactual_scores(model: Model, evidence: Mapping[str, bool]) -> Counterfactuals:
     """Expected disablement and sufficiency of every cause, in the model's cause order.
 
     ``evidence`` must be checked (:meth:`Model.evidence`). Only findings count, not risk
@@ -106,11 +138,13 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
     >>> model = pk.Model()
     >>> case = model.evidence({"sudden_calf_swelling": True, "known_arthritis": True,
     ...                        "age_over_50": True})
-    >>> disablement, sufficiency = counterfactual_scores(model, case)
+    >>> scores = counterfactual_scores(model, case)
     >>> causes = list(model.structure.cause_ids)
     >>> # probably present, but osteoarthritis does not explain a sudden calf swelling
-    >>> bool(disablement[causes.index("bakers_cyst_rupture")]
-    ...      > disablement[causes.index("osteoarthritis")])
+    >>> bool(scores.disablement[causes.index("bakers_cyst_rupture")]
+    ...      > scores.disablement[causes.index("osteoarthritis")])
+    True
+    >>> 0.0 <= scores.outside_share <= 1.0
     True
     """
     structure = model.structure
@@ -118,6 +152,7 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
     row = {f.name: j for j, f in enumerate(structure.findings)}
     present = [name for name, value in evidence.items() if value and name in row]
     strength = {name: arrays.strength[row[name]] for name in present}
+    leak = {name: 1.0 - float(arrays.keep[row[name]]) for name in present}
     dropped_models: dict[tuple[int, str], Model] = {}
 
     def joint_without_link(e: Mapping[str, bool], drop: tuple[int, str]):
@@ -127,7 +162,7 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]
         return causes[0], float(totals[0])
 
     return scores_from_joint(lambda variants: _joint_many(model, variants), evidence,
-                             present, strength, joint_without_link)
+                             present, strength, joint_without_link, leak)
 
 
 def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]]

@@ -296,3 +296,27 @@ def test_plans_are_shared_by_structures_with_the_same_graph(model):
     present = sorted(cases_of(model.structure, [case]).present[0])
     assert a.plan(present) is b.plan(present)
     assert_same(b.posterior(case), ExactEngine(other.structure).posterior(case))
+
+
+@pytest.mark.parametrize("m", [0, 3, 8, 12])
+def test_leave_one_out_in_one_batch(model, m):
+    """Each reported item taken out (present findings by their weights (1, 1)), and all
+    risk factors at once: one batch equal to separate queries."""
+    rng = np.random.default_rng(70 + m)
+    case = with_present(model, rng, m)
+    names = list(case)
+    risks = [n for n in names if n in model.kb.risk_factor_ids]
+    removals = [[n] for n in names] + [risks]
+    reference = ExactEngine(model.structure)
+    for removed, post in zip(removals, model._engines.without(case, removals)):
+        rest = {k: v for k, v in case.items() if k not in removed}
+        assert_same(post, reference.posterior(rest))
+
+
+def test_leave_one_out_on_the_largest_network(largest):
+    rng = np.random.default_rng(80)
+    case = with_present(largest, rng, 6)
+    names = list(case)[:5]
+    for name, post in zip(names, largest._engines.without(case, [[n] for n in names])):
+        rest = {k: v for k, v in case.items() if k != name}
+        assert_same(post, largest.posterior(rest))

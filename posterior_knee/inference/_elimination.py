@@ -94,6 +94,8 @@ class Plan:
     constant: list[bool]
     root: int
     cost: float
+    meta: list | None = None  # per op: subscripts and axes (filled when first run)
+    consumer: dict | None = None  # slot -> the op that uses it
 
 
 class EliminationEngine:
@@ -307,69 +309,132 @@ class EliminationEngine:
                 values[slot] = np.array([[[1.0, 0.0], [self._q[j, i], self._s[j, i]]]])
         return values
 
-    def _forward(self, plan: Plan, values: list, keep: bool):
-        """Run the ops; returns the root values (batch,) and, with ``keep``, the saved
-        operands of every product for the backward pass."""
+    def _meta(self, plan: Plan) -> list[tuple]:
+        """Per op, everything that does not depend on the numbers: einsum subscripts and
+        the (negative) axes of the shared u variables; computed once per plan."""
+        if plan.meta is not None:
+            return plan.meta
+        u0 = self.r + self.n
+        first = len(plan.leaves)
+        meta = []
+        for k, op in enumerate(plan.ops):
+            if op[0] == "mul":
+                _, a, b = op
+                sa_, sb_, so_ = plan.scopes[a], plan.scopes[b], plan.scopes[first + k]
+                letters = dict(zip(so_, _LETTERS))
+                sa = "".join(letters[x] for x in sa_)
+                sb = "".join(letters[x] for x in sb_)
+                so = "".join(letters[x] for x in so_)
+                # negative axes of each shared u variable in a, in b and in the product
+                # (whose scope is a's followed by b's new variables)
+                shared = [(sa_.index(x) - len(sa_), sb_.index(x) - len(sb_),
+                           sa_.index(x) - len(so_))
+                          for x in sb_ if x in sa_ and x >= u0]
+                meta.append(("mul", a, b, shared, f"...{sa},...{sb}->...{so}",
+                             f"...{so},...{sb}->...{sa}", f"...{so},...{sa}->...{sb}"))
+            else:
+                _, a, v = op
+                scope = plan.scopes[a]
+                axis = scope.index(v) - len(scope)
+                letters = _LETTERS[:len(scope)]
+                kept = letters.replace(letters[scope.index(v)], "")
+                meta.append(("sum", a, axis, v - u0 if v >= u0 else None,
+                             2 if v >= u0 else self._cards[v],
+                             f"...{letters},...{letters[scope.index(v)]}->...{kept}",
+                             len(scope) + axis))
+        plan.meta = meta
+        return meta
+
+    def _weights(self, plan: Plan, t: int | None, card: int, ends) -> np.ndarray:
+        """How a variable is summed out: plainly, or for a present finding's u by its
+        leak (u off) and 1 (u on); ``ends`` (cases, m, 2) replaces the latter per case
+        (the weights (1, 1) take a finding out of the evidence)."""
+        if t is None:
+            return np.ones(card)
+        if ends is not None:
+            return ends[:, t]
+        return np.array([1.0 - self._keep[plan.present[t]], 1.0])
+
+    def _forward(self, plan: Plan, values: list, keep: bool, only=None, base=None,
+                 ends=None):
+        """Run the ops; returns the root values and, with ``keep``, the expanded operands
+        of every product for the backward pass. ``only`` restricts the run to some ops
+        (the others' results are taken from ``base``, another run's values)."""
         first = len(plan.leaves)
         saved = {}
-        u0 = self.r + self.n
         known = self._constant_values(plan)
-        for k, op in enumerate(plan.ops):
+        meta = self._meta(plan)
+        for k in (range(len(plan.ops)) if only is None else only):
             out = first + k
             if plan.constant[out] and out in known:
                 values[out] = known[out]
                 continue
-            if op[0] == "mul":
-                _, a, b = op
-                result, expanded = _or_product(values[a], plan.scopes[a], values[b],
-                                               plan.scopes[b], u0)
+            m = meta[k]
+            if m[0] == "mul":
+                a = values[m[1]] if values[m[1]] is not None else base[m[1]]
+                b = values[m[2]] if values[m[2]] is not None else base[m[2]]
+                result, expanded = _or_product(a, b, m[3], m[4])
                 if keep:
                     saved[out] = expanded
             else:
-                _, a, v = op
-                axis = 1 + plan.scopes[a].index(v)
-                if v >= u0:
-                    j = plan.present[v - u0]
-                    weights = np.array([1.0 - self._keep[j], 1.0])
-                    result = _weigh(values[a], axis, weights)
+                a = values[m[1]] if values[m[1]] is not None else base[m[1]]
+                if m[3] is None:
+                    result = a.sum(axis=m[2])
                 else:
-                    result = values[a].sum(axis=axis)
+                    result = np.einsum(m[5], a, self._weights(plan, m[3], m[4], ends))
             values[out] = result
             if plan.constant[out]:
                 known[out] = result
-        return values[plan.root].reshape(-1), saved
+        return values[plan.root], saved
 
-    def _backward(self, plan: Plan, values: list, saved: dict, batch: int) -> dict[int, np.ndarray]:
+    def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
+                  ends=None) -> dict[int, np.ndarray]:
         """Derivatives of the root with respect to every slot holding case data."""
         first = len(plan.leaves)
-        u0 = self.r + self.n
+        meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
         for k in range(len(plan.ops) - 1, -1, -1):
             out = first + k
             g = grads.pop(out, None)
             if g is None or plan.constant[out]:
                 continue
-            op = plan.ops[k]
-            if op[0] == "mul":
-                _, a, b = op
-                ga, gb = _or_product_grad(g, saved[out], plan.scopes[a], plan.scopes[b], u0,
+            m = meta[k]
+            if m[0] == "mul":
+                a, b = m[1], m[2]
+                ga, gb = _or_product_grad(g, saved[out], m[5], m[6],
                                           not plan.constant[a], not plan.constant[b])
                 if ga is not None:
                     grads[a] = ga
                 if gb is not None:
                     grads[b] = gb
             else:
-                _, a, v = op
-                axis = 1 + plan.scopes[a].index(v)
-                if v >= u0:
-                    j = plan.present[v - u0]
-                    weights = np.array([1.0 - self._keep[j], 1.0])
-                else:
-                    weights = np.ones(self._cards[v])
-                shape = [1] * (len(plan.scopes[a]) + 1)
-                shape[axis] = len(weights)
-                grads[a] = np.expand_dims(g, axis) * weights.reshape(shape)
+                weights = self._weights(plan, m[3], m[4], ends)
+                axis = m[2]
+                shape = (-1,) + (1,) * (-axis - 1)
+                if weights.ndim == 2:  # per case: batch first, then the leading axes
+                    shape = (len(weights),) + (1,) * m[6] + shape
+                grads[m[1]] = np.expand_dims(g, axis) * weights.reshape(shape)
         return grads
+
+    def _ancestors(self, plan: Plan, leaves: Sequence[int]) -> list[int]:
+        """The ops whose result depends on any of these slots, in order."""
+        first = len(plan.leaves)
+        consumer = plan.consumer
+        if consumer is None:
+            consumer = {}
+            for k, op in enumerate(plan.ops):
+                for slot in op[1:3] if op[0] == "mul" else op[1:2]:
+                    consumer[slot] = k
+            plan.consumer = consumer
+        ops: set[int] = set()
+        for slot in leaves:
+            while slot in consumer:
+                k = consumer[slot]
+                if k in ops:
+                    break
+                ops.add(k)
+                slot = first + k
+        return sorted(ops)
 
     def sums(self, cases: Cases, groups: bool = True) -> Sums:
         """Unnormalised answers for every case; cases may differ in which findings are
@@ -404,18 +469,32 @@ class EliminationEngine:
         causes, groups = sums.posteriors()
         return Posterior(causes[0], groups[0], float(sums.total[0]))
 
-    def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool):
+    def pattern_sums(self, cases: Cases, groups: bool = True,
+                     ends: np.ndarray | None = None) -> Sums:
+        """:meth:`sums` for cases that share their present findings, with optional
+        per-case weights of each present finding's two states (``ends``, (cases, m, 2);
+        default (leak, 1); (1, 1) answers as if that finding had not been reported)."""
+        plan = self.plan(np.sort(cases.present[0]), tuple(sorted(cases.masks)))
+        if ends is not None:  # the plan orders the present findings by index
+            ends = ends[:, np.argsort(cases.present[0], kind="stable")]
+        return Sums(*self._pattern_sums(plan, cases, groups, ends))
+
+    def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None):
         count = len(cases)
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
         values = self._leaf_values(plan, cases, unary)
-        root, saved = self._forward(plan, values, keep=True)
+        root, saved = self._forward(plan, values, keep=True, ends=ends)
+        root = np.broadcast_to(root, (count,))
         total = root * cases.constant
-        grads = self._backward(plan, values, saved, count)
+        grads = self._backward(plan, values, saved, count, ends)
         joint = np.zeros((count, self.n, 2))
+        cause_slot = {}
         for slot, (kind, index, _) in enumerate(plan.leaves):
-            if kind == "cause" and slot in grads:
-                joint[:, index] = unary[:, index] * grads[slot].reshape(count, 2)
+            if kind == "cause":
+                cause_slot[index] = slot
+                if slot in grads:
+                    joint[:, index] = unary[:, index] * grads[slot].reshape(count, 2)
         joint *= cases.constant[:, None, None]
         none = None
         if groups:
@@ -424,18 +503,22 @@ class EliminationEngine:
                 if len(members) == 1:
                     none[:, g] = joint[:, members[0], 0]
             if self._multi:
-                variants = np.repeat(unary[None], len(self._multi), axis=0)
-                for k, g in enumerate(self._multi):
-                    variants[k, :, self._groups[g], 1] = 0.0
-                big = Cases({name: np.tile(mask, (len(self._multi), 1))
-                             for name, mask in cases.masks.items()},
-                            np.tile(cases.weight, (len(self._multi), 1)),
-                            np.tile(cases.constant, len(self._multi)),
-                            np.tile(cases.present, (len(self._multi), 1)),
-                            np.tile(cases.steps, len(self._multi)))
-                values = self._leaf_values(plan, big, variants.reshape(-1, self.n, 2))
-                out, _ = self._forward(plan, values, keep=False)
-                none[:, self._multi] = (out * big.constant).reshape(len(self._multi), count).T
+                # each group's causes forced absent, as a leading axis of variants; only
+                # the ops downstream of those causes are run again
+                variants: list = [None] * len(plan.scopes)
+                slots = []
+                for i in {i for g in self._multi for i in self._groups[g]}:
+                    forced = np.broadcast_to(unary[:, i], (len(self._multi), count, 2)).copy()
+                    for k, g in enumerate(self._multi):
+                        if i in self._groups[g]:
+                            forced[k, :, 1] = 0.0
+                    variants[cause_slot[i]] = forced
+                    slots.append(cause_slot[i])
+                out, _ = self._forward(plan, variants, keep=False,
+                                       only=self._ancestors(plan, slots), base=values,
+                                       ends=ends)
+                none[:, self._multi] = (np.broadcast_to(out, (len(self._multi), count))
+                                        * cases.constant).T
         # every term is positive: the relative error is at most the sequential steps
         # (products, sums over at most max(cards) terms per step, the backward pass)
         steps = 3 * len(plan.ops) + 3 * len(plan.leaves) + cases.steps + 8
@@ -443,66 +526,46 @@ class EliminationEngine:
         return total, joint[:, :, 1], none, error
 
 
-def _or_product(a: np.ndarray, scope_a: tuple[int, ...], b: np.ndarray,
-                scope_b: tuple[int, ...], u0: int):
+_TAKE_A = np.array([0, 1, 0])
+_UNFOLD = np.array([0, 1, 1])
+
+
+def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
     """The product of two factors: pointwise on ordinary variables, the OR rule on the
-    u variables (ids >= u0) they share. Returns the product (batch, *scope_a + new) and
-    the expanded operands (kept for the backward pass)."""
-    shared = [x for x in scope_b if x in scope_a and x >= u0]
-    for x in shared:  # each shared u axis becomes three: (off, on, on) x (off, both, on)
-        a = np.take(a, [0, 1, 0], axis=1 + scope_a.index(x))
-        axis = 1 + scope_b.index(x)
-        b0, b1 = np.take(b, [0], axis=axis), np.take(b, [1], axis=axis)
-        b = np.concatenate([b0, b0 + b1, b1], axis=axis)
-    letters = dict(zip(scope_a + tuple(x for x in scope_b if x not in scope_a), _LETTERS))
-    sa = "".join(letters[x] for x in scope_a)
-    sb = "".join(letters[x] for x in scope_b)
-    so = "".join(letters.values())
-    out = np.einsum(f"...{sa},...{sb}->...{so}", a, b)
-    for x in shared:  # fold: on = on-from-a-alone + on-from-b
-        axis = 1 + scope_a.index(x)
-        t = np.take(out, [1, 2], axis=axis)
-        out = np.concatenate([np.take(out, [0], axis=axis), t.sum(axis=axis, keepdims=True)],
-                             axis=axis)
-    return out, (a, b, shared, sa, sb, so)
+    u variables they share (``shared``: their negative axes in a and in b). Returns the
+    product and the expanded operands (kept for the backward pass)."""
+    for axis_a, axis_b, _ in shared:  # each shared u axis becomes three states:
+        a = np.take(a, _TAKE_A, axis=axis_a)  # (off, on, off) for a
+        b0, b1 = np.take(b, [0], axis=axis_b), np.take(b, [1], axis=axis_b)
+        b = np.concatenate([b0, b0 + b1, b1], axis=axis_b)  # (off, any, on) for b
+    out = np.einsum(subscripts, a, b)
+    for _, _, axis in shared:  # on = a on alone, or b on
+        t = np.take(out, [1, 2], axis=axis).sum(axis=axis, keepdims=True)
+        out = np.concatenate([np.take(out, [0], axis=axis), t], axis=axis)
+    return out, (a, b, shared)
 
 
-def _or_product_grad(g: np.ndarray, expanded, scope_a, scope_b, u0: int,
+def _or_product_grad(g: np.ndarray, expanded, subs_a: str, subs_b: str,
                      want_a: bool, want_b: bool):
-    a, b, shared, sa, sb, so = expanded
-    for x in shared:  # transpose of the fold
-        axis = 1 + scope_a.index(x)
-        g = np.take(g, [0, 1, 1], axis=axis)
-    batch = g.shape[0]
+    a, b, shared = expanded
+    for _, _, axis in shared:  # transpose of the fold
+        g = np.take(g, _UNFOLD, axis=axis)
     ga = gb = None
     if want_a:
-        ga = np.einsum(f"...{so},...{sb}->...{sa}", g, b)
-        ga = _unbroadcast(ga, a.shape, batch)
-        for x in shared:  # transpose of (off, on, off)
-            axis = 1 + scope_a.index(x)
-            t0, t1, t2 = (np.take(ga, [k], axis=axis) for k in range(3))
-            ga = np.concatenate([t0 + t2, t1], axis=axis)
+        ga = np.einsum(subs_a, g, b)
+        if ga.shape[0] != a.shape[0] and a.ndim == ga.ndim:
+            ga = ga.sum(axis=0, keepdims=True)
+        for axis_a, _, _ in shared:  # transpose of (off, on, off)
+            t0, t1, t2 = (np.take(ga, [k], axis=axis_a) for k in range(3))
+            ga = np.concatenate([t0 + t2, t1], axis=axis_a)
     if want_b:
-        gb = np.einsum(f"...{so},...{sa}->...{sb}", g, a)
-        gb = _unbroadcast(gb, b.shape, batch)
-        for x in shared:  # transpose of (off, off + on, on)
-            axis = 1 + scope_b.index(x)
-            t0, t1, t2 = (np.take(gb, [k], axis=axis) for k in range(3))
-            gb = np.concatenate([t0 + t1, t1 + t2], axis=axis)
+        gb = np.einsum(subs_b, g, a)
+        if gb.shape[0] != b.shape[0] and b.ndim == gb.ndim:
+            gb = gb.sum(axis=0, keepdims=True)
+        for _, axis_b, _ in shared:  # transpose of (off, off + on, on)
+            t0, t1, t2 = (np.take(gb, [k], axis=axis_b) for k in range(3))
+            gb = np.concatenate([t0 + t1, t1 + t2], axis=axis_b)
     return ga, gb
-
-
-def _weigh(x: np.ndarray, axis: int, weights: np.ndarray) -> np.ndarray:
-    """Contract one axis with a vector (einsum: no BLAS threads for small arrays)."""
-    letters = _LETTERS[:x.ndim]
-    out = letters[:axis] + letters[axis + 1:]
-    return np.einsum(f"{letters},{letters[axis]}->{out}", x, weights)
-
-
-def _unbroadcast(g: np.ndarray, shape: tuple[int, ...], batch: int) -> np.ndarray:
-    if g.shape[0] != shape[0]:
-        g = g.sum(axis=0, keepdims=True)
-    return g
 
 
 def brute_force(structure: Structure, evidence: Mapping[str, bool]):

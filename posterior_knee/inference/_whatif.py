@@ -26,6 +26,7 @@ import numpy as np
 
 from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
 from ._positive import positive_sums
+from ._threads import one_thread
 
 BRANCH_LIMIT = 5e-7  # posteriors after an answer within 1e-6
 QUICKSCORE_BRANCHES = 6  # present findings up to which Quickscore is tried first
@@ -61,6 +62,11 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
     engines = model._engines
     if engines is None:  # pgmpy: one query per answer
         return _queried(model, evidence, names)
+    with one_thread():
+        return _branches(model, engines, evidence, names, groups)
+
+
+def _branches(model, engines, evidence, names, groups) -> Branches:
     parts = model.structure.split_evidence(evidence)
     base = Cases.from_parts([parts], model.structure)
     kind = engines.choose(base)

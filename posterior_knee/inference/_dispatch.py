@@ -129,38 +129,61 @@ class Engines:
     def without(self, evidence: Mapping[str, bool],
                 removals: Sequence[Sequence[str]]) -> list[Posterior]:
         """Posteriors with each group of reported ids in ``removals`` taken out of the
-        evidence, all in one batch through the elimination plan of the full evidence.
-
-        A present finding is taken out by weighing its "produced" variable (1, 1)
-        instead of (leak, 1), which is exactly not having reported it; an absent finding
-        or a risk factor by leaving it out of the case's weights or masks. So a
-        leave-one-out explanation costs one batch, not one query per item.
-        """
-        structure = self.structure
-        parts = structure.split_evidence(evidence)
-        present = [f.name for f in parts.present]
-        rows, ends = [], []
-        keep = structure.finding_arrays.keep
-        index = {f.name: j for j, f in enumerate(structure.findings)}
-        for removed in [(), *removals]:
-            gone = set(removed)
-            rest = {k: v for k, v in evidence.items() if k not in gone or
-                    (v and k in index)}
-            rows.append(structure.split_evidence(rest))
-            ends.append([(1.0, 1.0) if name in gone else (1.0 - keep[index[name]], 1.0)
-                         for name in present])
-        cases = Cases.from_parts(rows, structure)
-        with one_thread():
-            sums = self.elimination.pattern_sums(
-                cases, groups=True, ends=np.array(ends, dtype=float).reshape(
-                    len(rows), len(present), 2))
+        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
+        costs one batch, not one query per item."""
+        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals])
         if not sums.total[0] > 0.0:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model; check the reported "
                 "values.")
         causes, groups = sums.posteriors()
         return [Posterior(causes[k], groups[k], float(sums.total[k]))
-                for k in range(1, len(rows))]
+                for k in range(1, len(sums.total))]
+
+    def variants(self, evidence: Mapping[str, bool],
+                 changes: Sequence[Mapping[str, bool | None]]) -> Sums:
+        """Unnormalised answers for the evidence (row 0) and each variant of it (rows
+        1...), in one batch through the elimination plan of the evidence.
+
+        A variant maps reported ids to None (taken out) or False (a finding reported
+        present, now absent; any reported id may also be set False or taken out). A
+        present finding's "produced" variable is weighed (leak, 1) as reported present,
+        (1, 1) taken out and (1 - leak, 0) reported absent, so every variant keeps the
+        plan of the evidence; absent findings and risk factors only change the cases'
+        weights and masks. The counterfactual scores (expected disablement: each
+        present finding reported absent instead; sufficiency: each one taken out) and
+        leave-one-out explanations are such batches.
+        """
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
+        present = [f.name for f in parts.present]
+        keep = structure.finding_arrays.keep
+        index = {f.name: j for j, f in enumerate(structure.findings)}
+        rows, ends = [], []
+        for change in [{}, *changes]:
+            rest = {}
+            for name, value in evidence.items():
+                if name in change and not (value and name in index):
+                    if change[name] is not None:
+                        rest[name] = bool(change[name])
+                else:
+                    rest[name] = value
+            rows.append(structure.split_evidence(rest))
+            row = []
+            for name in present:
+                k = keep[index[name]]
+                if name not in change:
+                    row.append((1.0 - k, 1.0))
+                elif change[name] is None:
+                    row.append((1.0, 1.0))
+                else:
+                    row.append((k, 0.0))
+            ends.append(row)
+        cases = Cases.from_parts(rows, structure)
+        with one_thread():
+            return self.elimination.pattern_sums(
+                cases, groups=True,
+                ends=np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
 
 
 def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:

@@ -364,3 +364,17 @@ def test_counterfactual_variants_in_one_batch(model, m):
         assert sums.total[k] == pytest.approx(post.evidence_probability, rel=1e-12)
         np.testing.assert_allclose(sums.causes[k] / sums.total[k], post.causes,
                                    atol=TOLERANCE)
+
+
+def test_variants_by_enumeration_and_by_elimination_agree(model):
+    rng = np.random.default_rng(120)
+    case = with_present(model, rng, 7)
+    present = [k for k, v in case.items() if v and k in model.kb.finding_ids]
+    changes = [{f: False} for f in present] + [{f: None} for f in present]
+    by_table = model._engines._enumerated_variants(case, changes)
+    engines = Engines(model.structure)
+    engines.__dict__["enumeration"] = None  # as on a network too large to enumerate
+    by_plan = engines.variants(case, changes)
+    np.testing.assert_allclose(by_plan.total, by_table.total, rtol=1e-12)
+    np.testing.assert_allclose(by_plan.causes, by_table.causes, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(by_plan.none, by_table.none, rtol=1e-11, atol=0)

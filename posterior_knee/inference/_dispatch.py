@@ -156,6 +156,13 @@ class Engines:
         """
         structure = self.structure
         parts = structure.split_evidence(evidence)
+        if self.enumeration is not None:
+            plan = self.elimination.plan(
+                Cases.from_parts([parts], structure).present[0], tuple(parts.masks))
+            m = len(parts.present)
+            if 2.0 ** self.n * (ENUMERATION_PASSES + m) < (
+                    ELIMINATION_WEIGHT * plan.cost + ELIMINATION_STEP * len(plan.ops)):
+                return self._enumerated_variants(evidence, changes)
         present = [f.name for f in parts.present]
         keep = structure.finding_arrays.keep
         index = {f.name: j for j, f in enumerate(structure.findings)}
@@ -184,6 +191,24 @@ class Engines:
             return self.elimination.pattern_sums(
                 cases, groups=True,
                 ends=np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
+
+
+    def _enumerated_variants(self, evidence, changes) -> Sums:
+        """:meth:`variants` one table per variant (small networks, expensive plans)."""
+        rows = []
+        for change in [{}, *changes]:
+            case = {name: value for name, value in evidence.items() if name not in change}
+            case.update({name: value for name, value in change.items()
+                         if value is not None and name in evidence})
+            rows.append(self.structure.split_evidence(case))
+        with one_thread():
+            cases = [Cases.from_parts([p], self.structure) for p in rows]
+            return _stack([self._enumerated(c) for c in cases])
+
+
+def _stack(parts: Sequence[Sums]) -> Sums:
+    return Sums(*(np.concatenate([getattr(p, name) for p in parts])
+                  for name in ("total", "causes", "none", "error")))
 
 
 def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:

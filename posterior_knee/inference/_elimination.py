@@ -56,6 +56,7 @@ Cost: the sum over elimination steps of the intermediate sizes, reported by
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ PLAN_UNIT = 4e4  # planning one order costs about as much as running this many e
 RESTART_SHARE = 0.1
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()  # (graph signature, pattern) -> plan
+_LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -119,8 +121,6 @@ class EliminationEngine:
         self._priors = [node.prior[None] for node in risk]
         arrays = structure.finding_arrays
         self._s, self._q, self._keep = arrays.strength, arrays.q, arrays.keep
-        self._parents = [np.flatnonzero(row > 0.0) for row in arrays.strength]
-        # a link of strength exactly 0 never fires; the noisy-OR tables keep it anyway
         index = {c: i for i, c in enumerate(structure.cause_ids)}
         self._links = [np.array(sorted({index[p] for p in f.parents}), dtype=np.intp)
                        for f in structure.findings]
@@ -140,14 +140,16 @@ class EliminationEngine:
         """The (cached) plan for these present findings and risk nodes with evidence."""
         key = (tuple(sorted(int(j) for j in present)),
                tuple(sorted(self._risk_index[name] for name in masked)))
-        plan = _PLANS.get((self._signature, key))
-        if plan is None:
-            plan = self._best_plan(*key)
+        with _LOCK:
+            plan = _PLANS.get((self._signature, key))
+            if plan is not None:
+                _PLANS.move_to_end((self._signature, key))
+                return plan
+        plan = self._best_plan(*key)
+        with _LOCK:  # threads (Dask workers) share the cache
             _PLANS[self._signature, key] = plan
             if len(_PLANS) > PLAN_CACHE:
                 _PLANS.popitem(last=False)
-        else:
-            _PLANS.move_to_end((self._signature, key))
         return plan
 
     def _constant_values(self, plan: Plan) -> dict[int, np.ndarray]:

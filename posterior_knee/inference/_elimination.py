@@ -90,6 +90,7 @@ class Plan:
 
     present: tuple[int, ...]
     masked: tuple[int, ...]
+    groups: bool  # one OR variable per group of several causes (P(none of it))
     leaves: list[tuple[str, object, tuple[int, ...]]]
     ops: list[tuple]
     scopes: list[tuple[int, ...]]
@@ -136,10 +137,14 @@ class EliminationEngine:
         self._constants: dict[tuple, dict[int, np.ndarray]] = {}
 
     # -- plans -------------------------------------------------------------------------
-    def plan(self, present: Sequence[int], masked: Sequence[str] = ()) -> Plan:
-        """The (cached) plan for these present findings and risk nodes with evidence."""
+    def plan(self, present: Sequence[int], masked: Sequence[str] = (),
+             groups: bool = True) -> Plan:
+        """The (cached) plan for these present findings and risk nodes with evidence;
+        ``groups`` adds one OR variable per group of several causes (see
+        :meth:`_compile`)."""
         key = (tuple(sorted(int(j) for j in present)),
-               tuple(sorted(self._risk_index[name] for name in masked)))
+               tuple(sorted(self._risk_index[name] for name in masked)),
+               bool(groups and self._multi))
         with _LOCK:
             plan = _PLANS.get((self._signature, key))
             if plan is not None:
@@ -152,8 +157,19 @@ class EliminationEngine:
                 _PLANS.popitem(last=False)
         return plan
 
+    def _plan_for(self, present, masked, groups: bool) -> Plan:
+        """With group probabilities asked for: the plan with the groups' OR variables
+        (one backward pass reads them all) unless they widen it more than re-running
+        the plan once per group would cost."""
+        plan = self.plan(present, masked, groups)
+        if plan.groups and plan.cost > RESTART_COST:
+            plain = self.plan(present, masked, False)
+            if plain.cost * (1 + len(self._multi)) < plan.cost:
+                return plain
+        return plan
+
     def _constant_values(self, plan: Plan) -> dict[int, np.ndarray]:
-        key = (plan.present, plan.masked)
+        key = (plan.present, plan.masked, plan.groups)
         values = self._constants.get(key)
         if values is None:
             if len(self._constants) >= PLAN_CACHE:
@@ -165,14 +181,15 @@ class EliminationEngine:
         """Estimated work per case (entries touched) for this pattern of evidence."""
         return self.plan(present, masked).cost
 
-    def _best_plan(self, present: tuple[int, ...], masked: tuple[int, ...]) -> Plan:
+    def _best_plan(self, present: tuple[int, ...], masked: tuple[int, ...],
+                   groups: bool) -> Plan:
         """The cheapest of several greedy orders: three deterministic rules, then, for
         an expensive pattern, randomised ones while planning costs less than about a
         tenth of running the best plan so far (Kjaerulff 1990 on why greedy orders
         vary)."""
         best = None
         for rule in ("size", "result", "sum"):
-            plan = self._compile(present, masked, rule, None)
+            plan = self._compile(present, masked, groups, rule, None)
             if best is None or plan.cost < best.cost:
                 best = plan
         rng = np.random.default_rng(len(present) * 7919 + sum(present))
@@ -180,15 +197,22 @@ class EliminationEngine:
         while best.cost > RESTART_COST and tries < MAX_RESTARTS and \
                 tries * PLAN_UNIT < best.cost * RESTART_SHARE:
             tries += 1
-            plan = self._compile(present, masked, ("size", "result", "sum")[tries % 3], rng)
+            plan = self._compile(present, masked, groups, ("size", "result", "sum")[tries % 3],
+                                 rng)
             if plan.cost < best.cost:
                 best = plan
         return best
 
-    def _compile(self, present: tuple[int, ...], masked: tuple[int, ...], rule: str,
-                 rng: np.random.Generator | None) -> Plan:
-        cards = list(self._cards) + [2] * len(present)
-        is_u = [False] * (self.r + self.n) + [True] * len(present)
+    def _compile(self, present: tuple[int, ...], masked: tuple[int, ...], groups: bool,
+                 rule: str, rng: np.random.Generator | None) -> Plan:
+        """One greedy elimination order. With ``groups``, each group of several causes
+        gets an OR variable of its own ("some cause of the group is present", links of
+        strength 1, no leak) summed out with weights (1, 1): it changes no answer, and
+        the derivative with respect to its "off" weight, read in the backward pass, is
+        P(no cause of the group, e), for every group at once."""
+        extra = len(present) + (len(self._multi) if groups else 0)
+        cards = list(self._cards) + [2] * extra
+        is_u = [False] * (self.r + self.n) + [True] * extra
         leaves: list[tuple[str, object, tuple[int, ...]]] = []
         scopes: list[tuple[int, ...]] = []
         constant: list[bool] = []
@@ -208,6 +232,12 @@ class EliminationEngine:
             u = self.r + self.n + t
             for i in self._links[j]:
                 leaf("link", (t, int(i)), (self.r + int(i), u), True)
+        if groups:
+            for k, g in enumerate(self._multi):
+                u = self.r + self.n + len(present) + k
+                for i in self._groups[g]:
+                    # not folded as a constant: the backward pass must reach its sum
+                    leaf("group", k, (self.r + i, u), False)
 
         live = set(range(len(scopes)))
         ops: list[tuple] = []
@@ -263,19 +293,26 @@ class EliminationEngine:
                 acc = bucket[0]
                 drop(acc)
                 live.discard(acc)
-                for f in bucket[1:]:
+                for k, f in enumerate(bucket[1:], start=2):
                     drop(f)
                     live.discard(f)
                     scope = scopes[acc] + tuple(x for x in scopes[f] if x not in scopes[acc])
                     shared = [x for x in scopes[f] if x in scopes[acc] and is_u[x]]
-                    ops.append(("mul", acc, f))
                     cost += size(scope) * 1.5 ** len(shared)
+                    if k == len(bucket) and not is_u[v]:
+                        # the last product sums v out in the same einsum
+                        ops.append(("mul", acc, f, v))
+                        acc = add(tuple(x for x in scope if x != v), constant[acc] and constant[f])
+                        live.add(acc)
+                        break
+                    ops.append(("mul", acc, f))
                     scopes.append(scope)
                     constant.append(constant[acc] and constant[f])
                     acc = len(scopes) - 1
-                ops.append(("sum", acc, v))
-                cost += size(scopes[acc])
-                live.add(add(tuple(x for x in scopes[acc] if x != v), constant[acc]))
+                else:
+                    ops.append(("sum", acc, v))
+                    cost += size(scopes[acc])
+                    live.add(add(tuple(x for x in scopes[acc] if x != v), constant[acc]))
             for x in touched - {v}:
                 keys[x] = estimate(x)
         # the survivors are scalars (one per connected piece): multiply them together
@@ -286,7 +323,7 @@ class EliminationEngine:
             scopes.append(())
             constant.append(constant[acc] and constant[f])
             acc = len(scopes) - 1
-        return Plan(present, masked, leaves, ops, scopes, constant, acc, cost)
+        return Plan(present, masked, groups, leaves, ops, scopes, constant, acc, cost)
 
     # -- execution ---------------------------------------------------------------------
     def _leaf_values(self, plan: Plan, cases: Cases, cause_unary: np.ndarray) -> list:
@@ -303,6 +340,8 @@ class EliminationEngine:
                     not plan.constant[slot] else prior
             elif kind == "cpt":
                 values[slot] = self._cpts[index][1]
+            elif kind == "group":
+                values[slot] = _SWITCH
             elif kind == "cause":
                 values[slot] = cause_unary[:, index]
             else:
@@ -321,16 +360,17 @@ class EliminationEngine:
         meta = []
         for k, op in enumerate(plan.ops):
             if op[0] == "mul":
-                _, a, b = op
+                a, b = op[1], op[2]
                 sa_, sb_, so_ = plan.scopes[a], plan.scopes[b], plan.scopes[first + k]
-                letters = dict(zip(so_, _LETTERS))
+                union = sa_ + tuple(x for x in sb_ if x not in sa_)
+                letters = dict(zip(union, _LETTERS))
                 sa = "".join(letters[x] for x in sa_)
                 sb = "".join(letters[x] for x in sb_)
                 so = "".join(letters[x] for x in so_)
                 # negative axes of each shared u variable in a, in b and in the product
                 # (whose scope is a's followed by b's new variables)
                 shared = [(sa_.index(x) - len(sa_), sb_.index(x) - len(sb_),
-                           sa_.index(x) - len(so_))
+                           so_.index(x) - len(so_))
                           for x in sb_ if x in sa_ and x >= u0]
                 meta.append(("mul", a, b, shared, f"...{sa},...{sb}->...{so}",
                              f"...{so},...{sb}->...{sa}", f"...{so},...{sa}->...{sb}"))
@@ -340,10 +380,11 @@ class EliminationEngine:
                 axis = scope.index(v) - len(scope)
                 letters = _LETTERS[:len(scope)]
                 kept = letters.replace(letters[scope.index(v)], "")
+                mine = letters[scope.index(v)]
                 meta.append(("sum", a, axis, v - u0 if v >= u0 else None,
                              2 if v >= u0 else self._cards[v],
-                             f"...{letters},...{letters[scope.index(v)]}->...{kept}",
-                             len(scope) + axis))
+                             f"...{letters},...{mine}->...{kept}", len(scope) + axis,
+                             f"...{letters},...{kept}->...{mine}"))
         plan.meta = meta
         return meta
 
@@ -351,7 +392,7 @@ class EliminationEngine:
         """How a variable is summed out: plainly, or for a present finding's u by its
         leak (u off) and 1 (u on); ``ends`` (cases, m, 2) replaces the latter per case
         (the weights (1, 1) take a finding out of the evidence)."""
-        if t is None:
+        if t is None or t >= len(plan.present):  # a plain sum, or a group's OR
             return np.ones(card)
         if ends is not None:
             return ends[:, t]
@@ -395,6 +436,8 @@ class EliminationEngine:
         first = len(plan.leaves)
         meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
+        m_present = len(plan.present)
+        self._reads = {}  # group OR variable -> P(its "off" state, e): read on the way
         for k in range(len(plan.ops) - 1, -1, -1):
             out = first + k
             g = grads.pop(out, None)
@@ -410,6 +453,9 @@ class EliminationEngine:
                 if gb is not None:
                     grads[b] = gb
             else:
+                if m[3] is not None and m[3] >= m_present:
+                    self._reads[m[3] - m_present] = np.einsum(
+                        m[7], values[m[1]], g)[..., 0]
                 weights = self._weights(plan, m[3], m[4], ends)
                 axis = m[2]
                 shape = (-1,) + (1,) * (-axis - 1)
@@ -454,7 +500,8 @@ class EliminationEngine:
         for key, rows in patterns.items():
             rows = np.array(rows, dtype=np.intp)
             part = cases if len(rows) == count else cases.take(rows)
-            t, c, g, e = self._pattern_sums(self.plan(key, masked), part, groups)
+            t, c, g, e = self._pattern_sums(self._plan_for(key, masked, groups), part,
+                                            groups)
             total[rows], causes[rows], error[rows] = t, c, e
             if groups:
                 none[rows] = g
@@ -476,7 +523,7 @@ class EliminationEngine:
         """:meth:`sums` for cases that share their present findings, with optional
         per-case weights of each present finding's two states (``ends``, (cases, m, 2);
         default (leak, 1); (1, 1) answers as if that finding had not been reported)."""
-        plan = self.plan(np.sort(cases.present[0]), tuple(sorted(cases.masks)))
+        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups)
         if ends is not None:  # the plan orders the present findings by index
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
         return Sums(*self._pattern_sums(plan, cases, groups, ends))
@@ -504,7 +551,10 @@ class EliminationEngine:
             for g, members in enumerate(self._groups):
                 if len(members) == 1:
                     none[:, g] = joint[:, members[0], 0]
-            if self._multi:
+            if plan.groups:  # read in the backward pass, every group at once
+                for k, g in enumerate(self._multi):
+                    none[:, g] = np.broadcast_to(self._reads[k], (count,)) * cases.constant
+            elif self._multi:
                 # each group's causes forced absent, as a leading axis of variants; only
                 # the ops downstream of those causes are run again
                 variants: list = [None] * len(plan.scopes)
@@ -529,21 +579,34 @@ class EliminationEngine:
 
 
 _TAKE_A = np.array([0, 1, 0])
+_SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # a cause present turns its group's OR on
 _UNFOLD = np.array([0, 1, 1])
+_ALL = slice(None)
+
+
+def _at(axis: int, k) -> tuple:
+    """Index of entry (or slice) k along a negative axis, whatever the leading axes."""
+    return (Ellipsis, k) + (_ALL,) * (-axis - 1)
 
 
 def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
     """The product of two factors: pointwise on ordinary variables, the OR rule on the
-    u variables they share (``shared``: their negative axes in a and in b). Returns the
-    product and the expanded operands (kept for the backward pass)."""
+    u variables they share (``shared``: their negative axes in a, in b and in the
+    product). Returns the product and the expanded operands (for the backward pass)."""
     for axis_a, axis_b, _ in shared:  # each shared u axis becomes three states:
         a = np.take(a, _TAKE_A, axis=axis_a)  # (off, on, off) for a
-        b0, b1 = np.take(b, [0], axis=axis_b), np.take(b, [1], axis=axis_b)
-        b = np.concatenate([b0, b0 + b1, b1], axis=axis_b)  # (off, any, on) for b
+        shape = list(b.shape)
+        shape[axis_b] = 3
+        wide = np.empty(shape)  # (off, off + on, on) for b
+        b0, b1 = b[_at(axis_b, 0)], b[_at(axis_b, 1)]
+        wide[_at(axis_b, 0)] = b0
+        np.add(b0, b1, out=wide[_at(axis_b, 1)])
+        wide[_at(axis_b, 2)] = b1
+        b = wide
     out = np.einsum(subscripts, a, b)
-    for _, _, axis in shared:  # on = a on alone, or b on
-        t = np.take(out, [1, 2], axis=axis).sum(axis=axis, keepdims=True)
-        out = np.concatenate([np.take(out, [0], axis=axis), t], axis=axis)
+    for _, _, axis in shared:  # on = a on alone, or b on (in place: out is new)
+        out[_at(axis, 1)] += out[_at(axis, 2)]
+        out = out[_at(axis, slice(0, 2))]
     return out, (a, b, shared)
 
 
@@ -554,19 +617,18 @@ def _or_product_grad(g: np.ndarray, expanded, subs_a: str, subs_b: str,
         g = np.take(g, _UNFOLD, axis=axis)
     ga = gb = None
     if want_a:
+        # per case even where a holds no case data (a group's switches): the
+        # derivatives below it are read per case
         ga = np.einsum(subs_a, g, b)
-        if ga.shape[0] != a.shape[0] and a.ndim == ga.ndim:
-            ga = ga.sum(axis=0, keepdims=True)
         for axis_a, _, _ in shared:  # transpose of (off, on, off)
-            t0, t1, t2 = (np.take(ga, [k], axis=axis_a) for k in range(3))
-            ga = np.concatenate([t0 + t2, t1], axis=axis_a)
+            ga[_at(axis_a, 0)] += ga[_at(axis_a, 2)]
+            ga = ga[_at(axis_a, slice(0, 2))]
     if want_b:
         gb = np.einsum(subs_b, g, a)
-        if gb.shape[0] != b.shape[0] and b.ndim == gb.ndim:
-            gb = gb.sum(axis=0, keepdims=True)
         for _, axis_b, _ in shared:  # transpose of (off, off + on, on)
-            t0, t1, t2 = (np.take(gb, [k], axis=axis_b) for k in range(3))
-            gb = np.concatenate([t0 + t1, t1 + t2], axis=axis_b)
+            gb[_at(axis_b, 0)] += gb[_at(axis_b, 1)]
+            gb[_at(axis_b, 2)] += gb[_at(axis_b, 1)]
+            gb = gb[_at(axis_b, slice(0, 3, 2))]
     return ga, gb
 
 

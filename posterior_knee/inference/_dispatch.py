@@ -37,13 +37,14 @@ from ._threads import one_thread
 
 ENUMERATE_CAUSES = 20  # 2**20 entries, 8 MiB: the largest table worth enumerating
 # entries the factored engine may touch per case before elimination is preferred
-FACTORED_BUDGET = 2 ** 22
+FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms against 2.2)
 # calibrated on the shipped priors (one BLAS thread): enumeration makes about six
-# passes over its 2**n entries plus one per present finding, at numpy's full speed;
-# elimination touches its plan's cost about nine times (forward, backward, the group
-# passes) in smaller arrays, and pays Python's overhead per step
+# passes over its 2**n entries plus one per present finding, at numpy's full speed
+# (about 3 ns an entry); elimination touches its plan's cost about three times
+# (forward, backward) in smaller, strided arrays (15-25 ns per unit of cost, measured
+# at m = 11-15) and pays Python's overhead per step
 ENUMERATION_PASSES = 6
-ELIMINATION_WEIGHT = 25.0
+ELIMINATION_WEIGHT = 8.0
 ELIMINATION_STEP = 1e4
 
 

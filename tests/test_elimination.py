@@ -378,3 +378,32 @@ def test_variants_by_enumeration_and_by_elimination_agree(model):
     np.testing.assert_allclose(by_plan.total, by_table.total, rtol=1e-12)
     np.testing.assert_allclose(by_plan.causes, by_table.causes, rtol=1e-11, atol=0)
     np.testing.assert_allclose(by_plan.none, by_table.none, rtol=1e-11, atol=0)
+
+
+def test_engines_run_on_one_blas_thread_and_restore_it(model):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from posterior_knee.inference._threads import one_thread
+
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+              if pool["user_api"] == "blas"]
+    with one_thread():
+        inside = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                  if pool["user_api"] == "blas"]
+    model.posterior({"calf_pain": True})
+    after = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+             if pool["user_api"] == "blas"]
+    assert all(n == 1 for n in inside)
+    assert after == before
+
+
+def test_sensitivity_on_a_unit_too_large_for_the_factored_engine(kb):
+    """The sweeps rebuild structures and fall back to elimination (no EngineLimitError)."""
+    causes = list(kb.cause_ids)[:14]
+    chain = pd.DataFrame({"parent": causes[:-1], "child": causes[1:], "kind": "odds_ratio",
+                          "odds_ratio": 1.4, "low": np.nan, "high": np.nan,
+                          "source": "test: a chain"})
+    model = pk.Model(kb.replace(cause_links=chain))
+    assert model._engines.factored is None
+    table = model.sensitivity({"calf_pain": True, "fever": False}, "dvt")
+    row = table[table["id"] == "dvt"].iloc[0]  # the clot's own prior
+    assert row["derivative"] > 0

@@ -10,21 +10,26 @@ for the duration of an engine call and restores the caller's setting afterwards.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 
-_controller: list = []
+# (number of imported modules when the controller was made, the controller): a
+# controller knows only the BLAS libraries loaded when it was made (scanning costs
+# about half a millisecond), so it is made again after new imports (pgmpy and SciPy
+# bring their own OpenBLAS)
+_controller: list = [-1, None]
 
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    if not _controller:
+    if _controller[0] != len(sys.modules):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # optional at run time: without it, BLAS keeps its threads
-            _controller.append(None)
+            _controller[:] = [len(sys.modules), None]
         else:
-            _controller.append(ThreadpoolController())
-    controller = _controller[0]
+            _controller[:] = [len(sys.modules), ThreadpoolController()]
+    controller = _controller[1]
     if controller is None:
         yield
         return

@@ -407,3 +407,11 @@ def test_sensitivity_on_a_unit_too_large_for_the_factored_engine(kb):
     table = model.sensitivity({"calf_pain": True, "fever": False}, "dvt")
     row = table[table["id"] == "dvt"].iloc[0]  # the clot's own prior
     assert row["derivative"] > 0
+
+
+def test_pgmpy_engine_on_a_grown_network(grown):
+    """Model(kb, engine="pgmpy") answers past 20 causes (one pgmpy query per cause)."""
+    reference = pk.Model(grown.kb, engine="pgmpy")
+    case = grown.evidence({"lump_behind_knee": True, "fever": False})
+    np.testing.assert_allclose(reference.posterior(case).causes,
+                               grown.posterior(case).causes, rtol=0, atol=TOLERANCE)

@@ -52,8 +52,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-if str(ROOT) not in sys.path:  # benchmark the working tree, not another installed copy
-    sys.path.insert(0, str(ROOT))
+# the installed package is measured (editable or not): nothing here puts the source
+# tree on sys.path, and the fresh processes below start outside it
 
 SEED = 20240611
 CLI_ARGS = ["diagnose", "--yes", "lump_behind_knee", "tightness_behind_knee", "--no", "fever"]
@@ -68,6 +68,7 @@ DEFAULT = dict(
     pyagrum_cases=1000, pyagrum_reps=3, pyagrum_budget=10.0,
     nq_cases=30, nq_reps=3, nq_budget=8.0,
     import_runs=5, memory_batch=1000,
+    by_m=tuple(range(16)), by_m_cases=5, by_m_reps=3, by_m_budget=3.0,
 )
 QUICK = dict(
     single_cases=5, single_reps=3,
@@ -75,14 +76,19 @@ QUICK = dict(
     pyagrum_cases=100, pyagrum_reps=2, pyagrum_budget=2.0,
     nq_cases=1, nq_reps=2, nq_budget=2.0,
     import_runs=2, memory_batch=10,
+    by_m=(0, 5, 10, 15), by_m_cases=1, by_m_reps=1, by_m_budget=1.0,
 )
 
 TARGETS = {
     "single_vs_pgmpy": "posterior-knee single case >= 20x faster than pgmpy's best path",
     "single_vs_lazy": "posterior-knee single case faster than pyAgrum LazyPropagation",
-    "batch_vs_pyagrum": "diagnose_many throughput >= 10x pyAgrum per-case throughput",
+    "batch_vs_pyagrum": "diagnose_many throughput >= 20x pyAgrum per-case throughput",
     "next_question": "next-question ranking (all unasked questions) under 20 ms",
     "cli_vs_pgmpy_import": "CLI end to end faster than a bare 'import pgmpy.inference'",
+    "by_m_vs_lazy": "diagnose >= 20x faster than pyAgrum LazyPropagation at every m 0-15",
+    "by_m_vs_pgmpy": "diagnose >= 30x faster than pgmpy VE at every m 0-15",
+    "by_m_next_question": "next question (all unasked) <= half a LazyPropagation query, m <= 12",
+    "by_m_explain": "explain <= 5 diagnoses at every m",
 }
 
 
@@ -369,6 +375,127 @@ def bench_next_questions(model, cases, settings) -> dict:
     }
 
 
+# ------------------------------------------------------------- 6. cost by m
+
+def cases_with_present(model, m: int, n: int, seed: int) -> list[dict[str, bool]]:
+    """``n`` cases with exactly ``m`` findings present, four findings absent, two
+    risk factors and one age band stated (the model must give each a probability)."""
+    import numpy as np
+
+    from posterior_knee.errors import PosteriorKneeError
+
+    rng = np.random.default_rng(seed)
+    findings = list(model.kb.finding_ids)
+    plain = [r for r in model.kb.risk_factor_ids if not r.startswith("age_")]
+    cases: list[dict[str, bool]] = []
+    while len(cases) < n:
+        chosen = rng.choice(len(findings), m + 4, replace=False)
+        case = {findings[k]: bool(i < m) for i, k in enumerate(chosen)}
+        for name in rng.choice(plain, 2, replace=False):
+            case[str(name)] = bool(rng.random() < 0.5)
+        case["age_over_50" if rng.random() < 0.5 else "age_under_30"] = True
+        try:
+            model.posterior(model.evidence(case))
+        except PosteriorKneeError:
+            continue
+        cases.append(case)
+    return cases
+
+
+BY_M_METHODS = ("pgmpy_ve", "pyagrum_lazy", "pk_posterior", "pk_diagnose",
+                "pk_next_questions", "pk_explain")
+
+
+def bench_by_m(model, settings, seed) -> dict:
+    """Every operation at each number m of present findings, side by side."""
+    from pgmpy.inference import VariableElimination
+
+    from posterior_knee.inference._cases import Cases
+
+    causes = list(model.structure.cause_ids)
+    elimination = VariableElimination(model.network)
+    _, engines = make_pyagrum(model, causes)
+    lazy = engines["lazy"]
+
+    def pgmpy_query(case):
+        marginals = elimination.query(variables=causes, evidence=yes_no(case), joint=False,
+                                      show_progress=False)
+        return [marginals[c].get_value(**{c: "yes"}) for c in causes]
+
+    def lazy_query(case):
+        lazy.setEvidence(yes_no(case))
+        lazy.makeInference()
+        return [lazy.posterior(c)[1] for c in causes]
+
+    out = {}
+    for m in settings["by_m"]:
+        cases = cases_with_present(model, m, settings["by_m_cases"], seed + 1000 + m)
+        times = {name: [] for name in BY_M_METHODS}
+        chosen = []
+        for case in cases:
+            dx = model.diagnose(case)
+            evidence = model.evidence(case)
+            parts = model.structure.split_evidence(evidence)
+            chosen.append(model._engines.choose(Cases.from_parts([parts], model.structure)))
+            work = {
+                "pgmpy_ve": lambda: pgmpy_query(case),
+                "pyagrum_lazy": lambda: lazy_query(case),
+                "pk_posterior": lambda: model.posterior(model.evidence(case)),
+                "pk_diagnose": lambda: model.diagnose(case),
+                "pk_next_questions": lambda: dx.next_questions(k=None),
+                "pk_explain": lambda: dx.explain(),
+            }
+            for name, fn in work.items():  # interleaved, so drift hits all alike
+                fn()  # warm-up: plans, pyAgrum's junction tree
+                times[name].append(med(run_timed(fn, settings["by_m_reps"],
+                                                 settings["by_m_budget"])))
+        row = {name: 1e3 * med(t) for name, t in times.items()}
+        row["engines"] = {k: chosen.count(k) for k in sorted(set(chosen))}
+        row["ratios"] = {
+            "pyagrum_lazy / pk_diagnose": row["pyagrum_lazy"] / row["pk_diagnose"],
+            "pgmpy_ve / pk_diagnose": row["pgmpy_ve"] / row["pk_diagnose"],
+            "pk_next_questions / pyagrum_lazy": row["pk_next_questions"] / row["pyagrum_lazy"],
+            "pk_explain / pk_diagnose": row["pk_explain"] / row["pk_diagnose"],
+        }
+        out[str(m)] = row
+        log(f"  m={m}: " + ", ".join(f"{k} {row[k]:.2f} ms" for k in BY_M_METHODS)
+            + f" ({row['engines']})")
+    return {"cases_per_m": settings["by_m_cases"], "reps": settings["by_m_reps"],
+            "median_ms": out}
+
+
+def plot_by_m(by_m: dict, path: Path, title: str) -> None:
+    """Median milliseconds against m, one line per operation and engine (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = by_m["median_ms"]
+    ms = [int(m) for m in rows]
+    labels = {"pgmpy_ve": "pgmpy VariableElimination (causes)",
+              "pyagrum_lazy": "pyAgrum LazyPropagation (causes)",
+              "pk_posterior": "posterior-knee model.posterior",
+              "pk_diagnose": "posterior-knee model.diagnose",
+              "pk_next_questions": "posterior-knee next_questions (all unasked)",
+              "pk_explain": "posterior-knee explain"}
+    styles = {"pgmpy_ve": "s--", "pyagrum_lazy": "^--", "pk_posterior": "o-",
+              "pk_diagnose": "o-", "pk_next_questions": "d-", "pk_explain": "x-"}
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, label in labels.items():
+        ax.plot(ms, [rows[str(m)][name] for m in ms], styles[name], label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("findings reported present (m)")
+    ax.set_ylabel("median time per call (ms, log scale)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 # ----------------------------------------------------------------- 4. start-up
 
 def bench_startup(settings) -> dict:
@@ -385,8 +512,6 @@ def bench_startup(settings) -> dict:
 def _startup(settings, cache: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = cache
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     commands = {
         "python_bare": [sys.executable, "-c", "pass"],
         "import_posterior_knee": [sys.executable, "-c", "import posterior_knee"],
@@ -396,7 +521,7 @@ def _startup(settings, cache: str) -> dict:
     out = {}
     for name, command in commands.items():
         def run():
-            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            done = subprocess.run(command, cwd=cache, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
         run()  # warm-up (file cache, .pyc)
@@ -441,7 +566,7 @@ def bench_memory(settings, seed) -> dict:
     for kind, n in (("single", 1), ("batch", settings["memory_batch"])):
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--_memory", kind, "--_n", str(n),
-             "--seed", str(seed)], cwd=ROOT, capture_output=True, text=True)
+             "--seed", str(seed)], cwd=tempfile.gettempdir(), capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"memory worker failed:\n{done.stderr}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -520,10 +645,30 @@ def ratios(results: dict) -> dict:
     met = {
         "single_vs_pgmpy": out["pgmpy_ve / pk_posterior"] >= 20.0,
         "single_vs_lazy": out["pyagrum_lazy / pk_posterior"] > 1.0,
-        "batch_vs_pyagrum": out["pk_batch_throughput / pyagrum_per_case_throughput"] >= 10.0,
+        "batch_vs_pyagrum": out["pk_batch_throughput / pyagrum_per_case_throughput"] >= 20.0,
         "next_question": nq < 20.0,
         "cli_vs_pgmpy_import": out["cli_end_to_end / import_pgmpy_inference"] < 1.0,
     }
+    rows = results["by_m"]["median_ms"]
+    worst = {
+        "min over m of pyagrum_lazy / pk_diagnose":
+            min(r["ratios"]["pyagrum_lazy / pk_diagnose"] for r in rows.values()),
+        "min over m of pgmpy_ve / pk_diagnose":
+            min(r["ratios"]["pgmpy_ve / pk_diagnose"] for r in rows.values()),
+        "max over m <= 12 of pk_next_questions / pyagrum_lazy":
+            max(r["ratios"]["pk_next_questions / pyagrum_lazy"]
+                for m, r in rows.items() if int(m) <= 12),
+        "max over m of pk_explain / pk_diagnose":
+            max(r["ratios"]["pk_explain / pk_diagnose"] for r in rows.values()),
+    }
+    out.update(worst)
+    met.update({
+        "by_m_vs_lazy": worst["min over m of pyagrum_lazy / pk_diagnose"] >= 20.0,
+        "by_m_vs_pgmpy": worst["min over m of pgmpy_ve / pk_diagnose"] >= 30.0,
+        "by_m_next_question":
+            worst["max over m <= 12 of pk_next_questions / pyagrum_lazy"] <= 0.5,
+        "by_m_explain": worst["max over m of pk_explain / pk_diagnose"] <= 5.0,
+    })
     return {"ratios": out, "targets": {k: {"target": TARGETS[k], "met": v}
                                       for k, v in met.items()}}
 
@@ -603,6 +748,15 @@ def report(results: dict) -> str:
                      f"{row['maxrss_before_mib']:.0f} MiB)"
                      + (f", VmHWM {row['vmhwm_mib']:.0f} MiB" if row.get("vmhwm_mib") else ""))
     lines.append("")
+    bm = results["by_m"]
+    lines.append(f"6. By number m of present findings ({bm['cases_per_m']} cases per m; "
+                 "median ms)")
+    lines.append("   " + f"{'m':>3}" + "".join(f"{name:>19}" for name in BY_M_METHODS)
+                 + "  engine")
+    for m, row in bm["median_ms"].items():
+        lines.append("   " + f"{m:>3}" + "".join(f"{row[name]:>19.2f}" for name in BY_M_METHODS)
+                     + "  " + ",".join(row["engines"]))
+    lines.append("")
     lines.append("Ratios tracked (targets: see docs/benchmarks.md)")
     for key, val in results["ratios"].items():
         lines.append(f"   {key:<52}{val:>9.2f}")
@@ -620,6 +774,10 @@ def main(argv=None) -> int:
     parser.add_argument("--large", action="store_true",
                         help="also time diagnose_many on 100 000 cases (slow)")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--only-by-m", action="store_true",
+                        help="run only the cost-by-m section (and its plot)")
+    parser.add_argument("--plot", default=str(ROOT / "docs" / "img" / "bench_by_m.png"),
+                        help="where the cost-by-m figure goes")
     parser.add_argument("--_memory", choices=("single", "batch"), help=argparse.SUPPRESS)
     parser.add_argument("--_n", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -630,6 +788,20 @@ def main(argv=None) -> int:
         return 0
 
     settings = QUICK if args.quick else DEFAULT
+    if args.only_by_m:
+        import posterior_knee as pk
+
+        model = pk.Model()
+        model.network  # noqa: B018  (built before timing)
+        results = {"machine": machine(), "seed": args.seed,
+                   "by_m": bench_by_m(model, settings, args.seed)}
+        plot_by_m(results["by_m"], Path(args.plot),
+                  f"shipped priors: {len(model.structure.causes)} causes, "
+                  f"{len(model.structure.findings)} findings")
+        out = Path(args.out)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        log(f"results written to {out}, figure to {args.plot}")
+        return 0
     sizes = list(settings["batch_sizes"]) + ([100_000] if args.large else [])
     started = time.perf_counter()
     load_at_start = list(os.getloadavg())
@@ -655,8 +827,9 @@ def main(argv=None) -> int:
     results["settings"]["batch_sizes"] = sizes
     results["memory"] = memory  # measured first, see above
     single_cases = random_cases(model, settings["single_cases"], args.seed)
+    # cohort rows state 10 ids each (findings and risk factors, True or False)
     batch_cases = random_cases(model, max(max(sizes), settings["pyagrum_cases"]), args.seed + 1,
-                               check=False)
+                               lo=10, hi=10, check=False)
 
     log("1. single case ...")
     results["single"] = bench_single(model, single_cases, settings)
@@ -665,6 +838,11 @@ def main(argv=None) -> int:
     log("3. next question ...")
     results["next_questions"] = bench_next_questions(
         model, single_cases[:settings["nq_cases"]], settings)
+    log("6. cost by m ...")
+    results["by_m"] = bench_by_m(model, settings, args.seed)
+    plot_by_m(results["by_m"], Path(args.plot),
+              f"shipped priors: {len(model.structure.causes)} causes, "
+              f"{len(model.structure.findings)} findings")
     log("4. start-up ...")
     results["startup"] = bench_startup(settings)
     results.update(ratios(results))

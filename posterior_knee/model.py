@@ -13,15 +13,14 @@ import pandas as pd
 
 from .clinical.triage import TriageRules
 from .errors import (
-    EngineLimitError,
     ImpossibleEvidenceError,
     KnowledgeBaseError,
     PosteriorKneeError,
     check_parameter,
 )
-from .inference._engine import ExactEngine, Posterior
+from .inference._dispatch import Engines
+from .inference._engine import Posterior
 from .inference._evidence import normalise_evidence
-from .inference._factored import FactoredEngine
 from .inference._structure import Structure
 from .knowledge._safety import check_safety_floor
 from .knowledge._schema import GROUPS
@@ -77,17 +76,11 @@ class Model:
         self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
         self._valid = dict.fromkeys(kb.evidence_ids)
         self._causes = kb.causes.set_index("id")
-        self._factored = _factored_or_none(self.structure) if engine == "exact" else None
+        # the exact engines and the rule that picks one per query (None: pgmpy)
+        self._engines = Engines(self.structure) if engine == "exact" else None
 
     def __repr__(self) -> str:
         return f"Model({self.kb!r}, engine={self.engine!r})"
-
-    @cached_property
-    def _exact(self) -> ExactEngine | None:
-        """The enumeration engine, built when first needed (it needs 2**causes of
-        memory: a large network compiles, and only a query that needs enumeration
-        fails, with EngineLimitError). None for the pgmpy engine."""
-        return ExactEngine(self.structure) if self.engine == "exact" else None
 
     @cached_property
     def network(self):
@@ -106,11 +99,8 @@ class Model:
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Raw posteriors for checked evidence (see :meth:`evidence`)."""
-        if self.engine == "exact":
-            # the factored engine is much faster; it declines (None) when the answer
-            # could lose precision or would cost more than enumerating
-            fast = self._factored.posterior(evidence) if self._factored else None
-            return fast if fast is not None else self._exact.posterior(evidence)
+        if self._engines is not None:
+            return self._engines.posterior(evidence)
         from .inference._pgmpy import query
 
         return query(self.network, self.structure, evidence)
@@ -258,9 +248,9 @@ class Model:
                       errors: Literal["raise", "mark"] = "raise") -> pd.DataFrame:
         """Score many cases: one row per case, one column per cause and group, and triage.
 
-        Vectorised over cases: no Python loop per row, except over the rows the
-        factored engine declines (more than eight findings present), which are
-        enumerated one by one. Rows are processed in
+        Vectorised over cases: rows with up to eight findings present go through the
+        factored engine in one batch per number present; rows with more go through
+        variable elimination, one batch per pattern of present findings. Rows are processed in
         chunks, so memory stays bounded. See docs/cohorts.md.
 
         Parameters
@@ -306,15 +296,6 @@ class Model:
         # rebuilt from its knowledge base where unpickled (Dask workers, processes):
         # the compiled arrays are cheap to rebuild and hold unpicklable mapping proxies
         return (Model, (self.kb, self.engine))
-
-
-def _factored_or_none(structure: Structure) -> FactoredEngine | None:
-    """The factored engine, or None where causes are linked into too large a unit
-    (then every query enumerates)."""
-    try:
-        return FactoredEngine(structure)
-    except EngineLimitError:
-        return None
 
 
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,

@@ -90,6 +90,94 @@ def restructured_kb(kb: pk.KnowledgeBase) -> st.SearchStrategy[pk.KnowledgeBase]
                           ignore_index=True)
         order = {c: i for i, c in enumerate(causes)}
         links = links[[order[p] < order[c] for p, c in zip(links["parent"], links["child"])]]
+        if links.empty:  # the table needs a row: keep one shipped link
+            links = kb.cause_links.iloc[:1]
         return kb.replace(risk_effects=effects, finding_links=findings, cause_links=links)
 
     return st.integers(0, 2**32 - 1).map(build)
+
+
+def grown_kb(kb: pk.KnowledgeBase, seed: int, causes: int = 30, findings: int = 78,
+             unit: int = 0, latent: int = 0, links_per_finding: tuple[int, int] = (2, 9),
+             hubs: int = 0) -> pk.KnowledgeBase:
+    """The knowledge base grown through its API to ``causes`` causes and ``findings``
+    findings: new causes and findings with random links (each new finding linked to a
+    random number of causes, each new cause to some old findings), ``unit`` causes
+    chained by odds-ratio links into one unit of linked causes, ``latent`` causes with
+    no finding of their own that are parents of several other causes, and ``hubs``
+    extra risk effects that tie risk factors to causes in different units."""
+    rng = np.random.default_rng(seed)
+    cause_rows = kb.causes.copy()
+    groups = sorted(set(cause_rows["group"]))
+    new_causes = [f"grown_cause_{k}" for k in range(causes - len(cause_rows))]
+    latent_ids = new_causes[:latent]
+    add = pd.DataFrame({
+        "id": new_causes, "label": [f"Grown cause {k}" for k in range(len(new_causes))],
+        "group": rng.choice(groups, len(new_causes)),
+        "prior": rng.uniform(0.005, 0.3, len(new_causes)),
+        "low": np.nan, "high": np.nan, "source": "test: grown network"})
+    cause_rows = pd.concat([cause_rows, add], ignore_index=True)
+    all_causes = list(cause_rows["id"])
+
+    finding_rows = kb.findings.copy()
+    new_findings = [f"grown_finding_{k}" for k in range(findings - len(finding_rows))]
+    add = pd.DataFrame({
+        "id": new_findings, "label": [f"Grown finding {k}" for k in range(len(new_findings))],
+        "question": [f"Grown question {k}?" for k in range(len(new_findings))],
+        "category": "local", "leak": rng.uniform(0.001, 0.3, len(new_findings)),
+        "low": np.nan, "high": np.nan, "ask_first": "", "source": "test: grown network"})
+    finding_rows = pd.concat([finding_rows, add], ignore_index=True)
+
+    producing = [c for c in all_causes if c not in latent_ids]
+    links = []
+    for finding in new_findings:
+        k = int(rng.integers(links_per_finding[0], links_per_finding[1] + 1))
+        for cause in rng.choice(producing, min(k, len(producing)), replace=False):
+            links.append((cause, finding))
+    old = list(kb.findings["id"])
+    for cause in new_causes[latent:]:
+        for finding in rng.choice(old, int(rng.integers(2, 8)), replace=False):
+            links.append((cause, finding))
+    add = pd.DataFrame({"cause": [c for c, _ in links], "finding": [f for _, f in links],
+                        "strength": rng.uniform(0.02, 0.95, len(links)),
+                        "low": np.nan, "high": np.nan, "source": "test: grown network"})
+    finding_links = pd.concat([kb.finding_links, add], ignore_index=True)
+    finding_links = finding_links.drop_duplicates(["cause", "finding"])
+
+    order = {c: i for i, c in enumerate(all_causes)}
+    cause_links = kb.cause_links.copy()
+    existing = set(zip(cause_links["parent"], cause_links["child"]))
+    extra = []
+    if unit:
+        # a chain through `unit` causes in a random order, each link pointing forward
+        # in the fixed cause order (acyclic); they join one unit with what they touch
+        chosen = sorted(rng.choice(len(all_causes), unit, replace=False))
+        for a, b in zip(chosen[:-1], chosen[1:]):
+            extra.append((all_causes[a], all_causes[b]))
+    for parent in latent_ids:
+        later = [c for c in all_causes if order[c] > order[parent]]
+        for child in rng.choice(later, min(3, len(later)), replace=False):
+            extra.append((parent, child))
+    extra = [(p, c) for p, c in extra if (p, c) not in existing and (c, p) not in existing]
+    add = pd.DataFrame({"parent": [p for p, _ in extra], "child": [c for _, c in extra],
+                        "kind": "odds_ratio", "odds_ratio": rng.uniform(0.3, 6.0, len(extra)),
+                        "low": np.nan, "high": np.nan, "source": "test: grown network"})
+    cause_links = pd.concat([cause_links, add], ignore_index=True).drop_duplicates(
+        ["parent", "child"])
+
+    effects = kb.risk_effects
+    if hubs:
+        pairs = set(zip(effects["risk_factor"], effects["cause"]))
+        risks = [r for r in kb.risk_factors["id"] if not r.startswith("age_")]
+        rows = []
+        for _ in range(hubs):
+            risk, cause = str(rng.choice(risks)), str(rng.choice(all_causes))
+            if (risk, cause) not in pairs:
+                pairs.add((risk, cause))
+                rows.append({"risk_factor": risk, "cause": cause,
+                             "odds_ratio": float(rng.uniform(0.3, 5.0)), "low": np.nan,
+                             "high": np.nan, "source": "test: grown network"})
+        effects = pd.concat([effects, pd.DataFrame(rows, columns=effects.columns)],
+                            ignore_index=True)
+    return kb.replace(causes=cause_rows, findings=finding_rows, finding_links=finding_links,
+                      cause_links=cause_links, risk_effects=effects)

@@ -6,8 +6,10 @@ with their row position, never dropped. The good rows become the factored
 engine's arrays (risk-factor masks, the weight and constant of the findings reported
 absent, the indices of those reported present), built with a loop over columns, not
 over rows. Rows are grouped by the number m of findings present and each group is one
-engine batch; the rows the engine declines (m above MAX_PRESENT_POSITIVE, or an answer it
-cannot certify to ERROR_LIMIT) are enumerated one by one and counted. Triage is vectorised too
+engine batch (:class:`._dispatch.Engines` picks the engine by cost: the factored one up
+to MAX_PRESENT_POSITIVE present findings, variable elimination beyond, one batch per
+pattern of present findings); the rows not answered by the factored engine are counted.
+Triage is vectorised too
 (:meth:`TriageRules.levels`). The frame is processed in chunks of rows, so memory
 stays bounded whatever the number of rows.
 """
@@ -27,11 +29,12 @@ from ..errors import (
     UnknownIdError,
     check_parameter,
 )
-from ._factored import MAX_PRESENT_POSITIVE, Cases
+from ._cases import Cases
 
 if TYPE_CHECKING:
     from ..model import Model
 
+_IMPOSSIBLE = "the model gives this evidence probability zero; check the reported values"
 SHOWN = 10  # bad rows listed in full in an error message; the rest are counted
 ERROR_MODES = ("raise", "mark")
 _FIX = ("Use True (present), False (absent) or a missing value (None, NaN, pd.NA) in "
@@ -58,7 +61,7 @@ class Scores:
     groups: np.ndarray  # (C, groups)
     scored: np.ndarray  # (C,) bool
     problems: dict[int, list[str]]  # rows the model gives probability zero
-    enumerated: int  # rows answered by enumeration instead of the factored engine
+    enumerated: int  # rows not answered by the factored engine (elimination, enumeration)
 
 
 class BatchScorer:
@@ -122,33 +125,34 @@ class BatchScorer:
         causes = np.full((count, len(self.causes)), np.nan)
         groups = np.full((count, len(self.groups)), np.nan)
         model = self.model
-        if model._factored is None:  # the pgmpy engine: one query per row
-            slow = list(range(count))
+        problems: dict[int, list[str]] = {}
+        enumerated = 0
+        if model._engines is None:  # the pgmpy engine: one query per row
+            for row in range(count):
+                evidence = {ids[k]: bool(present[row, k])
+                            for k in np.flatnonzero(present[row] | absent[row])}
+                try:
+                    post = model.posterior(evidence)
+                except ImpossibleEvidenceError:
+                    problems[row] = [_IMPOSSIBLE]
+                    continue
+                causes[row], groups[row] = post.causes, post.groups
         else:
+            engines = model._engines
             cases, found = self._cases(present, absent, ids)
-            slow = list(np.flatnonzero(found > MAX_PRESENT_POSITIVE))
-            for m in np.unique(found[found <= MAX_PRESENT_POSITIVE]):
+            for m in np.unique(found):
                 rows = np.flatnonzero(found == m)
-                sums = model._factored.certain_sums(cases(rows, int(m)))
-                ok = sums.ok
+                batch = cases(rows, int(m))
+                if engines.choose(batch) != "factored":
+                    enumerated += len(rows)
+                sums = engines.certain_sums(batch)
+                ok = sums.total > 0.0
                 c, g = sums.posteriors()
                 causes[rows[ok]], groups[rows[ok]] = c[ok], g[ok]
-                slow.extend(rows[~ok])
-        problems: dict[int, list[str]] = {}
-        for row in slow:  # many findings present, or a sum the engine cannot certify
-            evidence = {ids[k]: bool(present[row, k])
-                        for k in np.flatnonzero(present[row] | absent[row])}
-            try:
-                post = (model._exact.posterior(evidence) if model.engine == "exact"
-                        else model.posterior(evidence))
-            except ImpossibleEvidenceError:
-                problems[int(row)] = ["the model gives this evidence probability zero; "
-                                      "check the reported values"]
-                continue
-            causes[row], groups[row] = post.causes, post.groups
+                for row in rows[~ok]:
+                    problems[int(row)] = [_IMPOSSIBLE]
         scored = np.ones(count, dtype=bool)
         scored[list(problems)] = False
-        enumerated = len(slow) if model._factored is not None else 0
         return Scores(causes, groups, scored, problems, enumerated)
 
     def _cases(self, present, absent, ids):

@@ -80,12 +80,22 @@ class ExactEngine:
     def joint(self, evidence: Mapping[str, bool]) -> np.ndarray:
         """Unnormalised P(causes, evidence) as an array with one axis per cause."""
         parts = self.structure.split_evidence(evidence)
-        absent = {i: np.array([1.0, w]) for i, w in enumerate(parts.weight) if w != 1.0}
-        table = np.einsum(self._subscripts, *self._operands(parts.masks, absent),
+        return self._joint(parts.masks, parts.weight, parts.constant, parts.present)
+
+    def joint_from_cases(self, cases, k: int) -> np.ndarray:
+        """The same for row ``k`` of a :class:`~._cases.Cases` batch."""
+        findings = self.structure.findings
+        return self._joint({name: mask[k] for name, mask in cases.masks.items()},
+                           cases.weight[k], float(cases.constant[k]),
+                           [findings[j] for j in cases.present[k]])
+
+    def _joint(self, masks, weight, constant, present) -> np.ndarray:
+        absent = {i: np.array([1.0, w]) for i, w in enumerate(weight) if w != 1.0}
+        table = np.einsum(self._subscripts, *self._operands(masks, absent),
                           optimize=self._path)
-        if parts.constant != 1.0:
-            table *= parts.constant
-        for finding in parts.present:
+        if constant != 1.0:
+            table *= constant
+        for finding in present:
             table *= self._present_factor(finding)
         return table
 

@@ -87,10 +87,12 @@ class FactoredEngine:
         self._risk = risk
         hub_cards = [len(risk[h].states) for h in self.hubs]
         # each hub configuration h: the state of every hub, and its prior probability
-        self._hub_states = np.array(list(itertools.product(*map(range, hub_cards))),
-                                    dtype=np.intp).reshape(-1, len(self.hubs))
-        self._hub_prior = np.prod([risk[h].prior[self._hub_states[:, k]]
-                                   for k, h in enumerate(self.hubs)], axis=0)
+        configurations = list(itertools.product(*map(range, hub_cards)))  # [()] if none
+        self._hub_states = np.array(configurations, dtype=np.intp).reshape(
+            len(configurations), len(self.hubs))
+        self._hub_prior = np.ones(len(configurations))
+        for k, h in enumerate(self.hubs):
+            self._hub_prior = self._hub_prior * risk[h].prior[self._hub_states[:, k]]
         letters = iter(string.ascii_letters)
         letter = {name: next(letters) for name in list(risk) + causes}
 
@@ -175,6 +177,17 @@ class FactoredEngine:
             int(np.prod(t.shape[1:-1])) + len(private) + 2 * len(members) + 2 ** len(members)
             for t, private, members in zip(self._unit_tables, self._private, units)
         ) + len(units) + len(self.hubs) + 4
+
+    def cost(self, m: int) -> float:
+        """Estimated entries touched per case with m present findings (Quickscore up to
+        MAX_PRESENT, the positive recursion beyond: every unit carries all 2**m pending
+        sets through each of its configurations, per hub configuration)."""
+        hubs = len(self._hub_prior)
+        configs = sum(len(c) for c, _, _ in self._readouts.values())
+        if m <= MAX_PRESENT:
+            widest = 2 * self._n_groups + 2 * len(self.units) + len(self._single_causes)
+            return float(hubs * 2 ** m * (widest + configs))
+        return float(hubs * 2 ** m * (2 * len(self.units) + configs) * (2 + m))
 
     # -- single queries ------------------------------------------------------------------
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior | None:

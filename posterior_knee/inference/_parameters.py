@@ -16,9 +16,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..errors import EngineLimitError
 from ..knowledge._schema import RANGED, TABLES
 from ..knowledge.base import KnowledgeBase
-from ._engine import ExactEngine, Posterior
+from ._elimination import EliminationEngine
+from ._engine import Posterior
 from ._factored import FactoredEngine
 from ._structure import Structure, cause_p_yes
 
@@ -181,10 +183,24 @@ class Parameters:
 
 def posterior(structure: Structure, evidence: Mapping[str, bool],
               factored: bool = True) -> Posterior:
-    """Exact posteriors on a structure: the factored engine, else enumeration.
+    """Exact posteriors on a structure: the factored engine, else variable elimination.
 
-    ``factored=False`` goes straight to enumeration (for a case the factored engine
+    ``factored=False`` goes straight to elimination (for a case the factored engine
     already declined on the point values: it declines on the neighbours too, mostly).
+    Elimination plans depend only on the graph, so a sweep over rebuilt structures
+    plans each pattern of evidence once.
     """
-    fast = FactoredEngine(structure).posterior(evidence) if factored else None
-    return fast if fast is not None else ExactEngine(structure).posterior(evidence)
+    fast = _factored(structure, evidence) if factored else None
+    return fast if fast is not None else EliminationEngine(structure).posterior(evidence)
+
+
+def factored_answers(structure: Structure, evidence: Mapping[str, bool]) -> bool:
+    """Whether the factored engine answers this case (else elimination does)."""
+    return _factored(structure, evidence) is not None
+
+
+def _factored(structure: Structure, evidence: Mapping[str, bool]) -> Posterior | None:
+    try:
+        return FactoredEngine(structure).posterior(evidence)
+    except EngineLimitError:  # causes linked into a unit too large for its tables
+        return None

@@ -15,6 +15,11 @@ import numpy as np
 from ..errors import ImpossibleEvidenceError
 from ._structure import STATES, Structure
 
+# pgmpy's query(variables, joint=False) contracts to the joint table of all the queried
+# variables before marginalising (2**causes entries): past this many causes, one query
+# per cause instead
+JOINT_QUERY_CAUSES = 20
+
 
 def _pgmpy():
     with warnings.catch_warnings():
@@ -97,8 +102,12 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            marginals = infer.query(list(structure.cause_ids), evidence=states,
-                                    joint=False, show_progress=False)
+            if len(structure.cause_ids) <= JOINT_QUERY_CAUSES:
+                marginals = infer.query(list(structure.cause_ids), evidence=states,
+                                        joint=False, show_progress=False)
+            else:  # pgmpy 1.1 builds the joint table of the queried variables first
+                marginals = {c: infer.query([c], evidence=states, show_progress=False)
+                             for c in structure.cause_ids}
             causes = np.array([
                 marginals[c].get_value(**{c: "yes"}) for c in structure.cause_ids])
             groups = []

@@ -24,10 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._factored import MAX_PRESENT_POSITIVE, Cases, Sums
+from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
+from ._dispatch import ELIMINATION_STEP, ENUMERATION_PASSES
 from ._positive import positive_sums
+from ._threads import one_thread
 
 BRANCH_LIMIT = 5e-7  # posteriors after an answer within 1e-6
+QUICKSCORE_PRESENT = 3  # present findings up to which the factored engine ranks answers
+BATCH_WEIGHT = 2.5
 QUICKSCORE_BRANCHES = 6  # present findings up to which Quickscore is tried first
 
 if TYPE_CHECKING:
@@ -58,11 +62,37 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
     if not names:
         n, g = len(model.structure.cause_ids), len(model.structure.groups)
         return Branches(names, np.zeros(0), *(np.zeros((0, k)) for k in (n, g, n, g)))
-    if model.engine == "pgmpy":  # one query per answer
+    engines = model._engines
+    if engines is None:  # pgmpy: one query per answer
         return _queried(model, evidence, names)
-    fast = (_factored(model, evidence, names, groups) if model._factored is not None
-            else None)
-    return fast or _enumerated(model, evidence, names)
+    with one_thread():
+        return _branches(model, engines, evidence, names, groups)
+
+
+def _branches(model, engines, evidence, names, groups) -> Branches:
+    parts = model.structure.split_evidence(evidence)
+    base = Cases.from_parts([parts], model.structure)
+    m = base.present.shape[1]
+    # Quickscore answers few present findings best (measured: up to 3); beyond, one
+    # elimination batch over the answers beats the positive recursion (4-8 present:
+    # 14-100 ms against 30-600 ms on the shipped priors), and enumeration's single
+    # table wins where the elimination plan is expensive on a small network
+    if engines.factored is not None and m <= QUICKSCORE_PRESENT and \
+            engines.choose(base) == "factored":
+        fast = _factored(model, evidence, names, groups)
+        if fast is not None:
+            return fast
+    if engines.enumeration is not None:
+        plan = engines.elimination.plan(base.present[0], tuple(base.masks))
+        rows = 1 + 2 * len(names)
+        # a batch amortises elimination's per-step overhead: measured on the shipped
+        # priors, a batch of ~110 answers costs about BATCH_WEIGHT per entry of the plan
+        # and row, against ELIMINATION_WEIGHT for a single query
+        elimination = BATCH_WEIGHT * plan.cost * rows + ELIMINATION_STEP * len(plan.ops)
+        enumeration = 2.0 ** engines.n * (ENUMERATION_PASSES + m + 2 * rows)
+        if enumeration < elimination:
+            return _enumerated(model, evidence, names)
+    return _eliminated(model, evidence, names, groups)
 
 
 def _queried(model: Model, evidence: Mapping[str, bool],
@@ -86,7 +116,7 @@ def _enumerated(model: Model, evidence: Mapping[str, bool],
                 names: tuple[str, ...]) -> Branches:
     """The same from the enumeration engine's joint table: a finding's no multiplies
     the table and its yes is the rest (all terms are positive: no cancellation)."""
-    exact = model._exact
+    exact = model._engines.enumeration
     table = exact.joint(evidence)
     current = exact.sums(table)
     yes, no = [], []
@@ -111,27 +141,23 @@ def _enumerated(model: Model, evidence: Mapping[str, bool],
                     no_causes, no_groups)
 
 
-def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
-              groups: bool) -> Branches | None:
-    engine, structure = model._factored, model.structure
+def _answers(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]):
+    """One batch of cases: row 0 the current evidence; then each finding answered no;
+    then each risk factor answered yes, then no. All share the present findings."""
+    structure = model.structure
     parts = structure.split_evidence(evidence)
-    m = len(parts.present)
-    if m > MAX_PRESENT_POSITIVE:
-        return None
     base = Cases.from_parts([parts], structure)
     finding_index = {f.name: j for j, f in enumerate(structure.findings)}
     risky = [name for name in names if name in structure.risk_evidence]
     asked = [name for name in names if name not in structure.risk_evidence]
     found = np.array([finding_index[name] for name in asked], dtype=np.intp)
-
-    # rows: 0 the current evidence; then each finding answered no; then each risk
-    # factor answered yes, then no
+    arrays = structure.finding_arrays
     count = 1 + len(asked) + 2 * len(risky)
     weight = np.repeat(base.weight, count, axis=0)
     constant = np.repeat(base.constant, count)
     no_rows = np.arange(1, 1 + len(asked))
-    weight[no_rows] *= engine._q[found]
-    constant[no_rows] *= engine._keep[found]
+    weight[no_rows] *= arrays.q[found]
+    constant[no_rows] *= arrays.keep[found]
     masks = {}
     touched = {structure.risk_evidence[name][0] for name in risky}
     for node in set(base.masks) | touched:
@@ -146,42 +172,32 @@ def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]
         masks[node][risk_yes[k], state] = keep
         masks[node][risk_no[k], state] = 0.0
     steps = np.repeat(base.steps, count)
-    steps[no_rows] += engine._parents[found] + 1
+    steps[no_rows] += arrays.parents[found] + 1
     batch = Cases(masks, weight, constant, np.repeat(base.present, count, axis=0), steps)
-    # the looser BRANCH_LIMIT lets Quickscore certify more present findings here
-    sums = engine.sums(batch, groups=groups) if m <= QUICKSCORE_BRANCHES else None
-    if sums is None or not sums.within(BRANCH_LIMIT)[0]:
-        # Quickscore cancels too much for these findings: every answer as positive sums
-        sums = positive_sums(engine, batch, groups)
-    total = sums.total[0]
+    return base, batch, asked, risky, found, no_rows, risk_yes, risk_no
 
-    # a finding's yes: the current sums minus its no
+
+def _eliminated(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
+                groups: bool) -> Branches:
+    """Every answer through variable elimination: the "no" answers and the risk
+    factors' answers share the plan of the current evidence (one batch); a finding's
+    yes is the current sums minus its no, and answers that subtraction cannot certify
+    are computed directly."""
+    base, batch, asked, risky, found, no_rows, risk_yes, risk_no = _answers(
+        model, evidence, names)
+    sums = model._engines.elimination.sums(batch, groups=groups)
+    return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no)
+
+
+def _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no,
+            redo=None) -> Branches:
+    total = sums.total[0]
     yes = Sums(sums.total[0] - sums.total[no_rows], sums.causes[0] - sums.causes[no_rows],
                sums.none[0] - sums.none[no_rows], sums.error[0] + sums.error[no_rows])
     yes = _join(yes, _take(sums, risk_yes))
-    no_source = np.concatenate([no_rows, risk_no])
-    no = _take(sums, no_source)
-
-    # uncertain answers (a rare answer after strong cancellation): again as positive
-    # sums, a finding's yes now directly with the finding added to the present ones
-    redo = np.flatnonzero(~_certain(yes) | ~_certain(no))
-    if len(redo) and m < MAX_PRESENT_POSITIVE:
-        _put(no, redo, positive_sums(engine, batch.take(no_source[redo]), groups))
-        found_redo = redo[redo < len(asked)]
-        if len(found_redo):
-            _put(yes, found_redo, positive_sums(engine, Cases(
-                {node: mask.repeat(len(found_redo), axis=0)
-                 for node, mask in base.masks.items()},
-                base.weight.repeat(len(found_redo), axis=0),
-                base.constant.repeat(len(found_redo)),
-                np.hstack([base.present.repeat(len(found_redo), axis=0),
-                           found[found_redo, None]]),
-                base.steps.repeat(len(found_redo))), groups))
-        risk_redo = redo[redo >= len(asked)]
-        if len(risk_redo):
-            _put(yes, risk_redo, positive_sums(
-                engine, batch.take(risk_yes[risk_redo - len(asked)]), groups))
-
+    no = _take(sums, np.concatenate([no_rows, risk_no]))
+    if redo is not None:
+        redo(yes, no)
     p_yes = np.clip(yes.total / total, 0.0, 1.0)
     yes_causes, yes_groups = yes.posteriors()
     no_causes, no_groups = no.posteriors()
@@ -198,6 +214,47 @@ def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...]
     position = [order.index(name) for name in names]
     return Branches(names, p_yes[position], yes_causes[position], yes_groups[position],
                     no_causes[position], no_groups[position])
+
+
+def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
+              groups: bool) -> Branches | None:
+    engine = model._engines.factored
+    base, batch, asked, risky, found, no_rows, risk_yes, risk_no = _answers(
+        model, evidence, names)
+    m = base.present.shape[1]
+    if m > MAX_PRESENT_POSITIVE:
+        return None
+    # the looser BRANCH_LIMIT lets Quickscore certify more present findings here
+    sums = engine.sums(batch, groups=groups) if m <= QUICKSCORE_BRANCHES else None
+    if sums is None or not sums.within(BRANCH_LIMIT)[0]:
+        # Quickscore cancels too much for these findings: every answer as positive sums
+        sums = positive_sums(engine, batch, groups)
+    no_source = np.concatenate([no_rows, risk_no])
+
+    def redo(yes: Sums, no: Sums) -> None:
+        # uncertain answers (a rare answer after strong cancellation): again as positive
+        # sums, a finding's yes now directly with the finding added to the present ones
+        again = np.flatnonzero(~_certain(yes) | ~_certain(no))
+        if not len(again) or m >= MAX_PRESENT_POSITIVE:
+            return
+        _put(no, again, positive_sums(engine, batch.take(no_source[again]), groups))
+        found_redo = again[again < len(asked)]
+        if len(found_redo):
+            _put(yes, found_redo, positive_sums(engine, Cases(
+                {node: mask.repeat(len(found_redo), axis=0)
+                 for node, mask in base.masks.items()},
+                base.weight.repeat(len(found_redo), axis=0),
+                base.constant.repeat(len(found_redo)),
+                np.hstack([base.present.repeat(len(found_redo), axis=0),
+                           found[found_redo, None]]),
+                base.steps.repeat(len(found_redo))), groups))
+        risk_redo = again[again >= len(asked)]
+        if len(risk_redo):
+            _put(yes, risk_redo, positive_sums(
+                engine, batch.take(risk_yes[risk_redo - len(asked)]), groups))
+
+    return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no,
+                   redo)
 
 
 def _certain(sums: Sums) -> np.ndarray:

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ImpossibleEvidenceError
-from ..inference._cases import MAX_PRESENT_POSITIVE, Cases
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -174,19 +173,19 @@ def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]]
     causes = np.zeros((len(variants), len(structure.cause_ids)))
     totals = np.zeros(len(variants))
     todo = set(range(len(variants)))
-    factored = getattr(model, "_factored", None)
-    if factored is not None and getattr(model, "engine", "exact") == "exact":
-        parts = [structure.split_evidence(v) for v in variants]
-        by_count: dict[int, list[int]] = {}
-        for i, part in enumerate(parts):
-            by_count.setdefault(len(part.present), []).append(i)
-        for count, rows in by_count.items():
-            if count > MAX_PRESENT_POSITIVE:
-                continue
-            sums = factored.certain_sums(Cases.from_parts([parts[i] for i in rows], structure))
-            for j in np.flatnonzero(sums.ok):
-                causes[rows[j]], totals[rows[j]] = sums.causes[j], sums.total[j]
-                todo.discard(rows[j])
+    engines = getattr(model, "_engines", None)
+    if engines is not None and len(variants) > 1:
+        # every variant changes the first (the evidence) only by taking a present
+        # finding out or reporting it absent: one batch through one elimination plan
+        base = variants[0]
+        changes = [{name: v.get(name) for name in base if v.get(name) != base[name]}
+                   for v in variants[1:]]
+        sums = engines.variants(base, changes)
+        for j in np.flatnonzero(sums.total > 0):
+            causes[j], totals[j] = sums.causes[j], sums.total[j]
+            todo.discard(int(j))
+        todo -= {j for j in range(len(variants)) if sums.total[j] <= 0
+                 and np.isfinite(sums.total[j])}
     for i in sorted(todo):
         try:
             post = model.posterior(variants[i])

@@ -52,20 +52,23 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
     risk_ids = set(model.kb.risk_factor_ids)
     rows = [{"evidence": "(prior)", "kind": "prior", "value": None,
              "weight": _logit(prior), "probability_without": np.nan}]
-    for name, value in evidence.items():
-        rest = {k: v for k, v in evidence.items() if k != name}
-        without = float(model.posterior(rest).causes[i])
+    risks = {k: v for k, v in evidence.items() if k in risk_ids}
+    removals = [[name] for name in evidence] + ([list(risks)] if risks else [])
+    if model._engines is not None:  # every leave-one-out answer in one engine batch
+        without = [float(p.causes[i]) for p in model._engines.without(evidence, removals)]
+    else:
+        without = [float(model.posterior({k: v for k, v in evidence.items()
+                                          if k not in removed}).causes[i])
+                   for removed in removals]
+    for (name, value), p in zip(evidence.items(), without):
         rows.append({"evidence": name,
                      "kind": "risk_factor" if name in risk_ids else "finding",
-                     "value": value, "weight": _logit(full) - _logit(without),
-                     "probability_without": without})
-    risks = {k: v for k, v in evidence.items() if k in risk_ids}
+                     "value": value, "weight": _logit(full) - _logit(p),
+                     "probability_without": p})
     if risks:
-        rest = {k: v for k, v in evidence.items() if k not in risk_ids}
-        without = float(model.posterior(rest).causes[i])
         rows.append({"evidence": "(all risk factors)", "kind": "all_risk_factors",
-                     "value": None, "weight": _logit(full) - _logit(without),
-                     "probability_without": without})
+                     "value": None, "weight": _logit(full) - _logit(without[-1]),
+                     "probability_without": without[-1]})
     table = pd.DataFrame(rows).sort_values("weight", ascending=False, kind="stable")
     table = table.reset_index(drop=True)
     table.attrs.update(cause=cause, probability=full, prior=prior)

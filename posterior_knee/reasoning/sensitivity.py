@@ -27,8 +27,7 @@ import pandas as pd
 
 from ..errors import UnknownIdError, check_parameter
 from ..inference._engine import Posterior
-from ..inference._factored import FactoredEngine
-from ..inference._parameters import Parameters, posterior
+from ..inference._parameters import Parameters, factored_answers, posterior
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -110,7 +109,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     present = [name for name, value in evidence.items() if value]
     top = model.structure.cause_ids.index(dx.top)
     level = dx.triage.level
-    factored = FactoredEngine(params.structure).posterior(evidence) is not None
+    factored = factored_answers(params.structure, evidence)
     base = posterior(params.structure, evidence, factored)
     f0 = read(base)
 

@@ -1,0 +1,217 @@
+"""Choosing an exact engine for each batch of cases, by its estimated cost.
+
+Three engines give the same answers (tested to 1e-9 against each other, brute force and
+pgmpy) at different costs:
+
+- the factored engine (:mod:`._factored`: Quickscore, then the positive recursion of
+  :mod:`._positive` for what Quickscore cannot certify), vectorised over cases that
+  differ in which findings are present: the cheapest with few present findings, few hub
+  risk factors and small units of linked causes, and the only one that batches a cohort
+  whose rows all differ;
+- variable elimination with positive terms (:mod:`._elimination`), whose cost follows
+  how the present findings and causes are wired, not their number: it answers every
+  case, at any number of causes, present findings or linked causes;
+- enumeration of all cause configurations (:mod:`._engine`), 2**n entries whatever the
+  evidence: on small networks it can beat elimination when many findings are present.
+
+:class:`Engines` holds the three (the enumeration table only where there are at most
+``ENUMERATE_CAUSES`` causes, built when first chosen) and sends each batch to the
+cheapest that can answer it with certainty. Every answer it returns is certain to
+``ERROR_LIMIT`` of P(evidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import EngineLimitError, ImpossibleEvidenceError
+from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
+from ._elimination import EliminationEngine
+from ._engine import ExactEngine, Posterior
+from ._factored import FactoredEngine
+from ._structure import Structure
+from ._threads import one_thread
+
+ENUMERATE_CAUSES = 20  # 2**20 entries, 8 MiB: the largest table worth enumerating
+# entries the factored engine may touch per case before elimination is preferred
+FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms against 2.2)
+# calibrated on the shipped priors (one BLAS thread): enumeration makes about six
+# passes over its 2**n entries plus one per present finding, at numpy's full speed
+# (about 3 ns an entry); elimination touches its plan's cost about three times
+# (forward, backward) in smaller, strided arrays (15-25 ns per unit of cost, measured
+# at m = 11-15) and pays Python's overhead per step
+ENUMERATION_PASSES = 6
+ELIMINATION_WEIGHT = 8.0
+ELIMINATION_STEP = 1e4
+
+
+class Engines:
+    """The exact engines of one structure and the rule that picks one per batch."""
+
+    def __init__(self, structure: Structure):
+        self.structure = structure
+        self.n = len(structure.causes)
+        try:
+            self.factored: FactoredEngine | None = FactoredEngine(structure)
+        except EngineLimitError:  # causes linked into a unit too large for its tables
+            self.factored = None
+        self.elimination = EliminationEngine(structure)
+
+    @cached_property
+    def enumeration(self) -> ExactEngine | None:
+        """The enumeration engine, where the network is small enough for its table."""
+        if self.n > ENUMERATE_CAUSES:
+            return None
+        return ExactEngine(self.structure)
+
+    # -- choosing ------------------------------------------------------------------------
+    def choose(self, cases: Cases) -> str:
+        """``"factored"``, ``"elimination"`` or ``"enumeration"`` for a batch of cases
+        with the same number of present findings."""
+        m = cases.present.shape[1]
+        if self.factored is not None and m <= MAX_PRESENT_POSITIVE:
+            # a batch of rows that differ in their present findings: only the factored
+            # engine takes them all in one batch (elimination plans each pattern)
+            if len(cases) > 1 or self.factored.cost(m) <= FACTORED_BUDGET:
+                return "factored"
+        if self.n <= ENUMERATE_CAUSES and len(cases) == 1:
+            plan = self.elimination.plan(cases.present[0], tuple(cases.masks))
+            enumeration = 2.0 ** self.n * (ENUMERATION_PASSES + m)
+            if enumeration < ELIMINATION_WEIGHT * plan.cost + ELIMINATION_STEP * len(plan.ops):
+                return "enumeration"
+        return "elimination"
+
+    def certain_sums(self, cases: Cases, groups: bool = True) -> Sums:
+        """Unnormalised answers for cases with the same number of present findings,
+        each certain to ERROR_LIMIT (P(e) = 0 where the evidence is impossible)."""
+        with one_thread():
+            return self._certain_sums(cases, groups)
+
+    def _certain_sums(self, cases: Cases, groups: bool) -> Sums:
+        kind = self.choose(cases)
+        if kind == "factored":
+            sums = self.factored.certain_sums(cases, groups)
+            redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
+            if len(redo):  # never expected (positive sums are certain): be safe
+                _put(sums, redo, self.elimination.sums(cases.take(redo), groups))
+            return sums
+        if kind == "enumeration":
+            return self._enumerated(cases)
+        return self.elimination.sums(cases, groups)
+
+    def _enumerated(self, cases: Cases) -> Sums:
+        engine = self.enumeration
+        rows = []
+        for k in range(len(cases)):
+            table = engine.joint_from_cases(cases, k)
+            rows.append(engine.sums(table))
+        total = np.array([r[2] for r in rows], dtype=float)
+        # enumeration adds positive terms only: the relative error is small (each
+        # entry is a product of at most n + m + risk factors, summed in halves)
+        error = (4 * self.n + 2 * cases.present.shape[1] + 64) * 2.2e-16 * total
+        return Sums(total, np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                    error)
+
+    def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
+        """Exact posteriors for checked evidence (one case)."""
+        parts = self.structure.split_evidence(evidence)
+        sums = self.certain_sums(Cases.from_parts([parts], self.structure))
+        if not sums.total[0] > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model (for example two "
+                "exclusive age bands both reported present); check the reported values.")
+        causes, groups = sums.posteriors()
+        return Posterior(causes[0], groups[0], float(sums.total[0]))
+
+
+    def without(self, evidence: Mapping[str, bool],
+                removals: Sequence[Sequence[str]]) -> list[Posterior]:
+        """Posteriors with each group of reported ids in ``removals`` taken out of the
+        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
+        costs one batch, not one query per item."""
+        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals])
+        if not sums.total[0] > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model; check the reported "
+                "values.")
+        causes, groups = sums.posteriors()
+        return [Posterior(causes[k], groups[k], float(sums.total[k]))
+                for k in range(1, len(sums.total))]
+
+    def variants(self, evidence: Mapping[str, bool],
+                 changes: Sequence[Mapping[str, bool | None]]) -> Sums:
+        """Unnormalised answers for the evidence (row 0) and each variant of it (rows
+        1...), in one batch through the elimination plan of the evidence.
+
+        A variant maps reported ids to None (taken out) or False (a finding reported
+        present, now absent; any reported id may also be set False or taken out). A
+        present finding's "produced" variable is weighed (leak, 1) as reported present,
+        (1, 1) taken out and (1 - leak, 0) reported absent, so every variant keeps the
+        plan of the evidence; absent findings and risk factors only change the cases'
+        weights and masks. The counterfactual scores (expected disablement: each
+        present finding reported absent instead; sufficiency: each one taken out) and
+        leave-one-out explanations are such batches.
+        """
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
+        if self.enumeration is not None:
+            plan = self.elimination.plan(
+                Cases.from_parts([parts], structure).present[0], tuple(parts.masks))
+            m = len(parts.present)
+            if 2.0 ** self.n * (ENUMERATION_PASSES + m) < (
+                    ELIMINATION_WEIGHT * plan.cost + ELIMINATION_STEP * len(plan.ops)):
+                return self._enumerated_variants(evidence, changes)
+        present = [f.name for f in parts.present]
+        keep = structure.finding_arrays.keep
+        index = {f.name: j for j, f in enumerate(structure.findings)}
+        rows, ends = [], []
+        for change in [{}, *changes]:
+            rest = {}
+            for name, value in evidence.items():
+                if name in change and not (value and name in index):
+                    if change[name] is not None:
+                        rest[name] = bool(change[name])
+                else:
+                    rest[name] = value
+            rows.append(structure.split_evidence(rest))
+            row = []
+            for name in present:
+                k = keep[index[name]]
+                if name not in change:
+                    row.append((1.0 - k, 1.0))
+                elif change[name] is None:
+                    row.append((1.0, 1.0))
+                else:
+                    row.append((k, 0.0))
+            ends.append(row)
+        cases = Cases.from_parts(rows, structure)
+        with one_thread():
+            return self.elimination.pattern_sums(
+                cases, groups=True,
+                ends=np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
+
+
+    def _enumerated_variants(self, evidence, changes) -> Sums:
+        """:meth:`variants` one table per variant (small networks, expensive plans)."""
+        rows = []
+        for change in [{}, *changes]:
+            case = {name: value for name, value in evidence.items() if name not in change}
+            case.update({name: value for name, value in change.items()
+                         if value is not None and name in evidence})
+            rows.append(self.structure.split_evidence(case))
+        with one_thread():
+            cases = [Cases.from_parts([p], self.structure) for p in rows]
+            return _stack([self._enumerated(c) for c in cases])
+
+
+def _stack(parts: Sequence[Sums]) -> Sums:
+    return Sums(*(np.concatenate([getattr(p, name) for p in parts])
+                  for name in ("total", "causes", "none", "error")))
+
+
+def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:
+    for name in ("total", "causes", "none", "error"):
+        getattr(sums, name)[rows] = getattr(values, name)

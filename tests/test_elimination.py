@@ -1,0 +1,417 @@
+"""Variable elimination with positive terms, and the dispatcher, on every engine path.
+
+References: brute force over every node configuration (tiny random structures), the
+enumeration engine (the shipped causes), pgmpy's variable elimination one cause at a
+time (networks grown through the knowledge-base API to 30 and 40 causes).
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import posterior_knee as pk
+from posterior_knee.inference._cases import Cases
+from posterior_knee.inference._dispatch import Engines
+from posterior_knee.inference._elimination import EliminationEngine, brute_force
+from posterior_knee.inference._engine import ExactEngine, Posterior
+from posterior_knee.inference._structure import (
+    STATES,
+    CauseNode,
+    FindingNode,
+    RiskNode,
+    Structure,
+    cause_p_yes,
+)
+
+from .strategies import evidence, grown_kb, perturbed_kb, restructured_kb
+
+TOLERANCE = 1e-9
+KB = pk.load_knowledge_base()
+
+
+def assert_same(a, b, groups=True):
+    np.testing.assert_allclose(a.causes, b.causes, rtol=0, atol=TOLERANCE)
+    if groups:
+        np.testing.assert_allclose(a.groups, b.groups, rtol=0, atol=TOLERANCE)
+
+
+def cases_of(structure, evidence_list):
+    return Cases.from_parts([structure.split_evidence(e) for e in evidence_list], structure)
+
+
+def with_present(model, rng, m, absent=4, risks=2):
+    """Random evidence with exactly m findings present, some absent, some risk factors."""
+    findings = list(model.kb.finding_ids)
+    chosen = rng.choice(len(findings), m + absent, replace=False)
+    case = {findings[k]: bool(i < m) for i, k in enumerate(chosen)}
+    plain = [r for r in model.kb.risk_factor_ids if not r.startswith("age_")]
+    for name in rng.choice(plain, risks, replace=False):
+        case[str(name)] = bool(rng.random() < 0.5)
+    case["age_over_50" if rng.random() < 0.5 else "age_under_30"] = True
+    return model.evidence(case)
+
+
+# -- tiny random structures against brute force -----------------------------------------
+
+
+def tiny_structure(seed: int) -> Structure:
+    """A random network small enough to sum over every node: a categorical and two
+    binary risk nodes, 6 causes with random cause links (units, latent causes with no
+    finding), 8 findings with random noisy-OR links."""
+    rng = np.random.default_rng(seed)
+    risk = (RiskNode("band", ("other", "young", "old"), rng.dirichlet(np.ones(3)),
+                     {"young": 1, "old": 2}),
+            RiskNode("r1", STATES, np.array([0.7, 0.3]), {"r1": 1}),
+            RiskNode("r2", STATES, np.array([0.4, 0.6]), {"r2": 1}))
+    cards = {"band": 3, "r1": 2, "r2": 2}
+    names = [f"c{i}" for i in range(6)]
+    causes = []
+    for i, name in enumerate(names):
+        parents = [r for r in cards if rng.random() < 0.4]
+        parents += [p for p in names[:i] if rng.random() < 0.35]
+        log_or = [rng.normal(0, 1, cards.get(p, 2)) for p in parents]
+        required = [k for k, p in enumerate(parents) if p in names and rng.random() < 0.2]
+        causes.append(CauseNode(name, tuple(parents),
+                                cause_p_yes(float(rng.uniform(0.05, 0.6)), log_or, required)))
+    latent = set(rng.choice(names, 2, replace=False))
+    findings = []
+    for j in range(8):
+        parents = [c for c in names if c not in latent and rng.random() < 0.5] or [names[0]]
+        findings.append(FindingNode(f"f{j}", float(rng.uniform(0.0, 0.3)), tuple(parents),
+                                    rng.uniform(0.05, 1.0, len(parents))))
+    groups = {"one": ("c0", "c1", "c2"), "two": ("c3",), "three": ("c4", "c5")}
+    evidence = {"young": ("band", 1), "old": ("band", 2), "r1": ("r1", 1), "r2": ("r2", 1)}
+    return Structure(risk, tuple(causes), tuple(findings), groups, evidence)
+
+
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_tiny_random_structures_match_brute_force(seed, data):
+    """Every engine path against the sum over every node configuration."""
+    structure = tiny_structure(seed)
+    ids = [f.name for f in structure.findings] + ["young", "old", "r1", "r2"]
+    case = data.draw(st.dictionaries(st.sampled_from(ids), st.booleans(), max_size=12))
+    if case.get("young") and case.get("old"):
+        del case["old"]
+    total, causes, none = brute_force(structure, case)
+    if total == 0.0:
+        return
+    expected = Posterior(causes / total, 1.0 - none / total, total)
+    engines = Engines(structure)
+    assert_same(engines.elimination.posterior(case), expected)
+    assert_same(ExactEngine(structure).posterior(case), expected)
+    if engines.factored is not None:
+        fast = engines.factored.posterior(case)
+        if fast is not None:
+            assert_same(fast, expected)
+    got = engines.posterior(case)
+    assert_same(got, expected)
+    assert got.evidence_probability == pytest.approx(total, rel=1e-12)
+
+
+# -- the shipped causes: elimination against enumeration, at every m ---------------------
+
+
+@pytest.mark.parametrize("m", range(0, 16))
+def test_elimination_matches_enumeration_at_every_m(model, m):
+    rng = np.random.default_rng(100 + m)
+    reference = ExactEngine(model.structure)
+    engine = model._engines.elimination
+    cases = [with_present(model, rng, m) for _ in range(3)]
+    sums = engine.sums(cases_of(model.structure, cases))
+    causes, groups = sums.posteriors()
+    for k, case in enumerate(cases):
+        expected = reference.posterior(case)
+        assert_same(Posterior(causes[k], groups[k], sums.total[k]), expected)
+        assert sums.total[k] == pytest.approx(expected.evidence_probability, rel=1e-12)
+        # every term is positive: the bound is a few hundred epsilons, never more
+        assert sums.error[k] <= 1e-12 * sums.total[k]
+        assert_same(model.posterior(case), expected)
+
+
+@given(data=st.lists(evidence(KB, max_size=20), min_size=1, max_size=6))
+def test_elimination_batches_mixed_patterns(model, data):
+    """A batch of cases with different present findings: one plan per pattern."""
+    cases = [model.evidence(case) for case in data]
+    parts = [model.structure.split_evidence(case) for case in cases]
+    m = len(parts[0].present)
+    rows = [i for i, p in enumerate(parts) if len(p.present) == m]
+    sums = model._engines.elimination.sums(Cases.from_parts([parts[i] for i in rows],
+                                                            model.structure))
+    causes, groups = sums.posteriors()
+    reference = ExactEngine(model.structure)
+    for k, i in enumerate(rows):
+        assert_same(Posterior(causes[k], groups[k], sums.total[k]),
+                    reference.posterior(cases[i]))
+
+
+@settings(max_examples=10)
+@given(random_kb=st.one_of(perturbed_kb(KB), restructured_kb(KB)),
+       data=evidence(KB, max_size=20))
+def test_elimination_on_random_networks_matches_enumeration(random_kb, data):
+    model = pk.Model(random_kb)
+    case = model.evidence(data)
+    assert_same(model._engines.elimination.posterior(case),
+                ExactEngine(model.structure).posterior(case))
+
+
+def test_a_unit_of_sixteen_linked_causes(kb):
+    """Sixteen causes chained into one unit: no factored engine (its tables would have
+    2**16 rows per case), elimination answers, at many present findings too."""
+    causes = list(kb.cause_ids)[:16]
+    chain = pd.DataFrame({"parent": causes[:-1], "child": causes[1:], "kind": "odds_ratio",
+                          "odds_ratio": 1.7, "low": np.nan, "high": np.nan,
+                          "source": "test: a chain"})
+    model = pk.Model(kb.replace(cause_links=chain))
+    assert model._engines.factored is None
+    reference = ExactEngine(model.structure)
+    rng = np.random.default_rng(16)
+    for m in (0, 4, 9, 13):
+        case = with_present(model, rng, m)
+        assert_same(model.posterior(case), reference.posterior(case))
+
+
+# -- grown networks against pgmpy ---------------------------------------------------------
+
+
+def pgmpy_causes(model, case):
+    """Cause posteriors from pgmpy's variable elimination, one cause per query (a joint
+    query over every cause would build a 2**n table inside pgmpy)."""
+    from pgmpy.inference import VariableElimination
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        infer = VariableElimination(model.network)
+        states = {name: STATES[int(value)] for name, value in case.items()}
+        return np.array([
+            infer.query([c], evidence=states, show_progress=False).get_value(**{c: "yes"})
+            for c in model.structure.cause_ids])
+
+
+@pytest.fixture(scope="module")
+def grown():
+    """30 causes and 78 findings (about the size the knowledge base is growing to)."""
+    return pk.Model(grown_kb(KB, seed=3, causes=30, findings=78, hubs=4))
+
+
+@pytest.fixture(scope="module")
+def largest():
+    """40 causes, 120 findings, a unit of 16 linked causes, 2 latent causes, more hubs."""
+    return pk.Model(grown_kb(KB, seed=4, causes=40, findings=120, unit=16, latent=2,
+                             hubs=6))
+
+
+def test_grown_models_build(grown, largest):
+    for model in (grown, largest):
+        assert model._engines.enumeration is None  # past ENUMERATE_CAUSES causes
+    assert len(largest.structure.causes) == 40
+    assert len(largest.structure.findings) == 120
+
+
+@pytest.mark.parametrize("m", [0, 3, 6])
+def test_grown_network_matches_pgmpy(grown, m):
+    rng = np.random.default_rng(30 + m)
+    case = with_present(grown, rng, m)
+    np.testing.assert_allclose(grown.posterior(case).causes, pgmpy_causes(grown, case),
+                               rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("m", [0, 3])
+def test_largest_network_matches_pgmpy(largest, m):
+    rng = np.random.default_rng(40 + m)
+    case = with_present(largest, rng, m, risks=1)
+    np.testing.assert_allclose(largest.posterior(case).causes,
+                               pgmpy_causes(largest, case), rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("m", [10, 13])
+def test_largest_network_at_many_present_findings(largest, m):
+    """Past what pgmpy answers in reasonable time: P(e, f = yes) + P(e, f = no) = P(e)
+    for a further finding f (the yes side runs a different plan), group probabilities
+    at least their causes', and a batch equal to single queries."""
+    rng = np.random.default_rng(50 + m)
+    case = with_present(largest, rng, m)
+    base = largest.posterior(case)
+    extra = next(f for f in largest.kb.finding_ids if f not in case)
+    yes = largest.posterior({**case, extra: True})
+    no = largest.posterior({**case, extra: False})
+    split = yes.evidence_probability + no.evidence_probability
+    assert split == pytest.approx(base.evidence_probability, rel=1e-12)
+    mixed = (yes.evidence_probability * yes.causes + no.evidence_probability * no.causes)
+    np.testing.assert_allclose(mixed / split, base.causes, rtol=0, atol=TOLERANCE)
+    structure = largest.structure
+    index = {c: i for i, c in enumerate(structure.cause_ids)}
+    for p_group, members in zip(base.groups, structure.groups.values()):
+        assert p_group >= max(base.causes[index[c]] for c in members) - 1e-12
+    frame = pd.DataFrame([case, {**case, extra: True}], dtype=object)
+    scored = largest.diagnose_many(frame)
+    np.testing.assert_allclose(scored[list(structure.cause_ids)].to_numpy(dtype=float),
+                               np.vstack([base.causes, yes.causes]), rtol=0, atol=TOLERANCE)
+
+
+def test_largest_network_ranks_questions_and_explains(largest):
+    rng = np.random.default_rng(60)
+    case = with_present(largest, rng, 5)
+    dx = largest.diagnose(case)
+    table = dx.next_questions(k=None)
+    assert len(table) > 100
+    # the ranking's figures are the posteriors after each answer
+    row = table.iloc[0]
+    after = largest.posterior({**case, row["finding"]: True})
+    top = largest.structure.cause_ids.index(table.attrs["top_cause"])
+    assert row["if_yes"] == pytest.approx(after.causes[top], abs=1e-6)
+    assert len(dx.explain()) >= len(case)
+
+
+# -- the dispatcher ------------------------------------------------------------------------
+
+
+def test_dispatcher_uses_every_engine(model, largest):
+    """Each path is taken somewhere, and each gives the enumeration's answer."""
+    rng = np.random.default_rng(7)
+    reference = ExactEngine(model.structure)
+    seen = set()
+    for m in range(0, 16, 2):
+        for _ in range(3):
+            case = with_present(model, rng, m)
+            seen.add(model._engines.choose(cases_of(model.structure, [case])))
+            assert_same(model.posterior(case), reference.posterior(case))
+    case = with_present(largest, rng, 3)
+    seen.add(largest._engines.choose(cases_of(largest.structure, [case])))
+    assert seen == {"factored", "enumeration", "elimination"}
+
+
+def test_plans_are_shared_by_structures_with_the_same_graph(model):
+    """A structure rebuilt with other numbers (sensitivity sweeps) reuses the plan."""
+    case = {"lump_behind_knee": True, "calf_pain": True, "fever": False}
+    links = KB.finding_links.copy()
+    links["strength"] = links["strength"] * 0.9
+    links["low"], links["high"] = np.nan, np.nan  # the ranges of the old numbers
+    other = pk.Model(KB.replace(finding_links=links))
+    a = model._engines.elimination
+    b = EliminationEngine(other.structure)
+    present = sorted(cases_of(model.structure, [case]).present[0])
+    assert a.plan(present) is b.plan(present)
+    assert_same(b.posterior(case), ExactEngine(other.structure).posterior(case))
+
+
+@pytest.mark.parametrize("m", [0, 3, 8, 12])
+def test_leave_one_out_in_one_batch(model, m):
+    """Each reported item taken out (present findings by their weights (1, 1)), and all
+    risk factors at once: one batch equal to separate queries."""
+    rng = np.random.default_rng(70 + m)
+    case = with_present(model, rng, m)
+    names = list(case)
+    risks = [n for n in names if n in model.kb.risk_factor_ids]
+    removals = [[n] for n in names] + [risks]
+    reference = ExactEngine(model.structure)
+    for removed, post in zip(removals, model._engines.without(case, removals)):
+        rest = {k: v for k, v in case.items() if k not in removed}
+        assert_same(post, reference.posterior(rest))
+
+
+def test_leave_one_out_on_the_largest_network(largest):
+    rng = np.random.default_rng(80)
+    case = with_present(largest, rng, 6)
+    names = list(case)[:5]
+    for name, post in zip(names, largest._engines.without(case, [[n] for n in names])):
+        rest = {k: v for k, v in case.items() if k != name}
+        assert_same(post, largest.posterior(rest))
+
+
+@pytest.mark.parametrize("m", [5, 10])
+def test_answer_branches_through_elimination(model, m):
+    """Next-question answers from one elimination batch (a finding's yes by
+    subtraction, certified or recomputed) equal direct queries to the ranking's 1e-6."""
+    from posterior_knee.inference._whatif import _eliminated
+
+    rng = np.random.default_rng(90 + m)
+    case = with_present(model, rng, m)
+    names = tuple([n for n in model.kb.finding_ids if n not in case][:10]
+                  + [n for n in model.kb.risk_factor_ids
+                     if n not in case and not n.startswith("age_")][:3])
+    b = _eliminated(model, case, names, groups=True)
+    reference = ExactEngine(model.structure)
+    total = reference.posterior(case).evidence_probability
+    for k, name in enumerate(names):
+        yes = reference.posterior({**case, name: True})
+        no = reference.posterior({**case, name: False})
+        assert b.p_yes[k] == pytest.approx(yes.evidence_probability / total, abs=1e-9)
+        np.testing.assert_allclose(b.yes_causes[k], yes.causes, atol=1e-6)
+        np.testing.assert_allclose(b.no_causes[k], no.causes, atol=1e-9)
+        np.testing.assert_allclose(b.yes_groups[k], yes.groups, atol=1e-6)
+
+
+@pytest.mark.parametrize("m", [1, 4, 9])
+def test_counterfactual_variants_in_one_batch(model, m):
+    """Each present finding reported absent instead, or taken out, and an absent one
+    flipped: one batch equal to separate queries (what the counterfactual scores need)."""
+    rng = np.random.default_rng(110 + m)
+    case = with_present(model, rng, m)
+    present = [k for k, v in case.items() if v and k in model.kb.finding_ids]
+    absent = [k for k, v in case.items() if not v]
+    changes = ([{f: False} for f in present] + [{f: None} for f in present]
+               + [{absent[0]: None}])
+    sums = model._engines.variants(case, changes)
+    reference = ExactEngine(model.structure)
+    for k, change in enumerate([{}, *changes]):
+        expected = {n: v for n, v in case.items() if n not in change}
+        expected.update({n: v for n, v in change.items() if v is not None})
+        post = reference.posterior(expected)
+        assert sums.total[k] == pytest.approx(post.evidence_probability, rel=1e-12)
+        np.testing.assert_allclose(sums.causes[k] / sums.total[k], post.causes,
+                                   atol=TOLERANCE)
+
+
+def test_variants_by_enumeration_and_by_elimination_agree(model):
+    rng = np.random.default_rng(120)
+    case = with_present(model, rng, 7)
+    present = [k for k, v in case.items() if v and k in model.kb.finding_ids]
+    changes = [{f: False} for f in present] + [{f: None} for f in present]
+    by_table = model._engines._enumerated_variants(case, changes)
+    engines = Engines(model.structure)
+    engines.__dict__["enumeration"] = None  # as on a network too large to enumerate
+    by_plan = engines.variants(case, changes)
+    np.testing.assert_allclose(by_plan.total, by_table.total, rtol=1e-12)
+    np.testing.assert_allclose(by_plan.causes, by_table.causes, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(by_plan.none, by_table.none, rtol=1e-11, atol=0)
+
+
+def test_engines_run_on_one_blas_thread_and_restore_it(model):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from posterior_knee.inference._threads import one_thread
+
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+              if pool["user_api"] == "blas"]
+    with one_thread():
+        inside = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                  if pool["user_api"] == "blas"]
+    model.posterior({"calf_pain": True})
+    after = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+             if pool["user_api"] == "blas"]
+    assert all(n == 1 for n in inside)
+    assert after == before
+
+
+def test_sensitivity_on_a_unit_too_large_for_the_factored_engine(kb):
+    """The sweeps rebuild structures and fall back to elimination (no EngineLimitError)."""
+    causes = list(kb.cause_ids)[:14]
+    chain = pd.DataFrame({"parent": causes[:-1], "child": causes[1:], "kind": "odds_ratio",
+                          "odds_ratio": 1.4, "low": np.nan, "high": np.nan,
+                          "source": "test: a chain"})
+    model = pk.Model(kb.replace(cause_links=chain))
+    assert model._engines.factored is None
+    table = model.sensitivity({"calf_pain": True, "fever": False}, "dvt")
+    row = table[table["id"] == "dvt"].iloc[0]  # the clot's own prior
+    assert row["derivative"] > 0
+
+
+def test_pgmpy_engine_on_a_grown_network(grown):
+    """Model(kb, engine="pgmpy") answers past 20 causes (one pgmpy query per cause)."""
+    reference = pk.Model(grown.kb, engine="pgmpy")
+    case = grown.evidence({"lump_behind_knee": True, "fever": False})
+    np.testing.assert_allclose(reference.posterior(case).causes,
+                               grown.posterior(case).causes, rtol=0, atol=TOLERANCE)

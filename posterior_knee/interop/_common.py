@@ -20,8 +20,8 @@ placeholder (``example.org`` is reserved for examples): a deployment that regist
 own canonical base passes it as ``canonical=``."""
 
 FHIR_VERSION = "4.0.1"
-"""FHIR R4: what the documents are written for (and validated against, with the R4B
-models of fhir.resources: the resources used here did not change from R4 to R4B)."""
+"""FHIR R4: what the documents are written for. The tests validate them with the R4B
+models of fhir.resources, the closest it ships to R4 (R4B changed other resources)."""
 
 YES = {"system": "http://terminology.hl7.org/CodeSystem/v2-0136", "code": "Y",
        "display": "Yes"}
@@ -89,7 +89,9 @@ def concept(kb: KnowledgeBase, canonical: str, kind: str, name: str, label: str)
 
 
 def evidence_labels(kb: KnowledgeBase) -> Mapping[str, str]:
-    return dict(zip(kb.questions()["id"], kb.questions()["label"]))
+    """The label of each finding and risk-factor id."""
+    questions = kb.questions()
+    return dict(zip(questions["id"], questions["label"]))
 
 
 def model_identity(kb: KnowledgeBase) -> str:

@@ -140,7 +140,8 @@ class Diagnosis:
 
         Keys: ``version`` (:data:`SCHEMA_VERSION`), ``findings`` (id -> true / false),
         ``rank_by``, ``ranking`` and ``groups`` (one object per row of :attr:`ranking`
-        and :attr:`groups`, codes included; a missing code is null), ``triage``
+        and :attr:`groups`, codes included; a missing code is null), ``unexplained``
+        and ``none_fits`` (see :attr:`none_fits`; null when it says nothing), ``triage``
         (``level``, ``action``, ``reasons``, ``red_flags``) and ``disclaimer``.
 
         Examples
@@ -157,6 +158,8 @@ class Diagnosis:
             "findings": {name: bool(value) for name, value in self.findings.items()},
             "rank_by": self.rank_by,
             "ranking": _records(self.ranking),
+            "unexplained": float(self.unexplained),
+            "none_fits": self.none_fits,
             "groups": _records(self.groups),
             "triage": {
                 "level": self.triage.level.value,

@@ -460,3 +460,18 @@ def test_the_worked_examples_in_docs_run():
     assert namespace["response"]["status"] == "completed"
     assert namespace["result"]["prediction"][0]["outcome"]["coding"][-1]["code"] == (
         "bakers_cyst")
+
+
+def test_none_fits_travels_with_every_document():
+    """When much of what was reported fits no modelled cause, the RiskAssessment, the
+    card and to_dict say so, as the summary does."""
+    dx = pk.diagnose({"scaly_skin_rash": True})
+    assert dx.none_fits
+    ra = dx.to_fhir()
+    validate(ra)
+    assert dx.none_fits in [n["text"] for n in ra["note"]]
+    assert dx.none_fits in interop.card(dx)["detail"]
+    assert dx.to_dict()["none_fits"] == dx.none_fits
+    plain = pk.diagnose({"lump_behind_knee": True, "tightness_behind_knee": True})
+    assert plain.none_fits is None and plain.to_dict()["none_fits"] is None
+    assert all("fits none" not in n["text"] for n in plain.to_fhir()["note"])

@@ -78,6 +78,7 @@ def card(dx: Diagnosis, *, top: int = 3, canonical: str = CANONICAL) -> dict:
         "",
         "Most likely causes (not mutually exclusive):",
         *causes,
+        *(["", dx.none_fits] if dx.none_fits else []),
         "",
         f"*{dx.disclaimer}*",
     ])

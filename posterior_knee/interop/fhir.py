@@ -221,6 +221,7 @@ def assessment_parts(dx: Diagnosis, *, basis: list[dict], triage_from: list[dict
     assessment["note"] = [
         {"text": "The causes are not mutually exclusive: their probabilities need not "
                  "add up to 1. Findings not reported were treated as unknown."},
+        *([{"text": dx.none_fits}] if dx.none_fits else []),
         {"text": dx.disclaimer}]
     triage = triage_observation(dx, who, triage_from, canonical, when)
     return assessment, device(kb, dx.disclaimer), triage

@@ -8,7 +8,7 @@ Decision support and teaching material; it does not replace a clinician.
 'bakers_cyst'
 """
 
-from . import errors, plots
+from . import errors, interop, plots
 from ._version import __version__
 from .clinical import DISCLAIMER, Plan, Triage, TriageLevel
 from .errors import KnowledgeBaseError, PosteriorKneeError
@@ -49,6 +49,8 @@ __all__ = [
     "DISCLAIMER",
     # plots (matplotlib, an optional extra, is imported when a plot is drawn)
     "plots",
+    # FHIR R4 and CDS Hooks (plain dicts; the fhir and service extras are optional)
+    "interop",
     # errors
     "errors",
     "PosteriorKneeError",

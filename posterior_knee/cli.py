@@ -358,19 +358,10 @@ def _emit(args, records, table) -> None:
 
 
 def _as_json(dx) -> dict:
-    return {
-        "findings": dict(dx.findings),
-        "triage": {
-            "level": dx.triage.level.value,
-            "action": dx.triage.action,
-            "reasons": list(dx.triage.reasons),
-        },
-        "red_flags": list(dx.red_flags),
-        "plan": _plan_json(dx.plan),
-        "ranking": dx.ranking.to_dict(orient="records"),
-        "groups": dx.groups.to_dict(orient="records"),
-        "disclaimer": DISCLAIMER,
-    }
+    # Diagnosis.to_dict()'s schema (a missing code is null, not NaN), with the plan
+    data = dx.to_dict()
+    data.update(red_flags=list(dx.red_flags), plan=_plan_json(dx.plan))
+    return data
 
 
 def _plan_json(plan) -> dict:

@@ -23,6 +23,7 @@ __all__ = [
     "KnowledgeBaseWriteError",
     "PosteriorKneeWarning",
     "FormulaCellWarning",
+    "InteropError",
 ]
 
 
@@ -156,6 +157,11 @@ class ParameterError(PosteriorKneeError, TypeError, ValueError):
 
     Messages follow one template: "The 'x' parameter of f must be ... Got ... instead."
     """
+
+
+class InteropError(PosteriorKneeError, ValueError):
+    """A FHIR or CDS Hooks document that cannot be read (a missing or malformed part,
+    an answer to an unknown question)."""
 
 
 def check_parameter(ok: bool, name: str, function: str, expected: str,

@@ -22,6 +22,7 @@ from .inference._dispatch import Engines
 from .inference._engine import Posterior
 from .inference._evidence import normalise_evidence
 from .inference._structure import Structure
+from .knowledge._codes import codes_of
 from .knowledge._safety import check_safety_floor
 from .knowledge._schema import GROUPS
 from .knowledge.base import KnowledgeBase, load_knowledge_base
@@ -151,10 +152,14 @@ class Model:
             return pd.array(list(values), dtype="str")
 
         groups = list(self.structure.groups)
+        causes = self.structure.cause_ids
+        codes = {system: text(codes_of(self.kb.codes, causes, system))
+                 for system in ("icd10", "icd10cm", "snomed")}
         return {
-            "causes": {"cause": text(self.structure.cause_ids),
+            "causes": {"cause": text(causes),
                        "label": text(self._causes["label"]),
                        "group": text(self._causes["group"])},
+            "codes": codes,
             "groups": {"group": text(groups), "label": text(GROUPS[g] for g in groups)},
         }
 
@@ -185,7 +190,7 @@ class Model:
                   "sufficiency": counterfactual.sufficiency}
         key = post.causes if rank_by == "probability" else scores[rank_by]
         ranking = _ranked(self._labels["causes"], post.causes, prior.causes,
-                          extra=scores, key=key)
+                          extra={**scores, **self._labels["codes"]}, key=key)
         groups = _ranked(self._labels["groups"], post.groups, prior.groups)
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
@@ -299,10 +304,12 @@ class Model:
 
 
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,
-            prior: np.ndarray, extra: Mapping[str, np.ndarray] | None = None,
+            prior: np.ndarray,
+            extra: Mapping[str, np.ndarray | pd.api.extensions.ExtensionArray] | None = None,
             key: np.ndarray | None = None) -> pd.DataFrame:
     """Rows sorted by ``key`` (default: the probability), then probability, then prior,
-    all descending (ties keep engine order)."""
+    all descending (ties keep engine order); the ``extra`` columns (scores, then codes)
+    come after the prior."""
     key = probability if key is None else key
     order = np.lexsort((-prior, -probability, -np.round(key, 12)))
     columns = {name: values.take(order) for name, values in text.items()}

@@ -14,7 +14,11 @@ from .clinical.triage import DISCLAIMER, Triage, TriageLevel
 if TYPE_CHECKING:
     from .model import Model
 
-__all__ = ["Diagnosis"]
+__all__ = ["Diagnosis", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = "1"
+"""The version of the :meth:`Diagnosis.to_dict` schema; it changes when a key is
+renamed or removed (adding a key does not change it)."""
 
 _LEVEL_COLOURS = {
     TriageLevel.EMERGENCY: "#b00020",
@@ -40,7 +44,9 @@ class Diagnosis:
         (probability before any evidence), ``disablement`` (expected number of the
         findings reported present that would go away if this cause were cured: does it
         explain them?) and ``sufficiency`` (expected number this cause alone would
-        produce); see :mod:`posterior_knee.reasoning.counterfactual`.
+        produce); see :mod:`posterior_knee.reasoning.counterfactual`. Then the cause's
+        codes from ``codes.csv``: ``icd10`` (WHO ICD-10), ``icd10cm`` (ICD-10-CM) and
+        ``snomed`` (SNOMED CT), missing where it has none.
     groups
         One row per cause group, most probable first. Columns: ``group``, ``label``,
         ``probability`` (that at least one cause of the group is present), ``prior``.
@@ -128,6 +134,60 @@ class Diagnosis:
         from .reasoning import intervals
 
         return intervals(self.model, self.findings, n, seed, level)
+
+    def to_dict(self) -> dict:
+        """The result as plain JSON-ready data (a versioned schema).
+
+        Keys: ``version`` (:data:`SCHEMA_VERSION`), ``findings`` (id -> true / false),
+        ``rank_by``, ``ranking`` and ``groups`` (one object per row of :attr:`ranking`
+        and :attr:`groups`, codes included; a missing code is null), ``unexplained``
+        and ``none_fits`` (see :attr:`none_fits`; null when it says nothing), ``triage``
+        (``level``, ``action``, ``reasons``, ``red_flags``) and ``disclaimer``.
+
+        Examples
+        --------
+        >>> import json, posterior_knee as pk
+        >>> data = pk.diagnose({"lump_behind_knee": True}).to_dict()
+        >>> data["ranking"][0]["cause"], data["ranking"][0]["icd10"]
+        ('bakers_cyst', 'M71.2')
+        >>> json.loads(json.dumps(data)) == data
+        True
+        """
+        return {
+            "version": SCHEMA_VERSION,
+            "findings": {name: bool(value) for name, value in self.findings.items()},
+            "rank_by": self.rank_by,
+            "ranking": _records(self.ranking),
+            "unexplained": float(self.unexplained),
+            "none_fits": self.none_fits,
+            "groups": _records(self.groups),
+            "triage": {
+                "level": self.triage.level.value,
+                "action": self.triage.action,
+                "reasons": list(self.triage.reasons),
+                "red_flags": list(self.triage.red_flags),
+            },
+            "disclaimer": self.disclaimer,
+        }
+
+    def to_fhir(self, *, intervals: int | None = None, seed: int | None = 0,
+                subject: str | None = None, occurrence: str | None = None) -> dict:
+        """The result as an HL7 FHIR R4 ``RiskAssessment`` (JSON-ready dict).
+
+        One prediction per cause (coded outcome, probability, rationale from
+        :meth:`explain`), the reported findings as contained Observations in
+        ``basis``, the model and a fingerprint of its knowledge base in ``method``,
+        and the triage as a contained Observation. ``intervals`` (a number of
+        Monte Carlo draws) adds each cause's credible interval as
+        ``probabilityRange``. See :func:`posterior_knee.interop.risk_assessment`
+        and ``docs/interop.md``.
+        """
+        # a convenience over the presentation layer, imported when called (the one
+        # import upwards the layer contract allows, see docs/architecture.md)
+        from .interop.fhir import risk_assessment
+
+        return risk_assessment(self, intervals=intervals, seed=seed, subject=subject,
+                               occurrence=occurrence)
 
     @property
     def red_flags(self) -> tuple[str, ...]:
@@ -300,6 +360,13 @@ _RANK_TITLE = {
     "sufficiency": "Causes that alone would produce most of what you reported, then by "
                    "probability:",
 }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts: Python numbers and strings, missing values as None."""
+    return [{key: (None if pd.isna(value) else value.item() if hasattr(value, "item")
+                   else value) for key, value in row.items()}
+            for row in frame.to_dict(orient="records")]
 
 
 def _bar(kind: str, value: float, colour: str) -> str:

@@ -25,7 +25,8 @@ def test_public_names():
 def test_diagnose_result_shape(kb):
     dx = pk.diagnose({"lump_behind_knee": True, "fever": False})
     assert list(dx.ranking.columns) == ["cause", "label", "group", "probability", "prior",
-                                        "disablement", "sufficiency"]
+                                        "disablement", "sufficiency", "icd10", "icd10cm",
+                                        "snomed"]
     assert len(dx.ranking) == len(kb.causes)
     # ordered by the default ranking (expected disablement), ties by probability
     assert dx.rank_by == "disablement"

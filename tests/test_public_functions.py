@@ -53,6 +53,15 @@ BAD_CALLS = {
     "evaluate(split='train')": lambda: pk.evaluate(DX.model, split="train"),
     "evaluate(cases='x.csv')": lambda: pk.evaluate(DX.model, cases="x.csv"),
     "vignettes('train')": lambda: pk.vignettes("train"),
+    "Diagnosis.to_fhir(intervals=True)": lambda: DX.to_fhir(intervals=True),
+    "Diagnosis.to_fhir(occurrence=1)": lambda: DX.to_fhir(occurrence=1),
+    "interop.risk_assessment('x')": lambda: pk.interop.risk_assessment("x"),
+    "interop.card(ranking)": lambda: pk.interop.card(DX.ranking),
+    "interop.card(top=0)": lambda: pk.interop.card(DX, top=0),
+    "interop.questionnaire(model='x')": lambda: pk.interop.questionnaire("x"),
+    "interop.next_question('x')": lambda: pk.interop.next_question("x"),
+    "interop.answers_of(5)": lambda: pk.interop.answers_of(5),
+    "interop.hook_response([])": lambda: pk.interop.hook_response([]),
 }
 
 

@@ -6,7 +6,10 @@ This is the lowest layer that knows about the CSV files; it depends only on
 :mod:`posterior_knee.errors`.
 """
 
+from ._codes import code_checks
+from ._fingerprint import fingerprint
 from .base import KnowledgeBase, default_priors_path, load_knowledge_base
 from .sources import evidence_table
 
-__all__ = ["KnowledgeBase", "default_priors_path", "load_knowledge_base", "evidence_table"]
+__all__ = ["KnowledgeBase", "default_priors_path", "load_knowledge_base", "evidence_table",
+           "fingerprint", "code_checks"]

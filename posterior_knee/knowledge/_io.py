@@ -20,7 +20,7 @@ after a save stopped part-way) is reported as an error naming the file, never
 loaded. Readers change no file: a later save finishes or replaces what is pending.
 
 Why a journal and not a new folder swapped in: a tuner's folder holds more than the
-twelve CSV files (notes, a git checkout, files that are symbolic links to a shared
+knowledge-base CSV files (notes, a git checkout, files that are symbolic links to a shared
 copy), and a folder cannot be replaced by rename without losing those or leaving a
 moment with no folder at all. The journal touches only the CSV files it writes.
 """

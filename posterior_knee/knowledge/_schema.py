@@ -28,6 +28,12 @@ ADVICE_KINDS = ("test", "self_care", "treatment", "warning")
 CATEGORIES = ("history", "local", "whole_body")
 LINK_KINDS = ("odds_ratio", "requires")
 THRESHOLD_KINDS = ("cant_miss", "likely")
+CODE_KINDS = ("cause", "finding", "risk_factor")
+CODE_SYSTEMS = ("icd10", "icd10cm", "snomed")
+CODE_MATCHES = ("equivalent", "wider", "narrower", "inexact")
+"""How a code relates to the cause or finding (the FHIR R4 ConceptMap equivalence
+words): ``wider`` means the code covers more than the id, ``narrower`` less,
+``inexact`` that each covers something the other does not."""
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -48,6 +54,7 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # columns whose values must be unique together
     doc: str
+    optional: bool = False  # the file may be absent (then the table is empty)
 
     @property
     def file(self) -> str:
@@ -215,6 +222,21 @@ TABLES: dict[str, Table] = {
             (Column("level", "choice", LEVELS), Column("action", "text"), _SOURCE),
             ("level",),
             "what to do at each triage level",
+        ),
+        Table(
+            "codes",
+            (
+                Column("id", "ref"),
+                Column("kind", "choice", CODE_KINDS),
+                Column("system", "choice", CODE_SYSTEMS),
+                Column("code", "text"),
+                Column("display", "text"),
+                Column("match", "choice", CODE_MATCHES),
+                _SOURCE,
+            ),
+            ("id", "system"),
+            "codes of causes and findings in ICD-10, ICD-10-CM and SNOMED CT (optional)",
+            optional=True,
         ),
     )
 }

@@ -26,6 +26,7 @@ from ..errors import (
     did_you_mean,
 )
 from . import _io
+from ._codes import check_codes
 from ._schema import (
     LEVELS,
     NUMERIC_KINDS,
@@ -76,6 +77,8 @@ class KnowledgeBase:
     self_care: pd.DataFrame
     cause_advice: pd.DataFrame
     triage_actions: pd.DataFrame
+    # optional: a tuned copy without codes.csv loads with no codes
+    codes: pd.DataFrame = field(default_factory=lambda: _empty("codes"))
     origin: str = field(default="knowledge base", compare=False)
     # how each file was written where it was loaded from (column order, byte-order
     # mark, line endings), so that saving keeps it; table name -> layout
@@ -96,7 +99,7 @@ class KnowledgeBase:
         """
         problems: list[Problem] = []
         parsed: dict[str, pd.DataFrame] = {}
-        missing = [name for name in TABLES if name not in tables]
+        missing = [name for name in TABLES if name not in tables and not TABLES[name].optional]
         for name in missing:
             problems.append(
                 Problem(
@@ -118,8 +121,8 @@ class KnowledgeBase:
                 )
             )
         for name, table in TABLES.items():
-            if name in tables:
-                frame = _as_strings(tables[name])
+            if name in tables or table.optional:
+                frame = _as_strings(tables[name] if name in tables else _empty(name))
                 parsed[name] = _parse_table(table, frame, problems)
         if not problems:
             problems += _check_consistency(parsed)
@@ -321,6 +324,11 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None) -> Knowledge
     return dataclasses.replace(kb, _layouts=layouts)
 
 
+def _empty(name: str) -> pd.DataFrame:
+    """An optional table with no rows (its file is absent)."""
+    return pd.DataFrame(columns=list(TABLES[name].column_names), dtype=object)
+
+
 # -- reading ----------------------------------------------------------------------
 
 
@@ -424,7 +432,7 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
             columns_ok = False
     if not columns_ok:
         return frame
-    if frame.empty:
+    if frame.empty and not table.optional:
         problems.append(Problem(file, None, None, "has no rows; at least one is needed"))
         return frame
     out = frame.copy()
@@ -547,6 +555,7 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                 "they are the probabilities of alternatives and must leave room for 'other'"))
 
     problems += _check_ranges(t)
+    problems += check_codes(t)
 
     evidence = set(risk_ids) | set(finding_ids)
     for line, text in zip(t["red_flags"].index, t["red_flags"]["condition"]):

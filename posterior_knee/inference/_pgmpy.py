@@ -97,10 +97,11 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            marginals = infer.query(list(structure.cause_ids), evidence=states,
-                                    joint=False, show_progress=False)
+            # one elimination per cause: pgmpy's joint=False first builds the joint
+            # table of all the query variables (2**30 entries for 30 causes)
             causes = np.array([
-                marginals[c].get_value(**{c: "yes"}) for c in structure.cause_ids])
+                infer.query([c], evidence=states, show_progress=False).get_value(
+                    **{c: "yes"}) for c in structure.cause_ids])
             groups = []
             for members in structure.groups.values():
                 joint = infer.query(list(members), evidence=states, joint=True,

@@ -40,8 +40,8 @@ _executed: dict[str, pathlib.Path] = {}
 def on_files(files, config):
     # a real folder (not generated files): mkdocs-jupyter reads the source path
     folder = pathlib.Path(tempfile.mkdtemp(prefix="posterior-knee-docs-")) / "executed"
+    _executed["folder"] = folder.parent  # removed after the build, or when it fails
     (folder / "notebooks").mkdir(parents=True)
-    _executed["folder"] = folder.parent
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         uri = f"notebooks/{path.name}"
         (folder / uri).write_text(_executed_notebook(path), encoding="utf-8")
@@ -56,6 +56,10 @@ def on_post_build(config):
     folder = _executed.pop("folder", None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def on_build_error(error):
+    on_post_build(None)
 
 
 def _code(notebook) -> list[str]:

@@ -1,35 +1,118 @@
 """MkDocs hooks: the evidence table from the CSV files, the vignette tables, and the
-notebooks as downloads.
+notebooks executed for the site.
 
 The evidence page is generated at every build from the knowledge base, so it cannot
 drift from the CSV files; the vignette page's case list and its dev-split results are
-computed at every build from the shipped suite and priors (never the test split); the
-notebooks in notebooks/ are copied into the site so
-that docs/notebooks.md can link to them (the links also work on a code host).
+computed at every build from the shipped suite and priors (never the test split).
+
+The notebooks in notebooks/ are committed without outputs. Every build executes them
+(a cell that fails fails the build) and hands the executed copies to mkdocs-jupyter,
+which makes them pages; the copies in git are published beside them as downloads. A
+test session that has executed them already names its copies in
+``POSTERIOR_KNEE_EXECUTED_NOTEBOOKS``: a copy is used only if its code is the code in
+git. The pages fetch nothing from the internet: an output that a widget would draw
+(which needs the widget library from a CDN) shows its plain HTML form instead.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import pathlib
+import re
+import shutil
+import tempfile
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 ROOT = pathlib.Path(__file__).parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 MARKER = "<!-- evidence-table -->"
 VIGNETTE_MARKERS = ("<!-- vignette-counts -->", "<!-- vignette-dev-results -->",
                     "<!-- vignette-cases -->")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+CELL_TIMEOUT = 300  # seconds: a hung kernel fails the build instead of blocking it
+_executed: dict[str, pathlib.Path] = {}
 
 
+@event_priority(100)  # before mkdocs-jupyter looks for notebook pages
 def on_files(files, config):
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        files.append(File.generated(config, f"notebooks/{path.name}",
+    # a real folder (not generated files): mkdocs-jupyter reads the source path
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="posterior-knee-docs-")) / "executed"
+    _executed["folder"] = folder.parent  # removed after the build, or when it fails
+    (folder / "notebooks").mkdir(parents=True)
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        uri = f"notebooks/{path.name}"
+        (folder / uri).write_text(_executed_notebook(path), encoding="utf-8")
+        files.append(File(uri, src_dir=str(folder), dest_dir=config["site_dir"],
+                          use_directory_urls=config["use_directory_urls"]))
+        files.append(File.generated(config, f"notebooks/download/{path.name}",
                                     abs_src_path=str(path)))
     return files
 
 
+def on_post_build(config):
+    folder = _executed.pop("folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def on_build_error(error):
+    on_post_build(None)
+
+
+def _code(notebook) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _executed_notebook(path: pathlib.Path) -> str:
+    """The notebook at ``path`` with its outputs, as text, ready for the web."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    ready = os.environ.get("POSTERIOR_KNEE_EXECUTED_NOTEBOOKS")
+    copy = pathlib.Path(ready, path.name) if ready else None
+    if copy is not None and copy.is_file():
+        executed = nbformat.read(copy, as_version=4)
+        if _code(executed) == _code(notebook):
+            return nbformat.writes(_for_the_web(executed))
+    import nbclient
+    from jupyter_client.manager import KernelManager
+
+    # local sockets, not TCP: nothing listens on the network while the docs build
+    sockets = tempfile.mkdtemp(prefix="posterior-knee-kernel-")
+    kernel = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=os.path.join(sockets, "kernel"))
+    client = nbclient.NotebookClient(
+        notebook, km=kernel, timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(path.parent)}})
+    # plots inline, as in Jupyter, whatever backend the caller chose for itself
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    try:
+        client.execute(env=env)  # raises CellExecutionError, naming the cell: build fails
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    return nbformat.writes(_for_the_web(notebook))
+
+
+def _for_the_web(notebook):
+    """Outputs that need no script: where a widget view comes with a plain HTML form
+    (as the interview widget's does), the page shows that form."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "text/html" in data:
+                del data[WIDGET_VIEW]
+    notebook.metadata.pop("widgets", None)  # the widget state: nothing left to draw
+    return notebook
+
+
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri == "notebooks.md":
+        # links to the notebooks in git become the pages; "download" links the copies
+        markdown = re.sub(r"\]\(\.\./notebooks/([^)\s]+\.ipynb) \"download\"\)",
+                          r"](notebooks/download/\1)", markdown)
         markdown = markdown.replace("](../notebooks/", "](notebooks/")
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, evidence_markdown())

@@ -7,6 +7,8 @@ given (or a new figure) and returns what it drew on, so a caller can restyle it.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -68,13 +70,15 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) 
     ax
         Where to draw; None makes a new figure.
     k
-        Show only the ``k`` most probable causes (None: all of them).
+        Show only the ``k`` first causes of ``dx.ranking`` (None: all of them).
 
     Returns
     -------
     matplotlib.axes.Axes
         Two bar containers: ``ax.containers[0]`` the priors (grey),
-        ``ax.containers[1]`` the posteriors (blue), most probable cause at the top.
+        ``ax.containers[1]`` the posteriors (blue), first cause of the ranking at the top.
+        The causes are labelled with the short form of their labels (a trailing gloss
+        in brackets dropped, two lines at most), so that the bars keep the width.
 
     Examples
     --------
@@ -90,22 +94,41 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) 
                     "a Diagnosis (from posterior_knee.diagnose)", dx)
     _check_k(k, "plot_posterior", allow_none=True)
     top = dx.ranking if k is None else dx.ranking.head(k)
-    ax = _axes(ax, "plot_posterior", figsize=(7, 0.3 * len(top) + 1.2))
+    # short labels on at most two lines, so that the bars keep most of the width
+    names = [_short(label, 24, lines=2) for label in top["label"]]
+    lines = sum(name.count("\n") + 1 for name in names)
+    ax = _axes(ax, "plot_posterior", figsize=(7, 0.2 * lines + 0.15 * len(top) + 1.3))
     y = np.arange(len(top))[::-1]  # the most probable cause at the top
     ax.barh(y + 0.2, top["prior"], height=0.4, color=_PRIOR_COLOUR, label="prior")
     ax.barh(y - 0.2, top["probability"], height=0.4, color=_POSTERIOR_COLOUR,
             label="posterior")
-    ax.set_yticks(y, top["label"])
+    ax.set_yticks(y, names, fontsize="small")
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability (causes are not mutually exclusive)")
     ax.set_title(f"Triage: {dx.triage.level.value}. Not a substitute for a clinician.",
-                 fontsize="small")
+                 fontsize="small", loc="left")
     ax.legend(loc="lower right")
     return ax
 
 
+def _short(label: str, width: int, lines: int = 1) -> str:
+    """``label`` made short for a plot: a trailing parenthesis dropped (the label's
+    gloss), wrapped on at most ``lines`` lines of at most ``width`` characters, and cut
+    with an ellipsis if it is still longer."""
+    text = re.sub(r"\s*\([^()]*\)\s*$", "", str(label)) or str(label)
+    wrapped = textwrap.wrap(text, width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][:width - 1].rstrip() + "\u2026"
+    return "\n".join(wrapped)
+
+
+LAYERS = ("risk factors", "causes", "findings")
+
+
 def _network(model: Model):
-    """The graph to draw: evidence ids (risk factors, findings) and causes, in layers."""
+    """The graph to draw: evidence ids (risk factors, findings) and causes, in layers,
+    each link weighted by its number (odds ratio or noisy-OR strength)."""
     import networkx as nx
 
     kb = model.kb
@@ -118,32 +141,79 @@ def _network(model: Model):
     return graph
 
 
-def draw_network(model: Model, evidence: Mapping[str, object] | None = None,
-                 ax: Axes | None = None, labels: str = "evidence") -> Axes:
+def _rows(graph, columns: list[list[str]]) -> dict[str, float]:
+    """A height per node: each column spread over [0, 1] and ordered so that links
+    cross as little as they can (causes keep their order, CSV or ranking; a risk
+    factor or a finding sits at the mean height of the causes it is linked to)."""
+    def spread(nodes):
+        n = len(nodes)
+        return {node: 0.5 if n == 1 else 1 - i / (n - 1) for i, node in enumerate(nodes)}
+
+    height = spread(columns[1])
+    for layer in (0, 2):
+        def centre(node):
+            linked = [height[c] for c in (*graph.predecessors(node), *graph.successors(node))
+                      if c in height]
+            return -np.mean(linked) if linked else 0.0
+
+        ordered = sorted(columns[layer], key=centre)  # stable: ties keep CSV order
+        height.update(spread(ordered))
+    return height
+
+
+def _link(start, end) -> np.ndarray:
+    """The line of one link: straight between layers, an arc bulging to the left
+    between two causes (a straight one would run along the column, hidden)."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    if start[0] != end[0]:
+        return np.array([start, end])
+    bend = np.array([start[0] - 0.1 - 0.3 * abs(start[1] - end[1]), (start[1] + end[1]) / 2])
+    t = np.linspace(0, 1, 17)[:, None]
+    return (1 - t) ** 2 * start + 2 * (1 - t) * t * bend + t ** 2 * end
+
+
+def draw_network(model: Model | Diagnosis, evidence: Mapping[str, object] | None = None,
+                 ax: Axes | None = None, labels: str = "evidence",
+                 k: int | None = None) -> Axes:
     """Draw the network in three layers: risk factors, causes, findings.
 
     Risk factors and findings are coloured by the evidence (present, absent, or
-    unknown: see :data:`EVIDENCE_COLOURS`); causes are orange.
+    unknown: see :data:`EVIDENCE_COLOURS`); causes are orange. Labels are the short
+    form of each item's label (a trailing gloss in brackets dropped): risk factors
+    to the left of their node, causes and findings to the right, so no two overlap.
+    Links are drawn faintly, and those of the reported items again, coloured by the
+    answer (red: present, blue: absent).
+
+    The whole network has nearly a hundred nodes and hundreds of links; to see one
+    case, draw a :class:`~posterior_knee.Diagnosis` (or pass ``k``): only the items
+    reported and the ``k`` top causes of the ranking are drawn, each cause labelled
+    with its probability.
 
     Parameters
     ----------
     model
-        A :class:`~posterior_knee.Model`.
+        A :class:`~posterior_knee.Model` (with ``evidence``), or a
+        :class:`~posterior_knee.Diagnosis` (its model and findings are drawn).
     evidence
         Finding and risk-factor ids mapped to True / False / None, as for
-        :func:`~posterior_knee.diagnose` (checked the same way).
+        :func:`~posterior_knee.diagnose` (checked the same way). None for a diagnosis.
     ax
         Where to draw; None makes a new figure.
     labels
         ``"evidence"``: label the causes and the reported items only (readable);
-        ``"all"``: label every node.
+        ``"all"``: label every node drawn.
+    k
+        Draw only the reported items and the ``k`` top causes. None: the whole
+        network for a model, the top 5 causes for a diagnosis.
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax.collections[0]`` holds the nodes, in the order risk factors, causes,
-        findings (each in CSV order); ``ax.collections[1]`` every link,
-        ``ax.collections[2]`` the links of the reported items again, darker.
+        findings (each in CSV order, except the top causes: in ranking order, most
+        probable at the top); ``ax.collections[1]`` every link between them,
+        ``ax.collections[2]`` the links of the reported items again, coloured. Each
+        label is a text whose ``get_gid()`` is the node's id.
 
     Examples
     --------
@@ -152,19 +222,48 @@ def draw_network(model: Model, evidence: Mapping[str, object] | None = None,
     >>> ax = draw_network(pk.Model(), {"fever": True})
     >>> len(ax.collections[0].get_offsets()) == len(pk.Model().kb.evidence_ids) + 19
     True
+
+    One case: the findings reported and the three top causes.
+
+    >>> dx = pk.diagnose({"lump_behind_knee": True, "fever": False})
+    >>> ax = draw_network(dx, k=3)
+    >>> sorted(t.get_gid() for t in ax.texts if t.get_gid() in dx.findings)
+    ['fever', 'lump_behind_knee']
     """
     from .model import Model
 
-    check_parameter(isinstance(model, Model), "model", "draw_network", "a Model", model)
+    if isinstance(model, Diagnosis):
+        check_parameter(evidence is None, "evidence", "draw_network",
+                        "None when drawing a Diagnosis (its findings are drawn)", evidence)
+        dx, model, evidence = model, model.model, model.findings
+        k = 5 if k is None else k
+    else:
+        check_parameter(isinstance(model, Model), "model", "draw_network",
+                        "a Model or a Diagnosis", model)
+        dx = None
     check_parameter(labels in ("evidence", "all"), "labels", "draw_network",
                     "'evidence' or 'all'", labels)
+    _check_k(k, "draw_network", allow_none=True)
     reported = model.evidence({} if evidence is None else evidence)
-    import networkx as nx
-
     graph = _network(model)
-    ax = _axes(ax, "draw_network", figsize=(10, 12))
-    position = nx.multipartite_layout(graph, subset_key="layer")
-    nodes = list(graph.nodes)
+    kb = model.kb
+    columns = [list(kb.risk_factors["id"]), list(kb.causes["id"]), list(kb.findings["id"])]
+    probability = {}
+    if k is not None:
+        if dx is None:
+            dx = model.diagnose(reported)
+        top = list(dx.ranking["cause"].head(k))
+        probability = dict(zip(dx.ranking["cause"], dx.ranking["probability"]))
+        columns = [[n for n in columns[0] if n in reported], top,
+                   [n for n in columns[2] if n in reported]]
+    nodes = [n for column in columns for n in column]
+    graph = graph.subgraph(nodes)
+    height = _rows(graph, columns)
+    focus = k is not None
+    rows = max(len(column) for column in columns)
+    size = (11, max(8, 0.19 * rows + 2)) if not focus else (11, max(3.5, 0.42 * rows + 1.8))
+    ax = _axes(ax, "draw_network", figsize=size)
+    position = {n: (layer, height[n]) for layer, column in enumerate(columns) for n in column}
     causes = set(model.structure.cause_ids)
 
     def colour(node):
@@ -173,25 +272,53 @@ def draw_network(model: Model, evidence: Mapping[str, object] | None = None,
         state = {True: "present", False: "absent"}.get(reported.get(node), "unknown")
         return EVIDENCE_COLOURS[state]
 
-    nx.draw_networkx_nodes(graph, position, nodelist=nodes, ax=ax, node_size=60,
-                           node_color=[colour(n) for n in nodes])
-    nx.draw_networkx_edges(graph, position, ax=ax, arrows=False, width=0.3,
-                           edge_color="#999999", alpha=0.5)
-    # the links of the reported items, drawn again on top so the eye can follow them
-    nx.draw_networkx_edges(graph, position, ax=ax, arrows=False, width=0.8,
-                           edge_color="#555555",
-                           edgelist=[e for e in graph.edges if reported.keys() & set(e)])
-    shown = nodes if labels == "all" else [n for n in nodes if n in causes or n in reported]
-    nx.draw_networkx_labels(graph, position, labels={n: n for n in shown}, ax=ax,
-                            font_size=7)
-    for layer, name in enumerate(("risk factors", "causes", "findings")):
-        x = np.mean([position[n][0] for n in nodes if graph.nodes[n]["layer"] == layer])
-        ax.text(x, 1.02, name, transform=ax.get_xaxis_transform(), ha="center")
+    from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
-    ax.legend(handles=[Line2D([], [], marker="o", linestyle="", color=c, label=name)
-                       for name, c in [("cause", CAUSE_COLOUR), *EVIDENCE_COLOURS.items()]],
-              loc="lower left", fontsize="small")
+    xy = np.array([position[n] for n in nodes]).reshape(-1, 2)
+    ax.scatter(xy[:, 0], xy[:, 1], s=90 if focus else 40, c=[colour(n) for n in nodes],
+               edgecolors="white", linewidths=0.5, zorder=3)
+    edges = list(graph.edges)
+    ax.add_collection(LineCollection([_link(position[a], position[b]) for a, b in edges],
+                                     colors="#b3b6b7", linewidths=0.6 if focus else 0.3,
+                                     alpha=0.8 if focus else 0.5, zorder=1))
+    # the links of the reported items, drawn again on top and coloured by the answer
+    strong = [(a, b) for a, b in edges if reported.keys() & {a, b}]
+    answer = [reported[a] if a in reported else reported[b] for a, b in strong]
+    ax.add_collection(LineCollection(
+        [_link(position[a], position[b]) for a, b in strong], linewidths=1.2 if focus else 0.8,
+        colors=[EVIDENCE_COLOURS["present" if v else "absent"] for v in answer],
+        alpha=0.7, zorder=2))
+    shown = nodes if labels == "all" else [n for n in nodes if n in causes or n in reported]
+    label = dict(zip(kb.risk_factors["id"], kb.risk_factors["label"]))
+    label.update(zip(kb.causes["id"], kb.causes["label"]))
+    label.update(zip(kb.findings["id"], kb.findings["label"]))
+    font = 9 if focus else 8
+    offset = 0.035
+    for node in shown:
+        x, y = position[node]
+        text = _short(label[node], 34)
+        if node in probability:
+            text += f"  {probability[node]:.0%}"
+        left = x == 0
+        ax.text(x - offset if left else x + offset, y, text, gid=node, fontsize=font,
+                ha="right" if left else "left", va="center", zorder=4,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.85,
+                      "edgecolor": "none"} if x == 1 else None)
+    for layer, name in enumerate(LAYERS):
+        ax.text(layer, 1.0, name, transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontweight="bold")
+    ax.set_xlim(-0.75, 2.75)
+    margin = 0.6 / max(rows, 1) + 0.02
+    ax.set_ylim(-margin - (0.12 if focus else 0.05), 1 + margin)
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=name)
+               for name, c in [("cause", CAUSE_COLOUR), *EVIDENCE_COLOURS.items()]]
+    ax.legend(handles=handles, loc="lower center", ncol=4, fontsize="small",
+              frameon=False)
+    if focus:
+        ax.set_title(f"The {len(columns[1])} top causes and the {len(reported)} items "
+                     "reported. Not a substitute for a clinician.", fontsize="small",
+                     pad=18)
     ax.set_axis_off()
     return ax
 

@@ -39,3 +39,51 @@ def priors_copy(tmp_path):
     shutil.copytree(pk.default_priors_path(), target,
                     ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
     return target
+
+
+class ExecutedNotebooks:
+    """Each notebook of notebooks/ executed at most once per test session.
+
+    tests/test_notebooks.py checks the runs; the documentation build in
+    tests/test_docs.py publishes them (docs/hooks.py takes a copy from ``folder`` only
+    if its code is the code in git, and executes the notebook itself otherwise).
+    """
+
+    CELL_TIMEOUT = 120  # seconds per cell: a hung kernel fails instead of blocking CI
+
+    def __init__(self, folder):
+        self.folder = folder
+        self._runs = {}
+
+    def __call__(self, path):
+        """The notebook at ``path``, executed; raises the cell's error if one fails."""
+        if path.name not in self._runs:
+            self._runs[path.name] = self._execute(path)
+        notebook, error = self._runs[path.name]
+        if error is not None:
+            raise error
+        return notebook
+
+    def _execute(self, path):
+        from .optional import require
+
+        nbformat = require("nbformat", "notebooks")
+        nbclient = require("nbclient", "notebooks")
+        require("ipykernel", "notebooks")
+        notebook = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(
+            notebook, timeout=self.CELL_TIMEOUT, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}})
+        # the kernel draws plots inline, as in Jupyter (the tests' own MPLBACKEND is Agg)
+        env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+        try:
+            client.execute(env=env)  # CellExecutionError names the cell and its traceback
+        except Exception as error:
+            return None, error
+        nbformat.write(notebook, self.folder / path.name)
+        return notebook, None
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory):
+    return ExecutedNotebooks(tmp_path_factory.mktemp("executed-notebooks"))

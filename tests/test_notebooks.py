@@ -1,4 +1,8 @@
-"""The notebooks in notebooks/: committed without outputs, and every one executes."""
+"""The notebooks in notebooks/: committed without outputs, and every one executes.
+
+Each is executed once per session (the ``executed_notebooks`` fixture in conftest.py);
+the documentation build publishes the same runs.
+"""
 
 import pathlib
 
@@ -7,7 +11,6 @@ import pytest
 from .optional import require
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT = 120  # seconds per cell: a hung kernel fails instead of blocking CI
 
 
 def test_the_five_notebooks_are_there():
@@ -27,15 +30,8 @@ def test_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(path):
-    nbformat = require("nbformat", "notebooks")
-    nbclient = require("nbclient", "notebooks")
-    require("ipykernel", "notebooks")
-    notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}})
-    client.execute()  # raises CellExecutionError, with the cell and traceback, on error
+def test_notebook_executes(path, executed_notebooks):
+    notebook = executed_notebooks(path)  # raises CellExecutionError, with the cell, on error
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not [o for o in cell.outputs if o.output_type == "error"]

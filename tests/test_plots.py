@@ -8,7 +8,7 @@ import pytest
 
 import posterior_knee as pk
 from posterior_knee import plots
-from posterior_knee.errors import UnknownIdError
+from posterior_knee.errors import ParameterError, UnknownIdError
 
 from .optional import require
 
@@ -36,8 +36,36 @@ def test_plot_posterior_draws_prior_and_posterior_per_cause(k):
     heights = [bar.get_y() for bar in posteriors]
     assert heights == sorted(heights, reverse=True)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == shown["label"].tolist()
+    assert len(labels) == len(shown)
+    for text, full in zip(labels, shown["label"]):
+        assert_short_form(text, full, width=24, lines=2)
     assert priors[0].get_facecolor() != posteriors[0].get_facecolor()
+
+
+def assert_short_form(text, full, width, lines):
+    """``text`` is ``full`` made short: at most ``lines`` lines of ``width``
+    characters, the start of the label (a trailing gloss in brackets may go)."""
+    assert text and text.count("\n") < lines, text
+    assert all(len(line) <= width for line in text.split("\n")), text
+    start = " ".join(text.split()).removesuffix("\u2026").rstrip()
+    assert full.startswith(start), (text, full)
+
+
+def extent(artist):
+    return artist.get_window_extent(artist.figure.canvas.get_renderer())
+
+
+def test_plot_posterior_gives_the_bars_the_width():
+    """Long labels once squeezed the bars into a sliver of the figure."""
+    dx = pk.diagnose(CASE)
+    ax = plots.plot_posterior(dx)
+    figure = ax.figure
+    figure.canvas.draw()
+    box = figure.bbox
+    assert extent(ax).width >= 0.55 * box.width
+    for text in [*ax.get_yticklabels(), ax.title, ax.xaxis.label]:
+        inside = extent(text)
+        assert box.x0 <= inside.x0 and inside.x1 <= box.x1 + 1, text.get_text()
 
 
 def test_plot_posterior_draws_on_a_given_axes():
@@ -75,14 +103,73 @@ def test_draw_network_layers_and_evidence_colours(kb):
     links = (kb.finding_links["finding"].isin(["fever", "calf_pain"]).sum()
              + (kb.risk_effects["risk_factor"] == "age_over_50").sum())
     assert len(ax.collections[2].get_segments()) == links
-    # only causes and reported items are labelled by default
-    labelled = {t.get_text() for t in ax.texts} - {"risk factors", "causes", "findings"}
-    assert labelled == set(kb.causes["id"]) | {"fever", "calf_pain", "age_over_50"}
+    # only causes and reported items are labelled by default, each with its short label
+    labels = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert set(labels) == set(kb.causes["id"]) | {"fever", "calf_pain", "age_over_50"}
+    full = dict(zip(kb.causes["id"], kb.causes["label"])) | dict(
+        zip(kb.findings["id"], kb.findings["label"]))
+    for node, text in labels.items():
+        if node in full:
+            assert_short_form(text, full[node], width=34, lines=1)
+
+
+def labels_overlap(ax):
+    ax.figure.canvas.draw()
+    boxes = [(t.get_gid(), extent(t)) for t in ax.texts if t.get_gid()]
+    return [(a, b) for i, (a, box) in enumerate(boxes) for b, other in boxes[i + 1:]
+            if box.overlaps(other)]
+
+
+def test_no_two_labels_overlap_even_when_every_node_is_labelled(kb):
+    ax = plots.draw_network(pk.Model(kb), CASE, labels="all")
+    assert len([t for t in ax.texts if t.get_gid()]) == len(kb.evidence_ids) + len(kb.causes)
+    assert labels_overlap(ax) == []
+    # the legend is inside the figure, not far below it
+    legend, figure = extent(ax.get_legend()), ax.figure.bbox
+    assert figure.y0 <= legend.y0 and legend.y1 <= figure.y1
+
+
+def test_a_diagnosis_is_drawn_as_its_reported_items_and_top_causes(kb):
+    dx = pk.diagnose({**CASE, "age_over_50": True}, kb=kb)
+    ax = plots.draw_network(dx, k=3)
+    top = dx.ranking["cause"].head(3).tolist()
+    reported = [n for n in [*kb.risk_factors["id"], *kb.findings["id"]] if n in dx.findings]
+    offsets = ax.collections[0].get_offsets()
+    assert len(offsets) == len(top) + len(reported)
+    # the causes in ranking order, top first, each labelled with its probability
+    cause_heights = [y for x, y in offsets if x == 1]
+    assert cause_heights == sorted(cause_heights, reverse=True)
+    labels = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert set(labels) == set(top) | set(reported)
+    probability = dict(zip(dx.ranking["cause"], dx.ranking["probability"]))
+    for cause in top:
+        assert labels[cause].endswith(f"{probability[cause]:.0%}")
+    # only the links among what is drawn
+    shown = set(top) | set(reported)
+    links = [(a, b) for a, b in zip(kb.finding_links["cause"], kb.finding_links["finding"])]
+    links += list(zip(kb.risk_effects["risk_factor"], kb.risk_effects["cause"]))
+    links += list(zip(kb.cause_links["parent"], kb.cause_links["child"]))
+    assert len(ax.collections[1].get_segments()) == len(
+        [1 for a, b in links if a in shown and b in shown])
+    assert labels_overlap(ax) == []
+    # a diagnosis brings its own findings
+    with pytest.raises(ParameterError, match="'evidence' parameter of draw_network"):
+        plots.draw_network(dx, {"fever": True})
+
+
+def test_a_model_with_k_draws_the_same_focus_as_its_diagnosis(kb):
+    model = pk.Model(kb)
+    from_model = plots.draw_network(model, CASE, k=4)
+    from_dx = plots.draw_network(model.diagnose(CASE), k=4)
+    assert (from_model.collections[0].get_offsets().tolist()
+            == from_dx.collections[0].get_offsets().tolist())
+    assert ({t.get_gid() for t in from_model.texts}
+            == {t.get_gid() for t in from_dx.texts})
 
 
 def test_draw_network_can_label_everything_and_checks_the_evidence(kb):
     ax = plots.draw_network(pk.Model(kb), labels="all")
-    assert len(ax.texts) == len(kb.evidence_ids) + len(kb.causes) + 3
+    assert len(ax.texts) == len(kb.evidence_ids) + len(kb.causes) + 3  # and the layers
     with pytest.raises(UnknownIdError, match="fever"):
         plots.draw_network(pk.Model(kb), {"fevr": True})
 

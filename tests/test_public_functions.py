@@ -5,6 +5,7 @@ import pytest
 
 import posterior_knee as pk
 from posterior_knee.errors import ParameterError, PosteriorKneeError
+from posterior_knee.widget import InterviewWidget  # checks its argument before ipywidgets
 
 DX = pk.diagnose({"calf_pain": True})
 KB = pk.load_knowledge_base()
@@ -38,6 +39,8 @@ BAD_CALLS = {
     "plot_posterior(k=0)": lambda: pk.plots.plot_posterior(DX, k=0),
     "draw_network(kb)": lambda: pk.plots.draw_network(KB),
     "draw_network(labels='x')": lambda: pk.plots.draw_network(DX.model, labels="x"),
+    "draw_network(dx, evidence)": lambda: pk.plots.draw_network(DX, {"fever": True}),
+    "draw_network(k=0)": lambda: pk.plots.draw_network(DX, k=0),
     "plot_tornado(ranking)": lambda: pk.plots.plot_tornado(DX.ranking),
     "plot_tornado(no baseline)": lambda: pk.plots.plot_tornado(
         pd.DataFrame(columns=["file", "id", "column", "p_low", "p_high"])),
@@ -62,6 +65,7 @@ BAD_CALLS = {
     "interop.next_question('x')": lambda: pk.interop.next_question("x"),
     "interop.answers_of(5)": lambda: pk.interop.answers_of(5),
     "interop.hook_response([])": lambda: pk.interop.hook_response([]),
+    "InterviewWidget('x')": lambda: InterviewWidget("x"),
 }
 
 

@@ -117,8 +117,13 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
                 groups.append(1.0 - joint.get_value(**{c: "no" for c in members}))
             # P(evidence) too, which counterfactual scores need (a joint of the
             # evidence variables with nothing observed)
-            total = (infer.query(list(states), joint=True, show_progress=False)
-                     .get_value(**states) if states else 1.0)
+            # by the chain rule, one small query per reported id (a joint query of
+            # all of them builds a table exponential in their number)
+            total, given = 1.0, {}
+            for name, state in states.items():
+                total *= infer.query([name], evidence=given, show_progress=False
+                                     ).get_value(**{name: state})
+                given[name] = state
         except (ZeroDivisionError, FloatingPointError) as error:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model.") from error

@@ -104,10 +104,10 @@ def test_xmlbif_export_reloads_to_identical_answers(model, tmp_path):
     XMLBIFWriter(model.network).write(str(path))
     infer = VariableElimination(XMLBIFReader(str(path)).get_model())
     case = {"lump_behind_knee": True, "fever": False, "age_under_30": True}
-    states = {k: "yes" if v else "no" for k, v in case.items()}
-    # one query per cause: joint=False over all causes first builds their joint table
-    theirs = [infer.query([c], evidence=states, show_progress=False).get_value(**{c: "yes"})
-              for c in model.structure.cause_ids]
+    result = infer.query(list(model.structure.cause_ids),
+                         evidence={k: "yes" if v else "no" for k, v in case.items()},
+                         joint=False, show_progress=False)
+    theirs = [result[c].get_value(**{c: "yes"}) for c in model.structure.cause_ids]
     np.testing.assert_allclose(theirs, model.posterior(case).causes, atol=TOLERANCE)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ImpossibleEvidenceError
+from ._engine import Posterior
 from ._structure import EvidenceParts, Structure
 
 MAX_PRESENT = 3  # past this, Quickscore rarely certifies: positive sums straight away
@@ -72,6 +74,16 @@ class Sums:
     def within(self, limit: float) -> np.ndarray:
         """Cases whose sums are certain to within ``limit`` of P(e)."""
         return (self.total > 0.0) & (self.error <= limit * self.total)
+
+    def first(self) -> Posterior:
+        """The first case's posterior (a batch of one query), or ImpossibleEvidenceError
+        when its evidence has probability zero."""
+        if not self.total[0] > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model (for example two "
+                "exclusive age bands both reported present); check the reported values.")
+        causes, groups = self.posteriors()
+        return Posterior(causes[0], groups[0], float(self.total[0]))
 
     def posteriors(self) -> tuple[np.ndarray, np.ndarray]:
         """(C, causes) and (C, groups) posterior probabilities."""

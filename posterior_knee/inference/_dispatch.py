@@ -118,13 +118,7 @@ class Engines:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Exact posteriors for checked evidence (one case)."""
         parts = self.structure.split_evidence(evidence)
-        sums = self.certain_sums(Cases.from_parts([parts], self.structure))
-        if not sums.total[0] > 0.0:
-            raise ImpossibleEvidenceError(
-                "The evidence has probability zero under the model (for example two "
-                "exclusive age bands both reported present); check the reported values.")
-        causes, groups = sums.posteriors()
-        return Posterior(causes[0], groups[0], float(sums.total[0]))
+        return self.certain_sums(Cases.from_parts([parts], self.structure)).first()
 
 
     def without(self, evidence: Mapping[str, bool],

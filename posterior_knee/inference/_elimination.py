@@ -63,7 +63,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ImpossibleEvidenceError
 from ._cases import EPS, Cases, Sums
 from ._engine import Posterior
 from ._structure import Structure
@@ -511,14 +510,8 @@ class EliminationEngine:
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Exact posteriors for one case of checked evidence."""
-        sums = self.sums(Cases.from_parts([self.structure.split_evidence(evidence)],
-                                          self.structure))
-        if not sums.total[0] > 0.0:
-            raise ImpossibleEvidenceError(
-                "The evidence has probability zero under the model (for example two "
-                "exclusive age bands both reported present); check the reported values.")
-        causes, groups = sums.posteriors()
-        return Posterior(causes[0], groups[0], float(sums.total[0]))
+        parts = self.structure.split_evidence(evidence)
+        return self.sums(Cases.from_parts([parts], self.structure)).first()
 
     def pattern_sums(self, cases: Cases, groups: bool = True,
                      ends: np.ndarray | None = None) -> Sums:

@@ -315,8 +315,9 @@ class Diagnosis:
             "away if this cause were cured'>explains</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
             f"{self._none_fits_html()}"
-            f"<p><small>{html.escape(_RANK_TITLE[self.rank_by].rstrip(':'))}. Causes are not mutually "
-            "exclusive: the probabilities need not sum to 100 %.</small></p>"
+            f"<p><small>{html.escape(_RANK_TITLE[self.rank_by].rstrip(':'))}. "
+            "Causes are not mutually exclusive: the probabilities need not sum to "
+            "100 %.</small></p>"
             f"{self._why_html()}{self.plan._repr_html_(disclaimer=False)}"
             f"<p class='pk-disclaimer'><em>{html.escape(self.disclaimer)}</em></p></div>"
         )

@@ -25,6 +25,21 @@ def model(kb):
 
 
 @pytest.fixture(scope="session")
+def core(kb):
+    """The shipped network cut to 20 causes, where the enumeration engine is the exact
+    reference (tests/networks.py says which causes go and why)."""
+    from .networks import core_kb
+
+    return pk.Model(core_kb(kb))
+
+
+@pytest.fixture(scope="session")
+def core_reference(core):
+    """``core`` answered by pgmpy (one joint query over its 20 causes)."""
+    return pk.Model(core.kb, engine="pgmpy")
+
+
+@pytest.fixture(scope="session")
 def reference(kb):
     """The same knowledge base answered by pgmpy's variable elimination."""
     return pk.Model(kb, engine="pgmpy")

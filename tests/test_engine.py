@@ -12,9 +12,12 @@ from posterior_knee.inference._engine import ExactEngine, Posterior
 from posterior_knee.inference._factored import MAX_PRESENT_POSITIVE, Cases
 from posterior_knee.inference._positive import positive_sums
 
+from .networks import core_kb
 from .strategies import evidence, perturbed_kb, restructured_kb
 
 TOLERANCE = 1e-9
+# the enumeration engine's random networks start from the shipped network cut to 20 causes
+CORE = core_kb(pk.load_knowledge_base())
 
 
 def enumeration(model):
@@ -54,7 +57,7 @@ def test_random_evidence_matches_pgmpy(model, reference, data):
 
 
 @settings(max_examples=5)  # each example builds a pgmpy network
-@given(random_kb=perturbed_kb(pk.load_knowledge_base()),
+@given(random_kb=perturbed_kb(CORE),
        data=evidence(pk.load_knowledge_base(), max_size=8))
 def test_random_priors_match_pgmpy(random_kb, data):
     """Both exact engines (factored, where it answers, and enumeration) on random priors."""
@@ -104,10 +107,10 @@ def test_xmlbif_export_reloads_to_identical_answers(model, tmp_path):
     XMLBIFWriter(model.network).write(str(path))
     infer = VariableElimination(XMLBIFReader(str(path)).get_model())
     case = {"lump_behind_knee": True, "fever": False, "age_under_30": True}
-    result = infer.query(list(model.structure.cause_ids),
-                         evidence={k: "yes" if v else "no" for k, v in case.items()},
-                         joint=False, show_progress=False)
-    theirs = [result[c].get_value(**{c: "yes"}) for c in model.structure.cause_ids]
+    states = {k: "yes" if v else "no" for k, v in case.items()}
+    # one query per cause: joint=False over all causes first builds their joint table
+    theirs = [infer.query([c], evidence=states, show_progress=False).get_value(**{c: "yes"})
+              for c in model.structure.cause_ids]
     np.testing.assert_allclose(theirs, model.posterior(case).causes, atol=TOLERANCE)
 
 
@@ -134,11 +137,11 @@ def test_no_evidence_gives_prior_marginals(model, kb):
     assert_same(model.posterior(model.evidence({"fever": None})), post)
 
 
-def test_requires_link_is_respected(model, kb):
-    link = kb.cause_links[kb.cause_links["kind"] == "requires"].iloc[0]
+def test_requires_link_is_respected(core):
+    link = core.kb.cause_links[core.kb.cause_links["kind"] == "requires"].iloc[0]
     # with no parent cause, the child cannot be present: check through the joint
-    table = enumeration(model).joint({})
-    order = list(model.structure.cause_ids)
+    table = enumeration(core).joint({})
+    order = list(core.structure.cause_ids)
     index = [slice(None)] * len(order)
     index[order.index(link["parent"])] = 0
     index[order.index(link["child"])] = 1
@@ -171,10 +174,10 @@ def test_zero_probability_evidence_is_reported(kb):
 
 
 @given(data=evidence(pk.load_knowledge_base(), max_size=14))
-def test_factored_engine_matches_enumeration(model, data):
-    case = model.evidence(data)
-    fast = factored(model).posterior(case)
-    slow = enumeration(model).posterior(case)
+def test_factored_engine_matches_enumeration(core, data):
+    case = core.evidence(data)
+    fast = factored(core).posterior(case)
+    slow = enumeration(core).posterior(case)
     if fast is None:  # declined: too many present findings or possible cancellation
         return
     assert_same(fast, slow)
@@ -202,55 +205,55 @@ def test_factored_engine_structure(model):
 
 @given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=14), min_size=1,
                      max_size=4))
-def test_positive_sums_match_enumeration(model, data):
+def test_positive_sums_match_enumeration(core, data):
     """The cancellation-free recursion: every case certain, equal to enumeration."""
-    cases = [model.evidence(case) for case in data]
-    parts = [model.structure.split_evidence(case) for case in cases]
+    cases = [core.evidence(case) for case in data]
+    parts = [core.structure.split_evidence(case) for case in cases]
     m = len(parts[0].present)
     rows = [i for i, p in enumerate(parts) if len(p.present) == m]
     if m > MAX_PRESENT_POSITIVE:
         return
-    sums = positive_sums(factored(model), Cases.from_parts([parts[i] for i in rows],
-                                                           model.structure))
+    sums = positive_sums(factored(core), Cases.from_parts([parts[i] for i in rows],
+                                                           core.structure))
     assert sums.ok.all()
     causes, groups = sums.posteriors()
     for k, i in enumerate(rows):
-        slow = enumeration(model).posterior(cases[i])
+        slow = enumeration(core).posterior(cases[i])
         assert_same(Posterior(causes[k], groups[k], float(sums.total[k])), slow)
         assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
 
 
-def test_positive_sums_where_quickscore_cancels(model):
+def test_positive_sums_where_quickscore_cancels(core):
     """Improbable findings together: Quickscore cannot certify, the recursion can."""
-    case = model.evidence({"chest_pain": True, "locking": True, "lump_behind_knee": True,
+    case = core.evidence({"chest_pain": True, "locking": True, "lump_behind_knee": True,
                            "fever": True, "scaly_skin_rash": True, "age_under_30": True})
-    cases = Cases.from_parts([model.structure.split_evidence(case)], model.structure)
-    assert not factored(model).sums(cases).ok[0]
-    sums = positive_sums(factored(model), cases)
+    cases = Cases.from_parts([core.structure.split_evidence(case)], core.structure)
+    assert not factored(core).sums(cases).ok[0]
+    sums = positive_sums(factored(core), cases)
     causes, groups = sums.posteriors()
     assert_same(Posterior(causes[0], groups[0], float(sums.total[0])),
-                enumeration(model).posterior(case))
-    assert factored(model).posterior(case) is not None
+                enumeration(core).posterior(case))
+    assert factored(core).posterior(case) is not None
 
 
 @given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,
                      max_size=8))
-def test_factored_batch_matches_single_queries(model, data):
+def test_factored_batch_matches_single_queries(core, data):
     """A batch answers each case as enumeration does (one batch per number present)."""
-    cases = [model.evidence(case) for case in data]
-    parts = [model.structure.split_evidence(case) for case in cases]
+    cases = [core.evidence(case) for case in data]
+    parts = [core.structure.split_evidence(case) for case in cases]
     for m in {len(p.present) for p in parts} - set(range(5, 100)):
         rows = [i for i, p in enumerate(parts) if len(p.present) == m]
-        sums = factored(model).sums(Cases.from_parts([parts[i] for i in rows],
-                                                     model.structure))
+        sums = factored(core).sums(Cases.from_parts([parts[i] for i in rows],
+                                                     core.structure))
         causes, groups = sums.posteriors()
         for k, i in enumerate(rows):
             if sums.ok[k]:
                 assert_same(Posterior(causes[k], groups[k], float(sums.total[k])),
-                            enumeration(model).posterior(cases[i]))
+                            enumeration(core).posterior(cases[i]))
 
 
-@given(random_kb=restructured_kb(pk.load_knowledge_base()),
+@given(random_kb=restructured_kb(CORE),
        data=st.lists(evidence(pk.load_knowledge_base(), max_size=8), min_size=1,
                      max_size=4))
 def test_random_networks_factored_matches_enumeration(random_kb, data):
@@ -280,12 +283,12 @@ def test_random_networks_match_pgmpy(random_kb, data):
     assert_same(exact.posterior(case), slow.posterior(case))
 
 
-def test_one_large_unit_falls_back_to_elimination(kb):
+def test_one_large_unit_falls_back_to_elimination(core):
     """Causes chained into one unit above MAX_UNIT: no factored engine, same answers."""
-    causes = list(kb.cause_ids)
+    causes = list(core.kb.cause_ids)
     chain = pd.DataFrame({"parent": causes[:-1], "child": causes[1:], "kind": "odds_ratio",
                           "odds_ratio": 1.5, "source": "test: a chain"})
-    model = pk.Model(kb.replace(cause_links=chain))
+    model = pk.Model(core.kb.replace(cause_links=chain))
     assert factored(model) is None
     case = model.evidence({"lump_behind_knee": True, "fever": False, "age_over_50": True})
     assert_same(model.posterior(case), enumeration(model).posterior(case))
@@ -293,14 +296,14 @@ def test_one_large_unit_falls_back_to_elimination(kb):
     assert len(table) == 3
 
 
-def test_every_cause_in_a_larger_unit(kb):
+def test_every_cause_in_a_larger_unit(core):
     """No single-cause units at all: the factored engine still matches enumeration."""
-    causes = list(kb.cause_ids)
+    causes = list(core.kb.cause_ids)
     pairs = pd.DataFrame({"parent": causes[0:-1:2], "child": causes[1::2], "kind": "odds_ratio",
                           "odds_ratio": 2.0, "source": "test: pairs"})
     if len(causes) % 2:  # the odd one out joins the last pair
         pairs.loc[len(pairs)] = [causes[-2], causes[-1], "odds_ratio", 2.0, "test: pairs"]
-    model = pk.Model(kb.replace(cause_links=pairs))
+    model = pk.Model(core.kb.replace(cause_links=pairs))
     assert min(map(len, factored(model).units)) >= 2
     for case in ({}, {"lump_behind_knee": True, "calf_pain": True, "fever": False}):
         case = model.evidence(case)

@@ -83,7 +83,8 @@ class Plan:
 
     ``leaves`` lists the input factors: (kind, index, variables) with kind one of
     ``"cpt"`` (constant), ``"link"`` (constant; index = (present position, cause)),
-    ``"risk"`` and ``"cause"`` (case data). ``ops`` are ("mul", a, b) or
+    ``"unlinked"`` (constant; a present finding no cause produces), ``"risk"`` and
+    ``"cause"`` (case data). ``ops`` are ("mul", a, b) or
     ("sum", a, variable) on slots; every slot's variables are in ``scopes``.
     """
 
@@ -231,6 +232,9 @@ class EliminationEngine:
             u = self.r + self.n + t
             for i in self._links[j]:
                 leaf("link", (t, int(i)), (self.r + int(i), u), True)
+            if not len(self._links[j]):
+                # no cause produces it: u stays off, and the finding weighs its leak
+                leaf("unlinked", t, (u,), True)
         if groups:
             for k, g in enumerate(self._multi):
                 u = self.r + self.n + len(present) + k
@@ -343,6 +347,8 @@ class EliminationEngine:
                 values[slot] = _SWITCH
             elif kind == "cause":
                 values[slot] = cause_unary[:, index]
+            elif kind == "unlinked":
+                values[slot] = _OFF
             else:
                 t, i = index
                 j = plan.present[t]
@@ -574,6 +580,7 @@ class EliminationEngine:
 
 
 _TAKE_A = np.array([0, 1, 0])
+_OFF = np.array([[1.0, 0.0]])  # a u variable no cause can turn on
 _SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # a cause present turns its group's OR on
 _UNFOLD = np.array([0, 1, 1])
 _ALL = slice(None)

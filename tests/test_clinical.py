@@ -6,6 +6,8 @@ the described cause near the top.
 
 import pytest
 
+from .vocabulary import CAUSES
+
 CASES = [
     # (findings present, findings absent, acceptable causes, within the top n)
     ({"lump_behind_knee", "tightness_behind_knee"}, set(), {"bakers_cyst"}, 1),
@@ -50,8 +52,10 @@ def test_priors_follow_the_source_documents_order(model):
     assert common > groups["meniscus_ligament"] * 0.5
     assert common > 3 * rare
     ranking = model.diagnose({}).ranking
-    # a burst cyst is among the rarest too: in swollen legs a clot is 19-33 times as
-    # common (evidence memo; clinical review D)
+    # among the causes the source documents name (the mimics added later, such as a
+    # popliteal aneurysm, are rarer still); a burst cyst is among the rarest too: in
+    # swollen legs a clot is 19-33 times as common (evidence memo; clinical review D)
+    ranking = ranking[ranking["cause"].isin(CAUSES)]
     assert ranking["cause"].iloc[-1] in {"tumour", "popliteal_artery_entrapment",
                                          "septic_arthritis", "bakers_cyst_rupture"}
 

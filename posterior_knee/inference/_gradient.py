@@ -39,7 +39,7 @@ class Gradients:
     (parents' axes in ``CauseNode.parents`` order, then the cause's state), ``unary``
     the rows' unary factors (rows, causes, 2) and ``d_unary`` d P / d them, ``link[j]``
     d P / d the (cause, produced) link factors of present finding j, shape (rows,
-    parents, 2, 2) in ``Structure.finding_arrays`` order of causes (``link_causes[j]``),
+    parents, 2, 2), its causes in index order (``link_causes[j]``),
     and ``ends[j]`` d P / d the weights (leak, 1) of present finding j's two states.
     """
 

@@ -30,6 +30,8 @@ Sections
    the command-line job ``posterior-knee diagnose ...`` end to end.
 5. Memory: tracemalloc peak and ru_maxrss for one diagnose and for the batch of
    1000, each in a fresh process.
+6. Cost by m: every operation (pgmpy, pyAgrum, diagnose, next questions, explain and
+   the sensitivity table of every number) at each number m of present findings.
 
 Timings use time.perf_counter after warm-up calls; reported values are medians.
 """
@@ -89,6 +91,7 @@ TARGETS = {
     "by_m_vs_pgmpy": "diagnose >= 30x faster than pgmpy VE at every m 0-15",
     "by_m_next_question": "next question (all unasked) <= half a LazyPropagation query, m <= 12",
     "by_m_explain": "explain <= 5 diagnoses at every m",
+    "by_m_sensitivity": "sensitivity table (every number) <= 10 diagnoses at every m",
 }
 
 
@@ -403,7 +406,7 @@ def cases_with_present(model, m: int, n: int, seed: int) -> list[dict[str, bool]
 
 
 BY_M_METHODS = ("pgmpy_ve", "pyagrum_lazy", "pk_posterior", "pk_diagnose",
-                "pk_next_questions", "pk_explain")
+                "pk_next_questions", "pk_explain", "pk_sensitivity")
 
 
 def bench_by_m(model, settings, seed) -> dict:
@@ -444,6 +447,7 @@ def bench_by_m(model, settings, seed) -> dict:
                 "pk_diagnose": lambda: model.diagnose(case),
                 "pk_next_questions": lambda: dx.next_questions(k=None),
                 "pk_explain": lambda: dx.explain(),
+                "pk_sensitivity": lambda: dx.sensitivity(),
             }
             for name, fn in work.items():  # interleaved, so drift hits all alike
                 fn()  # warm-up: plans, pyAgrum's junction tree
@@ -456,6 +460,7 @@ def bench_by_m(model, settings, seed) -> dict:
             "pgmpy_ve / pk_diagnose": row["pgmpy_ve"] / row["pk_diagnose"],
             "pk_next_questions / pyagrum_lazy": row["pk_next_questions"] / row["pyagrum_lazy"],
             "pk_explain / pk_diagnose": row["pk_explain"] / row["pk_diagnose"],
+            "pk_sensitivity / pk_diagnose": row["pk_sensitivity"] / row["pk_diagnose"],
         }
         out[str(m)] = row
         log(f"  m={m}: " + ", ".join(f"{k} {row[k]:.2f} ms" for k in BY_M_METHODS)
@@ -478,9 +483,11 @@ def plot_by_m(by_m: dict, path: Path, title: str) -> None:
               "pk_posterior": "posterior-knee model.posterior",
               "pk_diagnose": "posterior-knee model.diagnose",
               "pk_next_questions": "posterior-knee next_questions (all unasked)",
-              "pk_explain": "posterior-knee explain"}
+              "pk_explain": "posterior-knee explain",
+              "pk_sensitivity": "posterior-knee sensitivity table (all numbers)"}
     styles = {"pgmpy_ve": "s--", "pyagrum_lazy": "^--", "pk_posterior": "o-",
-              "pk_diagnose": "o-", "pk_next_questions": "d-", "pk_explain": "x-"}
+              "pk_diagnose": "o-", "pk_next_questions": "d-", "pk_explain": "x-",
+              "pk_sensitivity": "v-"}
     fig, ax = plt.subplots(figsize=(8, 5))
     for name, label in labels.items():
         ax.plot(ms, [rows[str(m)][name] for m in ms], styles[name], label=label)
@@ -660,6 +667,8 @@ def ratios(results: dict) -> dict:
                 for m, r in rows.items() if int(m) <= 12),
         "max over m of pk_explain / pk_diagnose":
             max(r["ratios"]["pk_explain / pk_diagnose"] for r in rows.values()),
+        "max over m of pk_sensitivity / pk_diagnose":
+            max(r["ratios"]["pk_sensitivity / pk_diagnose"] for r in rows.values()),
     }
     out.update(worst)
     met.update({
@@ -668,6 +677,7 @@ def ratios(results: dict) -> dict:
         "by_m_next_question":
             worst["max over m <= 12 of pk_next_questions / pyagrum_lazy"] <= 0.5,
         "by_m_explain": worst["max over m of pk_explain / pk_diagnose"] <= 5.0,
+        "by_m_sensitivity": worst["max over m of pk_sensitivity / pk_diagnose"] <= 10.0,
     })
     return {"ratios": out, "targets": {k: {"target": TARGETS[k], "met": v}
                                       for k, v in met.items()}}

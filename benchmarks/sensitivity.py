@@ -6,9 +6,10 @@
 
 Cases are drawn with a fixed seed: 2-6 findings reported present, 0-4 reported absent
 and 0-2 risk factors, at most one age band. Prints the median and the largest time per
-case of ``dx.sensitivity()`` and ``dx.intervals(n=500)``, after one warm-up call, with
-the model already built, separately for the cases the factored engine answers and
-those it leaves to enumeration. See docs/sensitivity.md.
+case of ``model.diagnose``, ``dx.sensitivity()`` and ``dx.intervals(n=500)``, after one
+warm-up call, with the model already built, separately for the cases the factored
+engine answers and those it leaves to enumeration. See docs/sensitivity.md; the cost
+against m, beside the other operations, is in benchmarks/bench.py.
 """
 
 from __future__ import annotations
@@ -61,17 +62,19 @@ def main() -> None:
     kinds = ["factored" if engine.posterior(dict(dx.findings)) is not None
              else "enumeration" for dx in diagnoses]
     times = {
+        "model.diagnose": [timed(lambda dx=dx: model.diagnose(dict(dx.findings)))
+                           for dx in diagnoses],
         "dx.sensitivity()": [timed(dx.sensitivity) for dx in diagnoses],
         "dx.intervals(n=500)": [timed(dx.intervals) for dx in diagnoses],
     }
     print(f"parameter table built once per model: {build * 1e3:.1f} ms")
-    print(f"{'call':<22}{'engine':<13}{'cases':>6}{'median s':>10}{'max s':>10}")
+    print(f"{'call':<22}{'engine':<13}{'cases':>6}{'median ms':>11}{'max ms':>10}")
     for name, values in times.items():
         for kind in ("factored", "enumeration"):
             mine = [t for t, k in zip(values, kinds) if k == kind]
             if mine:
                 print(f"{name:<22}{kind:<13}{len(mine):>6}"
-                      f"{statistics.median(mine):>10.2f}{max(mine):>10.2f}")
+                      f"{1e3 * statistics.median(mine):>11.1f}{1e3 * max(mine):>10.1f}")
 
 
 if __name__ == "__main__":

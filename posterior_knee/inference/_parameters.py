@@ -10,8 +10,9 @@ loaded structure exactly.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,27 @@ from ..knowledge.base import KnowledgeBase
 from ._elimination import EliminationEngine
 from ._engine import Posterior
 from ._factored import FactoredEngine
+from ._gradient import gradients
 from ._structure import Structure, cause_p_yes
 
 COLUMNS = ["file", "id", "column", "value", "low", "high"]
 
 # default plausible range where the CSV gives none: odds or odds ratio times / divided by 2
 DEFAULT_FACTOR = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Unnormalised answers of a batch of rows as every parameter moves alone.
+
+    ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows, parameters)
+    d P(row) / d value, and ``at`` (rows, parameters, ends) P(row) with that parameter
+    alone at each of the values asked for.
+    """
+
+    total: np.ndarray
+    derivative: np.ndarray
+    at: np.ndarray
 
 
 class Parameters:
@@ -147,6 +163,104 @@ class Parameters:
             log_or[axis][state] += np.log(values[p])
         return cause_p_yes(float(values[prior]), log_or, required)
 
+    # -- every parameter at once ---------------------------------------------------------
+    def sweep(self, evidence: Mapping[str, bool], clamps: Sequence[Mapping[int, int]],
+              ends: np.ndarray, engine: EliminationEngine | None = None) -> Sweep:
+        """Exact derivatives and moved values of P(row) for every parameter, from one
+        backward pass (:func:`._gradient.gradients`; rows and ``clamps`` as there).
+
+        ``ends`` (parameters, k) holds k values per parameter. Each parameter feeds one
+        factor, in which P(row) is linear: the derivative is <d factor / d value, G>
+        and P(row) with the parameter moved is <factor rebuilt with it, G>, with the
+        factor rebuilt by the same code as :meth:`build` (so an exclusive group's
+        'other' state and a cause's logistic form are treated as everywhere else).
+        Sums of products of positive numbers: the moved values lose no digits.
+        """
+        s = self.structure
+        g = gradients(s, evidence, clamps, engine or self._elimination)
+        values = self.values
+        rows, count = len(g.total), len(values)
+        derivative = np.zeros((rows, count))
+        at = np.repeat(np.repeat(g.total[:, None, None], count, axis=1), ends.shape[1], axis=2)
+
+        def moved(p: int) -> list[np.ndarray]:
+            out = []
+            for end in ends[p]:
+                changed = values.copy()
+                changed[p] = end
+                out.append(changed)
+            return out
+
+        for k, (node, members) in enumerate(zip(s.risk_nodes, self._risk)):
+            grad = g.risk[k]  # (rows, states)
+            for member, p in zip(node.members, members):
+                state = node.members[member]
+                derivative[:, p] = grad[:, state] - grad[:, 0]
+                for e, changed in enumerate(moved(p)):
+                    at[:, p, e] = grad @ self._risk_prior(k, changed)
+        for k, (prior, terms, _) in enumerate(self._causes):
+            grad = g.cpt[k]  # (rows, parent states..., 2)
+            p_yes = s.causes[k].p_yes
+            slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
+            axes = tuple(range(1, slope.ndim))
+            v = float(values[prior])
+            if 0.0 < v < 1.0:
+                # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
+                # parent is absent (p = 0 there whatever the numbers)
+                spread = slope * (p_yes * (1.0 - p_yes))
+                derivative[:, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
+                for axis, state, p in terms:
+                    derivative[:, p] += np.take(spread, state, axis=axis + 1).sum(
+                        axis=tuple(range(1, spread.ndim - 1))) / values[p]
+            else:  # p = prior wherever allowed; the odds ratios cannot move it
+                allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
+                                      self._required(k))
+                derivative[:, prior] = (slope * allowed).sum(axis=axes)
+            for p in [prior] + [t[2] for t in terms]:
+                for e, changed in enumerate(moved(p)):
+                    moved_yes = self._p_yes(k, changed)
+                    at[:, p, e] = (grad[..., 0] * (1.0 - moved_yes)
+                                   + grad[..., 1] * moved_yes).sum(axis=axes)
+        absent = [j for j, f in enumerate(s.findings)
+                  if f.name in evidence and not evidence[f.name]]
+        q = s.finding_arrays.q
+        forced_off = np.array([[clamp.get(i) == 0 for i in range(len(s.causes))]
+                               for clamp in clamps], dtype=bool).reshape(rows, -1)
+        cause_index = {c: i for i, c in enumerate(s.cause_ids)}
+        for j, (leak, links) in enumerate(self._findings):
+            finding = s.findings[j]
+            if j in g.ends:  # present: weights (leak, 1) of 'not produced' / 'produced'
+                weights = g.ends[j]
+                derivative[:, leak] = weights[:, 0]
+                at[:, leak] = weights[:, :1] * ends[leak] + weights[:, 1:]
+                position = {int(i): n for n, i in enumerate(g.link_causes[j])}
+                for cause, p in zip(finding.parents, links):
+                    link = g.link[j][:, position[cause_index[cause]]]  # (rows, 2, 2)
+                    derivative[:, p] = link[:, 1, 1] - link[:, 1, 0]
+                    at[:, p] = (link[:, :1, 0] + link[:, 1:, 0] * (1.0 - ends[p])
+                                + link[:, 1:, 1] * ends[p])
+            elif j in absent:  # a factor (1 - leak) on every configuration alike
+                keep = 1.0 - values[leak]
+                derivative[:, leak] = -g.total / keep
+                at[:, leak] = g.total[:, None] * (1.0 - ends[leak]) / keep
+                for cause, p in zip(finding.parents, links):
+                    i = cause_index[cause]
+                    # the cause's weight is a product over the absent findings: the
+                    # others times this link's 1 - strength (no division by it)
+                    others = np.prod([q[a, i] for a in absent if a != j])
+                    on = ~forced_off[:, i] * others  # 0 where forced absent
+                    derivative[:, p] = -on * g.d_unary[:, i, 1]
+                    at[:, p] = (g.unary[:, i, 0, None] * g.d_unary[:, i, 0, None]
+                                + on[:, None] * (1.0 - ends[p]) * g.d_unary[:, i, 1, None])
+        return Sweep(g.total, derivative, at)
+
+    @cached_property
+    def _elimination(self) -> EliminationEngine:
+        return EliminationEngine(self.structure)
+
+    def _required(self, k: int) -> list[int]:
+        return self._causes[k][2]
+
     # -- which parameters matter ----------------------------------------------------
     def relevant(self, evidence: Mapping[str, bool]) -> np.ndarray:
         """Mask of the parameters that can change a posterior given ``evidence``.
@@ -192,11 +306,6 @@ def posterior(structure: Structure, evidence: Mapping[str, bool],
     """
     fast = _factored(structure, evidence) if factored else None
     return fast if fast is not None else EliminationEngine(structure).posterior(evidence)
-
-
-def factored_answers(structure: Structure, evidence: Mapping[str, bool]) -> bool:
-    """Whether the factored engine answers this case (else elimination does)."""
-    return _factored(structure, evidence) is not None
 
 
 def _factored(structure: Structure, evidence: Mapping[str, bool]) -> Posterior | None:

@@ -9,14 +9,17 @@ change there. :func:`intervals` propagates the ranges given in the CSV files by
 Monte Carlo to an interval around each cause's posterior. Point answers never change.
 See ``docs/sensitivity.md`` for how to read both.
 
-Every answer here is an exact recomputation with the numpy engines on a structure
-rebuilt with the changed numbers (``_parameters.py``); a model built with
+The whole sensitivity table comes from one forward and one backward pass through the
+elimination plan of the case (reverse-mode differentiation of the network polynomial,
+Darwiche 2003; :meth:`Parameters.sweep <posterior_knee.inference._parameters.Parameters.sweep>`):
+every derivative is exact, and so is P(target) at each range end, since P(evidence) is
+linear in each factor a number feeds. The intervals recompute the posterior exactly on
+a structure rebuilt with each draw (``_parameters.py``). A model built with
 ``engine="pgmpy"`` is answered the same way.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 import weakref
 from collections.abc import Mapping
@@ -26,16 +29,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UnknownIdError, check_parameter
-from ..inference._engine import Posterior
-from ..inference._parameters import Parameters, factored_answers, posterior
+from ..inference._parameters import Parameters, posterior
 
 if TYPE_CHECKING:
     from ..model import Model
 
 __all__ = ["sensitivity", "intervals"]
 
-STEP = 1e-4  # central-difference step on the log-odds (probabilities) or log (odds ratios)
-EDGE_STEP = 1e-6  # one-sided step, in the value itself, for a probability of exactly 0 or 1
 _EPS = 1e-12  # where a probability of 0 or 1 is drawn on the log-odds scale
 
 _cache: weakref.WeakKeyDictionary[Model, Parameters] = weakref.WeakKeyDictionary()
@@ -49,7 +49,7 @@ def _parameters(model: Model) -> Parameters:
 
 
 def _target_reader(model: Model, target: object, function: str):
-    """A function Posterior -> P(target), for a cause id or 'group:<id>'."""
+    """A function (a Posterior) -> P(target), for a cause id or 'group:<id>'."""
     check_parameter(isinstance(target, str), "target", function,
                     "a cause id or 'group:<group id>' (str)", target)
     causes = model.structure.cause_ids
@@ -106,93 +106,53 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     params = _parameters(model)
     values = params.values
     low, high, from_csv = params.ranges()
-    present = [name for name, value in evidence.items() if value]
-    top = model.structure.cause_ids.index(dx.top)
+    causes = model.structure.cause_ids
+    n = len(causes)
+    top = causes.index(dx.top)
     level = dx.triage.level
-    factored = factored_answers(params.structure, evidence)
-    base = posterior(params.structure, evidence, factored)
-    f0 = read(base)
-
-    def at(i: int, value: float) -> Posterior:
-        changed = values.copy()
-        changed[i] = value
-        return posterior(params.build(changed, [i]), evidence, factored)
-
-    def flips(post: Posterior) -> tuple[bool, bool]:
-        others = np.delete(post.causes, top)
-        causes = dict(zip(model.structure.cause_ids, post.causes))
-        return (bool(others.max() > post.causes[top]),
-                model.rules.assess(present, causes).level != level)
-
-    n = len(values)
-    derivative = np.zeros(n)
-    p_low, p_high = np.full(n, f0), np.full(n, f0)
-    flips_top, flips_triage = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(params.relevant(evidence)):
-        for end, out in ((low[i], p_low), (high[i], p_high)):
-            if end != values[i]:
-                post = at(i, end)
-                out[i] = read(post)
-                top_changed, triage_changed = flips(post)
-                flips_top[i] |= top_changed
-                flips_triage[i] |= triage_changed
-        slope = None
-        if params.is_linear[i]:
-            slope = _mobius_slope(values[i], (low[i], p_low[i]), (high[i], p_high[i]), f0)
-        if slope is None:
-            slope = _derivative(lambda v, i=i: read(at(i, v)), values[i],
-                                bool(params.is_odds_ratio[i]), f0)
-        derivative[i] = slope
+    f0 = read(model.posterior(evidence))
+    # rows: the evidence, then each cause forced present (every cause's posterior at
+    # every range end, for the flips), then for a group its causes forced absent
+    clamps: list[dict[int, int]] = [{}] + [{i: 1} for i in range(n)]
+    if target not in causes:
+        members = model.structure.groups[target.removeprefix("group:")]
+        clamps.append({causes.index(c): 0 for c in members})
+    sweep = params.sweep(evidence, clamps, np.stack([low, high], axis=1))
+    total, d_total = sweep.total[0], sweep.derivative[0]
+    if target in causes:
+        row = 1 + causes.index(target)
+        share = sweep.total[row] / total
+        derivative = (sweep.derivative[row] - share * d_total) / total
+    else:  # P(group) = 1 - P(none of it)
+        none = sweep.total[-1] / total
+        derivative = -(sweep.derivative[-1] - none * d_total) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        at = sweep.at[1:n + 1] / sweep.at[0]  # (causes, parameters, 2): P(cause) at an end
+        moved = at[causes.index(target)] if target in causes else 1.0 - sweep.at[-1] / sweep.at[0]
+    # only the numbers that can touch this case, at ends that differ from the value,
+    # are read from the sweep; the others are exactly the point answer
+    relevant = params.relevant(evidence)
+    asked = relevant[:, None] & (np.stack([low, high], axis=1) != values[:, None])
+    p_ends = np.where(asked, moved, f0)
+    derivative = np.where(relevant, derivative, 0.0)
+    others = np.delete(at, top, axis=0).max(axis=0)
+    flips_top = asked & (others > at[top])
+    present = [name for name, value in evidence.items() if value]
+    where = np.flatnonzero(asked.ravel())
+    levels = model.rules.levels(
+        np.ones((len(where), len(present)), dtype=bool), present,
+        {c: at[i].ravel()[where] for i, c in enumerate(causes)})
+    flips_triage = np.zeros(asked.size, dtype=bool)
+    flips_triage[where] = levels != level.value
+    flips_triage = flips_triage.reshape(asked.shape)
     table = params.frame[["file", "id", "column", "value"]].assign(
-        derivative=derivative, low=low, high=high, p_low=p_low, p_high=p_high,
-        flips_top=flips_top, flips_triage=flips_triage,
+        derivative=derivative, low=low, high=high, p_low=p_ends[:, 0], p_high=p_ends[:, 1],
+        flips_top=flips_top.any(axis=1), flips_triage=flips_triage.any(axis=1),
         range_source=np.where(from_csv, "csv", "default"))
     order = np.argsort(-np.abs(derivative), kind="stable")
     table = table.iloc[order].reset_index(drop=True)
-    table.attrs.update(target=target, probability=read(model.posterior(evidence)),
-                       top=dx.top, triage=level.value)
+    table.attrs.update(target=target, probability=f0, top=dx.top, triage=level.value)
     return table
-
-
-def _derivative(f, value: float, odds_ratio: bool, f0: float) -> float:
-    """d f / d value by central differences on the log (odds ratio) or log-odds scale.
-
-    The step is taken where f is smooth and the value stays in its domain; the chain
-    rule brings it back to the value's own scale. A probability of exactly 0 or 1
-    has no log-odds, so it gets a second-order one-sided difference pointing inside.
-    """
-    if odds_ratio:
-        up, down = value * math.exp(STEP), value * math.exp(-STEP)
-        return (f(up) - f(down)) / (2 * STEP) / value
-    if 0.0 < value < 1.0:
-        u = math.log(value) - math.log1p(-value)
-        up, down = _expit(u + STEP), _expit(u - STEP)
-        return (f(up) - f(down)) / (2 * STEP) / (value * (1.0 - value))
-    step = EDGE_STEP if value == 0.0 else -EDGE_STEP
-    return (-3.0 * f0 + 4.0 * f(value + step) - f(value + 2 * step)) / (2 * step)
-
-
-def _mobius_slope(value: float, a: tuple[float, float], b: tuple[float, float],
-                  f0: float) -> float | None:
-    """The derivative at ``value`` of f(x) = (p + q x) / (r + s x) through (value, f0)
-    and the points ``a`` and ``b`` on either side of it; None when not determined.
-
-    A posterior is such a ratio in any number that enters the joint linearly, so the
-    two range ends, computed anyway, give its derivative exactly: with
-    g = f - f0 and d = x - value, 1 / g = 1 / (f'(value) d) + constant.
-    """
-    (xa, fa), (xb, fb) = a, b
-    ga, gb, da, db = fa - f0, fb - f0, xa - value, xb - value
-    # such an f is monotone, so ga and gb have opposite signs, as da < 0 < db do;
-    # then both differences below add magnitudes (no cancellation). Anything else is
-    # rounding noise around a flat f: leave it to the finite difference
-    if not (da < 0.0 < db and ga * gb < 0.0):
-        return None
-    return (1.0 / da - 1.0 / db) / (1.0 / ga - 1.0 / gb)
-
-
-def _expit(u: float) -> float:
-    return 1.0 / (1.0 + math.exp(-u))
 
 
 def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: int | None = 0,

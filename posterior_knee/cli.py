@@ -761,7 +761,7 @@ def _width() -> int:
     return max(shutil.get_terminal_size().columns - 1, 40)
 
 
-_BULLET = re.compile(r"( *)(- |[-!]+ )?")
+_BULLET = re.compile(r"( *)(- |[-!]+ |Q\d+\. )?")  # a bullet, a warning or a question
 
 
 def _wrap(text: str, width: int | None = None) -> str:

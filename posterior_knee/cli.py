@@ -242,6 +242,12 @@ class _JsonNumber:
         self.text = text
 
 
+def _constant(text: str) -> object:
+    """NaN (what pandas writes for a missing value) means don't know, as it does for
+    ``diagnose``; Infinity is a number, never an answer."""
+    return None if text == "NaN" else _JsonNumber(text)
+
+
 _JSON_TYPES = ((_JsonNumber, "a number"), (list, "an array"), (dict, "an object"))
 
 
@@ -384,7 +390,7 @@ def _read_answers(path: str) -> dict:
             "UTF-8.") from None
     try:
         answers = json.loads(text, parse_int=_JsonNumber, parse_float=_JsonNumber,
-                             parse_constant=_JsonNumber)
+                             parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise PosteriorKneeError(f"the answers file {name} is not valid JSON "
                                  f"({error.msg}, line {error.lineno}); write an object "

@@ -96,7 +96,7 @@ def test_an_empty_folder_name_is_bad_usage(capsys, argv):
     (b'\xff\xfe{"fever": true}', "is not UTF-8 text (byte 0xff at position 0)"),
     (b'{"fever": ' + b"9" * 5000 + b"}", "'fever' (answers.json) must be true, false or "
      "null"),
-    (b'{"fever": NaN}', "'fever' (answers.json) must be true, false or null"),
+    (b'{"fever": -Infinity}', "'fever' (answers.json) must be true, false or null"),
     (b'{"fever": [true]}', "got an array"),
     (b'{"fever": true' + b" " * MAX_ANSWERS_BYTES + b"}", "is larger than"),
     (b"[true]", "must hold a JSON object"),

@@ -663,7 +663,8 @@ def _evaluate(args: argparse.Namespace, kb) -> int:
     if args.json:
         _print_json(result.to_dict())
     else:
-        _print_text(str(result))
+        # its tables are not wrapped: a wrapped table row reads worse than a wide one
+        print(str(result))
     if args.split != "dev":
         _stderr("posterior-knee: the test split was scored: record this score in "
                 "CHANGELOG.md with the change that produced it.")

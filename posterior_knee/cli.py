@@ -1,17 +1,32 @@
-"""The ``posterior-knee`` command: diagnose from a shell, list ids, validate priors."""
+"""The ``posterior-knee`` command: diagnose from a shell, list ids, validate priors.
+
+Hand-written with :mod:`argparse` (standard library): a CLI library such as click
+would add a dependency and about 14 ms of import time for what argparse does here
+(see docs/cli.md). Everything heavy (pandas, the model) is imported only once the
+arguments are known, so ``--help`` and usage errors answer at once.
+
+Output contract (docs/cli.md): with ``--json`` standard output carries exactly one
+JSON document (``"version"``: the schema version shared with
+:meth:`posterior_knee.Diagnosis.to_dict`); prompts, notes and warnings go to standard
+error. Exit codes: 0 success, 1 bad input, 2 bad usage, 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
+import shutil
+import stat
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+import textwrap
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 
 from ._version import __version__
 from .clinical.triage import DISCLAIMER
-from .errors import PosteriorKneeError
+from .errors import PosteriorKneeError, PosteriorKneeWarning, closest
 
 EXAMPLES = """\
 examples:
@@ -20,9 +35,38 @@ examples:
   posterior-knee interview
   posterior-knee interview --answers answers.json --json
   posterior-knee findings
-  posterior-knee validate my_priors/
+  posterior-knee validate my_priors/ --json
   posterior-knee evaluate --priors my_priors/
 """
+
+MAX_COUNT = 10_000
+"""The largest --top or --max-questions accepted (far more than there are causes or
+questions: a bound, so that no option asks for unbounded work)."""
+
+MAX_ANSWERS_BYTES = 1_000_000
+"""The largest --answers file read (an answer for every id is a few kilobytes)."""
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+FINDING_HINT = "Run 'posterior-knee findings' to list the valid ids."
+
+
+# -- the parser ------------------------------------------------------------------------
+
+def _count(text: str) -> int:
+    """A whole number from 1 to MAX_COUNT, in ASCII digits (int() would also take
+    '1_000', ' 5' or Arabic-Indic digits)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_COUNT}, not {_short(text)}")
+    return int(text)
+
+
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "must name a folder (use '.' for the current folder), not an empty string")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,17 +74,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="posterior-knee",
         description="Bayesian differential diagnosis of pain behind the knee. "
         "Decision support only: it does not replace a clinician.",
-        epilog=EXAMPLES,
+        epilog=EXAMPLES + "\nexit codes: 0 success, 1 bad input, 2 bad usage, "
+        "130 interrupted\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     priors = argparse.ArgumentParser(add_help=False)
-    priors.add_argument("--priors", metavar="DIR",
+    priors.add_argument("--priors", metavar="DIR", type=_folder,
                         help="folder of CSV files to use instead of the shipped priors")
     as_json = argparse.ArgumentParser(add_help=False)
-    as_json.add_argument("--json", action="store_true", help="print JSON for programs")
+    as_json.add_argument("--json", action="store_true",
+                         help="print one JSON document on standard output (schema in "
+                         "docs/cli.md); notes go to standard error")
 
     run = commands.add_parser(
         "diagnose", parents=[priors, as_json],
@@ -50,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="findings or risk factors that are present (space or comma separated)")
     run.add_argument("--no", nargs="+", action="extend", default=[], metavar="ID",
                      help="findings or risk factors that are absent")
-    run.add_argument("--top", type=int, default=8, metavar="N",
+    run.add_argument("--top", type=_count, default=8, metavar="N",
                      help="how many causes to show in the table (default 8)")
     run.add_argument("--engine", choices=("exact", "pgmpy"), default="exact",
                      help="inference engine (default: exact)")
@@ -67,11 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--no", nargs="+", action="extend", default=[], metavar="ID",
                       help="ids known to be absent before the first question")
     talk.add_argument("--answers", metavar="FILE",
-                      help="take answers from a JSON file mapping ids to true / false / "
-                      "null (or \"yes\" / \"no\" / \"don't know\"); questions not in it "
-                      "are answered \"don't know\", and answers never asked are used too")
-    talk.add_argument("--max-questions", type=_at_least_one, default=None, metavar="N",
-                      help="stop after N questions (1 or more)")
+                      help="take answers from a JSON file ('-': standard input) mapping "
+                      "ids to true / false / null (or \"yes\" / \"no\" / \"don't know\"); "
+                      "questions not in it are answered \"don't know\", and answers never "
+                      "asked are used too")
+    talk.add_argument("--max-questions", type=_count, default=None, metavar="N",
+                      help=f"stop after N questions (1 to {MAX_COUNT})")
 
     commands.add_parser("findings", parents=[priors, as_json],
                         help="list the finding and risk-factor ids with their questions")
@@ -90,111 +138,313 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--interview", action="store_true",
                        help="answer the interview's questions from each case instead "
                        "(slow: about two seconds a case)")
-    check = commands.add_parser("validate", help="check a folder of CSV priors")
-    check.add_argument("folder", help="the folder to check")
+    check = commands.add_parser("validate", parents=[as_json],
+                                help="check a folder of CSV priors")
+    check.add_argument("folder", type=_folder, help="the folder to check")
     return parser
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
-    return value
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
+# -- running ---------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 success, 1 bad input, 2 bad usage)."""
+    """Entry point; returns the exit code (0 success, 1 bad input, 2 bad usage,
+    130 interrupted). Bad usage exits through argparse (SystemExit 2)."""
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        with warnings.catch_warnings():
+            # the library's warnings (a formula cell in a tuned copy) as one line each
+            warnings.filterwarnings("default", category=PosteriorKneeWarning)
+            # pgmpy (--engine pgmpy) warns about its own modules: not the user's concern
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pgmpy")
+            warnings.showwarning = _show_warning
+            return _run(args)
     except PosteriorKneeError as error:
-        print(f"posterior-knee: error: {error}", file=sys.stderr)
-        for note in getattr(error, "__notes__", ()):  # e.g. the red flags still raised
-            print(f"posterior-knee: {note}", file=sys.stderr)
+        _report(args, error)
         return 1
+    except KeyboardInterrupt:
+        _stderr("\nposterior-knee: interrupted.")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a command that stopped reading (head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
-def _evaluate(args: argparse.Namespace, kb) -> int:
-    from .evaluation import evaluate
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _stderr(f"posterior-knee: warning: {message}")
 
-    result = evaluate(kb, split=args.split, interview=args.interview)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(result)
-    if args.split != "dev":
-        print("posterior-knee: the test split was scored: record this score in "
-              "CHANGELOG.md with the change that produced it.", file=sys.stderr)
-    return 0
+
+def _stderr(text: str) -> None:
+    print(_wrap(text), file=sys.stderr, flush=True)
+
+
+def _report(args: argparse.Namespace, error: PosteriorKneeError) -> None:
+    """A bad input: the message (and any red flags the valid answers raise) on
+    standard error; with --json also the error document on standard output."""
+    _stderr(f"posterior-knee: error: {error}")
+    for note in getattr(error, "__notes__", ()):  # the red flags still raised
+        _stderr(f"posterior-knee: {note}")
+    if getattr(args, "json", False):
+        _print_json(_error_json(error))
 
 
 def _run(args: argparse.Namespace) -> int:
     from .knowledge.base import load_knowledge_base
 
     if args.command == "validate":
-        kb = load_knowledge_base(args.folder)
-        print(f"OK: {kb!r}")
-        return 0
+        return _validate(args)
     kb = load_knowledge_base(args.priors)
     if args.command == "findings":
-        table = kb.questions()
-        _emit(args, table.to_dict(orient="records"),
-              table[["id", "kind", "category", "question"]])
-        return 0
+        return _findings(args, kb)
     if args.command == "causes":
-        table = kb.causes[["id", "group", "label", "prior"]]
-        _emit(args, table.to_dict(orient="records"), table)
-        return 0
+        return _causes(args, kb)
     if args.command == "evaluate":
         return _evaluate(args, kb)
+    if args.command == "interview":
+        return _interview(args, kb)
+    findings = _checked(kb, _given(args))
     from .model import Model
 
-    if args.command == "interview":
-        return _interview(args, Model(kb))
-    findings = _yes_no(args)
     dx = Model(kb, engine=args.engine).diagnose(findings)
     if args.json:
-        print(json.dumps(_as_json(dx), indent=2))
+        _print_json(_as_json(dx))
     else:
-        print(dx.summary(n=args.top))
+        _print_text(_diagnosis_text(dx, args.top))
     return 0
 
 
-def _yes_no(args: argparse.Namespace) -> dict[str, bool]:
-    present, absent = _split(args.yes), _split(args.no)
-    both = sorted(set(present) & set(absent))
-    if both:
+# -- checking what was given -----------------------------------------------------------
+
+class InputError(PosteriorKneeError, ValueError):
+    """Everything wrong with the ids and answers given on the command line, at once.
+
+    :attr:`problems` holds one ``{"source", "id", "message"}`` per problem;
+    :attr:`triage` the red-flag triage of the valid answers (None when none fired).
+    """
+
+    def __init__(self, problems: Sequence[dict], hint: str = ""):
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]["message"]
+        else:
+            message = f"{len(self.problems)} problems with the answers given:" + "".join(
+                f"\n  - {p['message']}" for p in self.problems)
+        super().__init__(message + (f" {hint}" if hint and len(self.problems) == 1
+                                    else f"\n{hint}" if hint else ""))
+
+
+class _JsonNumber:
+    """A number in an answers file, kept as text: never an answer, and never turned
+    into an int (a 5 000-digit number would raise inside json)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _constant(text: str) -> object:
+    """NaN (what pandas writes for a missing value) means don't know, as it does for
+    ``diagnose``; Infinity is a number, never an answer."""
+    return None if text == "NaN" else _JsonNumber(text)
+
+
+_JSON_TYPES = ((_JsonNumber, "a number"), (list, "an array"), (dict, "an object"))
+
+
+def _given(args: argparse.Namespace) -> list[tuple[str, object, object]]:
+    """(source, id, value) for every id of --yes and --no, in the order given."""
+    return ([("--yes", name, True) for name in _split(args.yes)]
+            + [("--no", name, False) for name in _split(args.no)])
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _checked(kb, given: Iterable[tuple[str, object, object]]) -> dict[str, bool | None]:
+    """The answers as {id: True / False / None}, or one InputError naming every
+    problem: unknown ids (with the closest valid one), causes, bad values, an id given
+    twice with different answers, two exclusive risk factors both present."""
+    from .inference._answers import REPLY_HINT, answer_value
+
+    valid, causes = list(kb.evidence_ids), set(kb.cause_ids)
+    known = set(valid)
+    answers: dict[str, bool | None] = {}
+    where: dict[str, str] = {}
+    problems: list[dict] = []
+    unknown = False
+
+    def problem(source: str, name: object, message: str) -> None:
+        problems.append({"source": source, "id": name, "message": message})
+
+    for source, name, value in given:
+        if not isinstance(name, str) or name not in known:
+            text = _short(name)
+            if name in causes:
+                problem(source, name, f"{text} ({source}) is a cause, which the tool "
+                        "infers: give findings and risk factors only.")
+                continue
+            unknown = True
+            match = closest(str(name), valid)
+            problem(source, name, f"unknown id {text} ({source})."
+                    + (f" Did you mean {match!r}?" if match else ""))
+            continue
+        kind = next((label for type_, label in _JSON_TYPES if isinstance(value, type_)),
+                    None)
+        if kind is not None:
+            problem(source, name, f"the answer for {name!r} ({source}) must be true, "
+                    f"false or null, or {REPLY_HINT}; got {kind}.")
+            continue
+        try:
+            value = answer_value(name, value)
+        except PosteriorKneeError:
+            match = closest(str(value), ["yes", "no", "don't know"])
+            problem(source, name, f"the answer for {name!r} ({source}) must be "
+                    f"{REPLY_HINT}; got {_short(value)}."
+                    + (f" Did you mean {match!r}?" if match else ""))
+            continue
+        if name in answers and answers[name] is not value:
+            problem(source, name, f"{name!r} is given as {_word(answers[name])} "
+                    f"({where[name]}) and as {_word(value)} ({source}); give each id "
+                    "once.")
+            continue
+        answers[name], where[name] = value, source
+    for members in _exclusive_groups(kb):
+        present = [m for m in members if answers.get(m)]
+        if len(present) > 1:
+            problem(", ".join(where[m] for m in present), present[1],
+                    f"{' and '.join(repr(m) for m in present)} cannot both be yes: they "
+                    "are alternatives (one age band, say); give at most one as yes.")
+    if problems:
+        error = InputError(problems, FINDING_HINT if unknown else "")
+        _add_red_flags(error, kb, answers)
+        raise error
+    return answers
+
+
+def _exclusive_groups(kb) -> list[list[str]]:
+    table = kb.risk_factors
+    groups: dict[str, list[str]] = {}
+    for name, group in zip(table["id"], table["exclusive_group"]):
+        if isinstance(group, str) and group:
+            groups.setdefault(group, []).append(name)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def _add_red_flags(error: PosteriorKneeError, kb, answers: Mapping[str, object]) -> None:
+    """Red flags read only what is reported present: the valid answers still set
+    the triage they demand, even when others are wrong (as Model.diagnose does)."""
+    from .clinical.triage import TriageRules
+
+    rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
+    triage = rules.assess([name for name, value in answers.items() if value], None)
+    error.triage = triage
+    if triage.red_flags:
+        error.add_note(
+            f"The valid answers still raise red flags: triage {triage.level.value} "
+            f"({', '.join(triage.red_flags)}). {triage.action}")
+
+
+def _word(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "don't know"}[value]
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 1 MB string is not echoed back);
+    repr escapes control characters, so no terminal escape code is printed raw."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(text)} chars)"
+
+
+# -- the answers file ------------------------------------------------------------------
+
+def _read_answers(path: str) -> dict:
+    """The answers file as a dict, or a PosteriorKneeError saying what is wrong with
+    it: never a hang (a named pipe), a traceback (deep nesting, a 5 000-digit number,
+    bytes that are not UTF-8) or a read without bound."""
+    name = "standard input" if path == "-" else repr(path)
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_ANSWERS_BYTES + 1)
+    else:
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise PosteriorKneeError(
+                    f"the answers file {name} is {_file_kind(info.st_mode)}, not a "
+                    "regular file; give a file, or '-' to read standard input.")
+            with open(path, "rb") as file:
+                data = file.read(MAX_ANSWERS_BYTES + 1)
+        except OSError as error:
+            raise PosteriorKneeError(f"cannot read the answers file {name}: "
+                                     f"{error.strerror or error}.") from None
+    if len(data) > MAX_ANSWERS_BYTES:
         raise PosteriorKneeError(
-            f"{', '.join(both)} given both with --yes and --no; name each id once.")
-    return {**dict.fromkeys(present, True), **dict.fromkeys(absent, False)}
+            f"the answers file {name} is larger than {MAX_ANSWERS_BYTES:,} bytes; an "
+            "answer for every id takes a few kilobytes.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PosteriorKneeError(
+            f"the answers file {name} is not UTF-8 text (byte "
+            f"0x{data[error.start]:02x} at position {error.start}); save it as "
+            "UTF-8.") from None
+    try:
+        answers = json.loads(text, parse_int=_JsonNumber, parse_float=_JsonNumber,
+                             parse_constant=_constant)
+    except json.JSONDecodeError as error:
+        raise PosteriorKneeError(f"the answers file {name} is not valid JSON "
+                                 f"({error.msg}, line {error.lineno}); write an object "
+                                 'such as {"fever": false}.') from None
+    except RecursionError:
+        raise PosteriorKneeError(
+            f"the answers file {name} nests arrays or objects too deeply; write one "
+            'object mapping ids to answers, such as {"fever": false}.') from None
+    if not isinstance(answers, dict):
+        raise PosteriorKneeError(f"the answers file {name} must hold a JSON object "
+                                 'mapping ids to true / false / null, such as '
+                                 '{"fever": false}.')
+    return answers
 
 
-def _interview(args: argparse.Namespace, model) -> int:
-    from .inference._answers import answer_value
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+# -- the interview ---------------------------------------------------------------------
+
+def _interview(args: argparse.Namespace, kb) -> int:
     from .interview import Interview
+    from .model import Model
 
-    given = _yes_no(args)
-    answers = _read_answers(args.answers) if args.answers is not None else None
-    for name, value in (answers or {}).items():
-        if name in given and answer_value(name, value) is not given[name]:
-            raise PosteriorKneeError(
-                f"{name!r} is given with --{'yes' if given[name] else 'no'} and as "
-                f"{value!r} in {args.answers!r}; give each id once.")
-    interview = Interview(model, max_questions=args.max_questions, findings=given)
+    given = _given(args)
+    answers = None
+    if args.answers is not None:
+        source = "standard input" if args.answers == "-" else args.answers
+        answers = _read_answers(args.answers)
+        # every problem in the flags and the file, in one message
+        checked = _checked(kb, given + [(source, k, v) for k, v in answers.items()])
+        answers = {name: checked[name] for name in answers}
+    findings = _checked(kb, given)
+    interview = Interview(Model(kb), max_questions=args.max_questions, findings=findings)
     if answers is not None:
         interview.run(answers)
     else:  # with --json, questions go to stderr so that stdout stays JSON
-        _ask_in_terminal(interview, _Console(sys.stderr if args.json else sys.stdout))
+        console = _Console(sys.stderr if args.json else sys.stdout)
+        try:
+            _ask_in_terminal(interview, console)
+        except KeyboardInterrupt:
+            # stopped mid-question: any warning already raised is said again, so that
+            # the last thing on the screen is what to do
+            if interview.alert is not None:
+                triage = interview.alert
+                _stderr(f"\nposterior-knee: interrupted; the answers so far say: "
+                        f"{triage.level.value.upper()}. {triage.action}")
+            raise
     dx = interview.result()
     if args.json:
         result = _as_json(dx)
@@ -208,13 +458,14 @@ def _interview(args: argparse.Namespace, model) -> int:
                                               "reasons": list(alert.reasons)},
             incomplete=interview.incomplete,
             screening_unanswered=list(interview.screening_unanswered))
-        print(json.dumps(result, indent=2))
+        _print_json(result)
     else:
-        print(f"\n{interview.questions_asked} questions asked; stopped because "
-              f"{interview.stopped or 'you chose to stop'}.\n")
+        lines = [f"\n{interview.questions_asked} questions asked; stopped because "
+                 f"{interview.stopped or 'you chose to stop'}.\n"]
         if interview.incomplete:
-            print(_incomplete_note(interview))
-        print(dx.summary())
+            lines.append(_incomplete_note(interview))
+        lines.append(_diagnosis_text(dx))
+        _print_text("\n".join(lines))
     return 0
 
 
@@ -230,22 +481,6 @@ def _incomplete_note(interview) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read_answers(path: str) -> dict:
-    try:
-        answers = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except OSError as error:
-        raise PosteriorKneeError(f"cannot read the answers file {path!r}: "
-                                 f"{error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise PosteriorKneeError(f"{path!r} is not valid JSON ({error.msg}, line "
-                                 f"{error.lineno}); write an object such as "
-                                 '{"fever": false}') from None
-    if not isinstance(answers, dict):
-        raise PosteriorKneeError(f"{path!r} must hold a JSON object mapping ids to "
-                                 'true / false, such as {"fever": false}')
-    return answers
-
-
 class _Console:
     """Where the terminal interview writes and reads (tests pass their own)."""
 
@@ -254,11 +489,13 @@ class _Console:
         self._read = read
 
     def write(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(_wrap(text), file=self.out, flush=True)
 
     def ask(self, prompt: str) -> str | None:
         """The reply typed, or None at the end of input."""
-        print(prompt, end="", file=self.out, flush=True)
+        wrapped = _wrap(prompt)
+        print(wrapped + (" " if prompt.endswith(" ") and not wrapped.endswith(" ") else ""),
+              end="", file=self.out, flush=True)
         if self._read is not None:
             reply = self._read()
         else:
@@ -349,18 +586,118 @@ def _go_on(interview, console: _Console) -> bool:
     return False
 
 
-def _emit(args, records, table) -> None:
+# -- the other commands ----------------------------------------------------------------
+
+_CATEGORIES = {
+    "history": "How it started and behaves",
+    "local": "The knee and leg",
+    "whole_body": "The whole body",
+    "risk_factor": "Risk factors",
+}
+
+
+def _findings(args: argparse.Namespace, kb) -> int:
+    table = kb.questions()
     if args.json:
-        print(json.dumps(records, indent=2))
+        _print_json({"version": _version(), "findings": _records(table),
+                     "disclaimer": DISCLAIMER})
+        return 0
+    width = max(len(name) for name in table["id"])
+    lines = ["Findings and risk factors: give their ids to 'posterior-knee diagnose' "
+             "with --yes (present) or --no (absent); ids not given are unknown."]
+    for category, rows in table.groupby("category", sort=False):
+        lines += ["", f"{_CATEGORIES.get(category, category)} ({len(rows)}):"]
+        lines += [_row(f"  {name:<{width}}  ", question)
+                  for name, question in zip(rows["id"], rows["question"])]
+    _print_text("\n".join([*lines, "", DISCLAIMER]))
+    return 0
+
+
+def _causes(args: argparse.Namespace, kb) -> int:
+    from .knowledge._schema import GROUPS
+
+    table = kb.causes[["id", "group", "label", "prior"]]
+    if args.json:
+        _print_json({"version": _version(), "causes": _records(table),
+                     "disclaimer": DISCLAIMER})
+        return 0
+    width = max(len(name) for name in table["id"])
+    lines = ["Causes the tool ranks, by group, with the prior (how common each is "
+             "before anything is reported):"]
+    for group, rows in table.groupby("group", sort=False):
+        lines += ["", f"{GROUPS.get(group, group)}:"]
+        lines += [_row(f"  {name:<{width}}  {prior:6.2%}  ", label)
+                  for name, prior, label in zip(rows["id"], rows["prior"], rows["label"])]
+    _print_text("\n".join([*lines, "", DISCLAIMER]))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .errors import KnowledgeBaseError
+    from .knowledge.base import load_knowledge_base
+
+    try:
+        kb = load_knowledge_base(args.folder)
+    except KnowledgeBaseError as error:
+        if not args.json:
+            raise
+        _stderr(f"posterior-knee: error: {error}")
+        _print_json({"version": _version(), "folder": args.folder, "valid": False,
+                     "problems": _problems(error), "counts": None})
+        return 1
+    counts = {"causes": len(kb.cause_ids), "findings": len(kb.finding_ids),
+              "risk_factors": len(kb.risk_factor_ids), "red_flag_rules": len(kb.red_flags)}
+    if args.json:
+        _print_json({"version": _version(), "folder": args.folder, "valid": True,
+                     "problems": [], "counts": counts})
     else:
-        print(table.to_string(index=False))
-        print(f"\n{DISCLAIMER}")
+        _print_text(f"OK: {args.folder} loads: " + ", ".join(
+            f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()) + ".")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, kb) -> int:
+    from .evaluation import evaluate
+
+    result = evaluate(kb, split=args.split, interview=args.interview)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        # its tables are not wrapped: a wrapped table row reads worse than a wide one
+        print(str(result))
+    if args.split != "dev":
+        _stderr("posterior-knee: the test split was scored: record this score in "
+                "CHANGELOG.md with the change that produced it.")
+    return 0
+
+
+# -- JSON ------------------------------------------------------------------------------
+
+def _version() -> str:
+    """The schema version of every JSON document the command prints: the version of
+    :meth:`Diagnosis.to_dict`, which they share."""
+    from .result import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
+def _print_json(data: object) -> None:
+    # allow_nan=False: NaN is not JSON; the records below turn it into null first
+    print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _records(table) -> list[dict]:
+    """Rows as JSON-ready dicts, a missing value as null."""
+    return [{key: (None if value != value else value) for key, value in row.items()}
+            for row in table.astype(object).to_dict(orient="records")]
 
 
 def _as_json(dx) -> dict:
-    # Diagnosis.to_dict()'s schema (a missing code is null, not NaN), with the plan
+    # Diagnosis.to_dict()'s schema, with the red flags and the whole plan added
+    # (setdefault: if to_dict carries them one day, its own are kept)
     data = dx.to_dict()
-    data.update(red_flags=list(dx.red_flags), plan=_plan_json(dx.plan))
+    data.setdefault("red_flags", list(dx.red_flags))
+    data.setdefault("plan", _plan_json(dx.plan))
     return data
 
 
@@ -368,12 +705,100 @@ def _plan_json(plan) -> dict:
     return {
         "action": plan.action,
         "causes": list(plan.causes),
-        "tests": plan.tests.to_dict(orient="records"),
-        "self_care": plan.self_care.to_dict(orient="records"),
-        "treatments": plan.treatments.to_dict(orient="records"),
+        "tests": _records(plan.tests),
+        "self_care": _records(plan.self_care),
+        "treatments": _records(plan.treatments),
         "warning_signs": list(plan.warning_signs),
         "disclaimer": plan.disclaimer,
     }
+
+
+def _problems(error: PosteriorKneeError) -> list[dict]:
+    problems = getattr(error, "problems", None)
+    if not problems:
+        return [{"message": str(error)}]
+    return [p if isinstance(p, dict) else
+            {"file": p.file, "line": p.line, "column": p.column, "message": p.message}
+            for p in problems]
+
+
+def _error_json(error: PosteriorKneeError) -> dict:
+    triage = getattr(error, "triage", None)
+    return {
+        "version": _version(),
+        "error": str(error),
+        "problems": _problems(error),
+        "triage": None if triage is None or not hasattr(triage, "level") else {
+            "level": triage.level.value, "action": triage.action,
+            "reasons": list(triage.reasons), "red_flags": list(triage.red_flags)},
+        "disclaimer": DISCLAIMER,
+    }
+
+
+# -- text ------------------------------------------------------------------------------
+
+def _diagnosis_text(dx, n: int = 8) -> str:
+    """The diagnosis as text, with every warning sign (the library's text view lists
+    the first few and names a Python attribute for the rest)."""
+    text = dx.summary(n=min(n, len(dx.ranking)))
+    plan = dx.plan
+    cut = text.rfind(plan.summary())
+    return text if cut < 0 else text[:cut] + _plan_text(plan)
+
+
+def _plan_text(plan) -> str:
+    lines = [f"What to do: {plan.action}"]
+    if len(plan.tests):
+        lines += ["", "Tests a clinician may use:"]
+        lines += [f"  - {r.label}: {r.purpose}" for r in plan.tests.itertuples()]
+    if len(plan.self_care):
+        lines += ["", "Self-care while the pain is mild:"]
+        for r in plan.self_care.itertuples():
+            caution = f" Caution: {r.caution}" if r.caution else ""
+            lines.append(f"  - {r.label}: {r.instruction}{caution}")
+    if plan.warning_signs:
+        lines += ["", "Get help sooner if:"]
+        lines += [f"  - {sign}" for sign in plan.warning_signs]
+    return "\n".join([*lines, "", plan.disclaimer])
+
+
+def _width() -> int:
+    """The terminal's width (COLUMNS when set; 80 when not a terminal), less one
+    column so that no terminal wraps a full line itself; never below 40."""
+    return max(shutil.get_terminal_size().columns - 1, 40)
+
+
+_BULLET = re.compile(r"( *)(- |[-!]+ |Q\d+\. )?")  # a bullet, a warning or a question
+
+
+def _wrap(text: str, width: int | None = None) -> str:
+    """Each line of ``text`` wrapped to ``width``, continuation lines indented under
+    their bullet (or by four spaces under an indented table row)."""
+    width = width or _width()
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent, bullet = _BULLET.match(line).groups()
+        hang = indent + " " * len(bullet) if bullet else indent + "    " if indent else ""
+        out.append(textwrap.fill(line, width, subsequent_indent=hang,
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
+def _row(head: str, text: str) -> str:
+    """``head`` then ``text`` wrapped in the column after it (a table row)."""
+    width = _width()
+    room = width - len(head)
+    if room < 20:  # too narrow for a column: the text goes under the id
+        return _wrap(head.rstrip() + "\n" + " " * 6 + text, width)
+    return textwrap.fill(text, width, initial_indent=head, subsequent_indent=" " * len(head),
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _print_text(text: str) -> None:
+    print(_wrap(text))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -261,3 +261,20 @@ def test_sweep_rows_chunked_or_not_agree(model):
     np.testing.assert_array_equal(whole.total, chunked.total)
     for a, b in zip(whole.cpt, chunked.cpt):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=0)
+
+
+def test_a_present_finding_no_cause_produces(kb):
+    """Its leak multiplies every configuration alike: derivative 0, and every other
+    row is the table of the same case without it."""
+    finding = "crepitus"
+    links = kb.finding_links[kb.finding_links["finding"] != finding]
+    model = pk.Model(kb.replace(finding_links=links))
+    case = {"calf_pain": True, "fever": False}
+    table = model.sensitivity({**case, finding: True}, "dvt").set_index(
+        ["file", "id", "column"])
+    without = model.sensitivity(case, "dvt").set_index(["file", "id", "column"])
+    row = table.loc[("findings.csv", finding, "leak")]
+    assert row["derivative"] == 0.0 and row["p_low"] == pytest.approx(row["p_high"])
+    rest = without.index.drop(("findings.csv", finding, "leak"), errors="ignore")
+    np.testing.assert_allclose(table.loc[rest, "derivative"], without.loc[rest, "derivative"],
+                               rtol=1e-9, atol=1e-12)

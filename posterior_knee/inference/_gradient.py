@@ -93,6 +93,8 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
             cpt[index] = grad
         elif kind == "cause":
             d_unary[:, index] = grad
+        elif kind == "unlinked":
+            continue  # fixed (u off); the finding's leak enters through ``ends``
         else:
             t, i = index
             links.setdefault(int(plan.present[t]), {})[int(i)] = grad

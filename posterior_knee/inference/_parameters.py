@@ -233,7 +233,7 @@ class Parameters:
                 weights = g.ends[j]
                 derivative[:, leak] = weights[:, 0]
                 at[:, leak] = weights[:, :1] * ends[leak] + weights[:, 1:]
-                position = {int(i): n for n, i in enumerate(g.link_causes[j])}
+                position = {int(i): n for n, i in enumerate(g.link_causes.get(j, ()))}
                 for cause, p in zip(finding.parents, links):
                     link = g.link[j][:, position[cause_index[cause]]]  # (rows, 2, 2)
                     derivative[:, p] = link[:, 1, 1] - link[:, 1, 0]

@@ -95,8 +95,11 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     >>> import posterior_knee as pk
     >>> table = pk.Model().sensitivity({"lump_behind_knee": True}, "bakers_cyst")
     >>> table.iloc[0][["file", "id", "column"]].tolist()
-    ['findings.csv', 'lump_behind_knee', 'leak']
-    >>> bool(table.iloc[0]["derivative"] < 0)  # a lump with no modelled cause competes
+    ['causes.csv', 'popliteal_artery_aneurysm', 'prior']
+    >>> bool(table.iloc[0]["derivative"] < 0)  # a rarer cause of a lump competes
+    True
+    >>> leak = table.set_index(["id", "column"]).loc[("lump_behind_knee", "leak")]
+    >>> bool(leak["derivative"] < 0)  # and so does a lump with no modelled cause
     True
     """
     dx = model.diagnose(findings)

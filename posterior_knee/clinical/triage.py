@@ -75,9 +75,18 @@ class Triage:
     red_flags: tuple[str, ...]
     action: str  # what to do at this level, from triage_actions.csv
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         reasons = "".join(f"\n  - {r}" for r in self.reasons)
-        return f"Triage({self.level.value}: {self.action}{reasons}\n  {DISCLAIMER})"
+        return f"Triage: {self.level.value}. {self.action}{reasons}\n{DISCLAIMER}"
+
+    def __repr__(self) -> str:
+        # one line; str() has the action, the reasons and the disclaimer
+        shown = ", ".join(self.red_flags[:3]) + (
+            f" and {len(self.red_flags) - 3} more" if len(self.red_flags) > 3 else "")
+        flags = f", red flags: {shown}" if self.red_flags else ""
+        n = len(self.reasons)
+        return (f"<Triage {self.level.value}: {n} reason{'' if n == 1 else 's'}{flags}; "
+                "print() for the advice>")
 
 
 @dataclass(frozen=True)

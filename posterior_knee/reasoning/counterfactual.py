@@ -66,6 +66,13 @@ class Counterfactuals:
         (0 when nothing is reported present)."""
         return self.outside / self.present if self.present else 0.0
 
+    def __repr__(self) -> str:
+        # one line: the arrays are in the model's cause order, so they mean little alone
+        return (f"<Counterfactuals for {len(self.disablement)} causes: {self.present} "
+                f"present finding{'' if self.present == 1 else 's'}, "
+                f"{self.outside_share:.0%} explained by none, most disabled "
+                f"{float(self.disablement.max(initial=0.0)):.2f}>")
+
 JointMany = Callable[[Sequence[Mapping[str, bool]]], "tuple[np.ndarray, np.ndarray]"]
 """joint_many(variants) -> ((V, causes) P(cause k present, variant), (V,) P(variant))."""
 

@@ -1,0 +1,123 @@
+"""Python conventions of the results: one-line reprs, full text in str(), pickling,
+copying, equality and hashing, JSON, and lookup of one probability."""
+
+import copy
+import json
+import pickle
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import posterior_knee as pk
+from posterior_knee.errors import ParameterError, UnknownIdError
+from posterior_knee.reasoning.counterfactual import counterfactual_scores
+
+from .strategies import evidence
+
+CASES = [
+    {},
+    {"lump_behind_knee": True, "fever": False},
+    {"calf_swelling": True, "recent_surgery": True, "chest_pain": True},
+]
+
+
+def _one_line(text: str) -> bool:
+    return "\n" not in text and len(text) <= 200
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_reprs_are_one_short_line_and_str_is_the_report(model, case):
+    dx = model.diagnose(case)
+    assert _one_line(repr(dx)), repr(dx)
+    assert dx.triage.level.value in repr(dx) and dx.top in repr(dx)
+    assert str(dx) == dx.summary() and pk.DISCLAIMER in str(dx)
+    for part, full in ((dx.plan, dx.plan.summary()), (dx.triage, None)):
+        assert _one_line(repr(part)), repr(part)
+        assert part.level.value in repr(part)
+        assert pk.DISCLAIMER in str(part)
+        if full is not None:
+            assert str(part) == full
+    scores = counterfactual_scores(model, dx.findings)
+    assert _one_line(repr(scores)), repr(scores)
+
+
+def test_every_public_result_has_a_one_line_repr(model):
+    dx = model.diagnose(CASES[2])
+    interview = pk.Interview(model)
+    objects = [dx, dx.plan, dx.triage, dx.wells, model, model.kb, interview,
+               interview.next_question(), pk.evaluate(model)]
+    for obj in objects:
+        assert _one_line(repr(obj)), f"{type(obj).__name__}: {repr(obj)[:300]}"
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("clone", [
+    lambda dx: pickle.loads(pickle.dumps(dx)),
+    copy.copy,
+    copy.deepcopy,
+], ids=["pickle", "copy", "deepcopy"])
+def test_a_diagnosis_pickles_and_copies_to_an_equal_object(model, case, clone):
+    dx = model.diagnose(case)
+    twin = clone(dx)
+    assert twin == dx and dx == twin and hash(twin) == hash(dx)
+    assert dict(twin.findings) == dict(dx.findings)
+    with pytest.raises(TypeError):
+        twin.findings["fever"] = True  # still read-only
+    # the copy still works: its model came along
+    assert twin.explain().equals(dx.explain())
+    assert repr(twin) == repr(dx)
+
+
+def test_equality_means_the_same_case_the_same_knowledge_and_the_same_results(
+        kb, model, priors_copy):
+    case = CASES[1]
+    dx = model.diagnose(case)
+    # another model on a knowledge base with the same content: equal, same hash
+    again = pk.Model(pk.load_knowledge_base(pk.default_priors_path())).diagnose(case)
+    assert again == dx and hash(again) == hash(dx)
+    assert len({dx, again, model.diagnose(CASES[0])}) == 2
+    assert dx != model.diagnose(CASES[0])
+    assert dx != model.diagnose(case, rank_by="probability")
+    assert dx != "a diagnosis" and (dx == 1) is False
+    # a knowledge base with one prior changed gives a different diagnosis
+    causes = pd.read_csv(priors_copy / "causes.csv", dtype=str, keep_default_na=False)
+    causes.loc[causes["id"] == "bakers_cyst", "prior"] = "0.2"
+    causes.to_csv(priors_copy / "causes.csv", index=False)
+    other = pk.diagnose(case, kb=pk.load_knowledge_base(priors_copy))
+    assert other != dx and other.probability("bakers_cyst") != dx.probability("bakers_cyst")
+
+
+@given(case=st.data())
+def test_copies_are_equal_on_random_evidence(model, case):
+    findings = case.draw(evidence(model.kb))
+    dx = model.diagnose(findings)
+    assert pickle.loads(pickle.dumps(dx)) == dx == copy.deepcopy(dx)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_to_json_is_to_dict_as_json(model, case):
+    dx = model.diagnose(case)
+    text = dx.to_json()
+    assert json.loads(text) == dx.to_dict()
+    assert json.loads(text)["version"] == pk.result.SCHEMA_VERSION
+    assert json.loads(dx.to_json(indent=2, sort_keys=True)) == dx.to_dict()
+
+
+def test_probability_reads_the_ranking_and_the_groups(model):
+    dx = model.diagnose(CASES[2])
+    for row in dx.ranking.itertuples():
+        assert dx.probability(row.cause) == row.probability
+    for row in dx.groups.itertuples():
+        assert dx.probability(f"group:{row.group}") == row.probability
+
+
+def test_probability_of_an_unknown_id_names_the_closest(model):
+    dx = model.diagnose(CASES[1])
+    with pytest.raises(UnknownIdError, match="Did you mean 'dvt'"):
+        dx.probability("dvtt")
+    with pytest.raises(UnknownIdError, match="bakers_cyst"):
+        dx.probability("Bakers_Cyst ")
+    with pytest.raises(ParameterError, match="'cause' parameter"):
+        dx.probability(3)

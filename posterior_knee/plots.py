@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .clinical.triage import TriageLevel
-from .errors import check_parameter
+from .errors import check_int, check_parameter
 from .result import _LEVEL_COLOURS, _POSTERIOR_COLOUR, _PRIOR_COLOUR, Diagnosis
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ def _axes(ax, function: str, **figure):
 
 
 def _check_k(k, function: str, allow_none: bool) -> None:
-    ok = (k is None and allow_none) or (
-        isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)
-    check_parameter(ok, "k", function,
-                    "a positive integer" + (" or None" if allow_none else ""), k)
+    check_int(k, "k", function, minimum=1, none=allow_none,
+              expected="a positive integer" + (" or None" if allow_none else ""))
 
 
 def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) -> Axes:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .clinical.triage import DISCLAIMER, Triage, TriageLevel
-from .errors import UnknownIdError, check_parameter
+from .errors import UnknownIdError, check_int, check_parameter
 from .knowledge import fingerprint
 
 if TYPE_CHECKING:
@@ -299,6 +299,7 @@ class Diagnosis:
 
     def summary(self, n: int = 8) -> str:
         """A plain-text report: triage with reasons, the top ``n`` causes, the groups."""
+        n = check_int(n, "n", "Diagnosis.summary", minimum=1, expected="a positive integer")
         present, absent = self._present_absent()
         lines = [
             f"Findings present: {', '.join(present) or 'none'}",

@@ -5,6 +5,7 @@ import copy
 import json
 import pickle
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -121,3 +122,87 @@ def test_probability_of_an_unknown_id_names_the_closest(model):
         dx.probability("Bakers_Cyst ")
     with pytest.raises(ParameterError, match="'cause' parameter"):
         dx.probability(3)
+
+
+# -- bounds on requested work ------------------------------------------------------------
+
+def test_intervals_refuse_more_draws_than_the_bound_at_once(model):
+    from posterior_knee.reasoning.sensitivity import MAX_DRAWS
+
+    dx = model.diagnose({"hot_painful_knee": True, "fever": True})
+    with pytest.raises(ParameterError, match=f"from 2 to {MAX_DRAWS}"):
+        dx.intervals(n=10**6)  # ran for an hour before
+    with pytest.raises(ParameterError, match="intervals"):
+        dx.to_fhir(intervals=MAX_DRAWS + 1)
+
+
+def _answer_yes_throughout(interview):
+    """Answer every question "yes", going on after each emergency stop."""
+    stops = 0
+    while True:
+        question = interview.next_question()
+        if question is None:
+            if interview.emergency_stop:
+                stops += 1
+                interview.carry_on()
+                continue
+            return stops
+        alert = interview.answer(question.finding, "yes")
+        if alert is not None and alert.level is pk.TriageLevel.EMERGENCY:
+            # the safety stop: no question until the person chooses to go on
+            assert interview.emergency_stop and interview.next_question() is None
+
+
+def test_an_interview_answered_yes_throughout_stops_at_the_bound(model):
+    from posterior_knee.interview import MAX_PRESENT
+
+    interview = pk.Interview(model)
+    stops = _answer_yes_throughout(interview)
+    assert stops == 1  # the emergency stopped it once, at once
+    present = sum(interview.findings.values())
+    assert present == MAX_PRESENT  # it went on to the bound (45 before), not past it
+    assert "findings were reported present" in interview.stopped
+    assert model.ask_first <= set(interview.findings)  # screening was finished first
+    # the level is the red flags' on every answer: nothing was lowered
+    assert interview.level is pk.TriageLevel.EMERGENCY
+    assert interview.result() == model.diagnose(interview.findings)
+
+
+def test_the_bound_on_present_findings_can_be_set_and_lifted(model):
+    # a small bound: still only after the screening questions
+    interview = pk.Interview(model, max_present=3)
+    _answer_yes_throughout(interview)
+    assert model.ask_first <= set(interview.findings)
+    assert sum(interview.findings.values()) == len(model.ask_first)
+    assert pk.Interview(model, max_present=None).max_present is None
+
+
+# -- numpy integers are integers --------------------------------------------------------
+
+NUMPY_INTS = st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8,
+                              np.uint16, np.uint32, np.uint64, np.intp])
+
+
+@given(kind=NUMPY_INTS, k=st.integers(1, 6))
+def test_numpy_integers_are_accepted_wherever_ints_are(model, kind, k):
+    dx = model.diagnose({"calf_pain": True, "fever": False})
+    n = kind(k)
+    assert dx.summary(n=n) == dx.summary(n=k)
+    assert dx.next_questions(k=n).equals(dx.next_questions(k=k))
+    assert dx.intervals(n=kind(k + 1), seed=n).equals(dx.intervals(n=k + 1, seed=k))
+    assert pk.interop.card(dx, top=n) == pk.interop.card(dx, top=k)
+    frame = pd.DataFrame({"fever": [True, False, None]})
+    assert model.diagnose_many(frame, chunk_size=n).equals(
+        model.diagnose_many(frame, chunk_size=k))
+    interview = pk.Interview(model, patience=n, max_questions=n, max_present=n)
+    assert (interview.patience, interview.max_questions, interview.max_present) == (k,) * 3
+    assert all(type(v) is int for v in (interview.patience, interview.max_questions))
+    with pytest.raises(ParameterError, match="'k' parameter"):
+        dx.next_questions(k=np.float64(k))
+    with pytest.raises(ParameterError, match="'max_questions' parameter"):
+        pk.Interview(model, max_questions=bool(k))
+
+
+def test_fhir_with_numpy_draws_is_plain_json(model):
+    dx = model.diagnose({"hot_painful_knee": True, "fever": True})
+    json.dumps(dx.to_fhir(intervals=np.int64(20)))  # no numpy integer left inside

@@ -19,7 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..clinical.triage import TriageLevel
-from ..errors import check_parameter
+from ..errors import check_int, check_parameter
+from ..reasoning.sensitivity import MAX_DRAWS
 from ..result import Diagnosis
 from ._common import (
     CANONICAL,
@@ -171,11 +172,9 @@ def assessment_parts(dx: Diagnosis, *, basis: list[dict], triage_from: list[dict
                      canonical: str = CANONICAL) -> tuple[dict, dict, dict]:
     """The RiskAssessment (without ``contained``), the Device and the triage Observation;
     they refer to each other as contained siblings (``#model``, ``#triage``)."""
-    check_parameter(intervals is None or (isinstance(intervals, int)
-                                          and not isinstance(intervals, bool)
-                                          and intervals >= 10),
-                    "intervals", "to_fhir", "None or a number of draws (10 or more)",
-                    intervals)
+    intervals = check_int(intervals, "intervals", "to_fhir", minimum=10,
+                          maximum=MAX_DRAWS, none=True,
+                          expected=f"None or a number of draws (10 to {MAX_DRAWS})")
     kb = dx.model.kb
     who = subject_reference(subject)
     when = _when(occurrence)

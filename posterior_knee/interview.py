@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._text import printable
 from .clinical.triage import Triage, TriageLevel
 from .errors import EvidenceValueError, ImpossibleEvidenceError, check_int, check_parameter
 from .inference._answers import answer_value
@@ -272,7 +273,10 @@ class Interview:
         if reason:
             return None, reason
         row = table.iloc[0]
-        return Question(row["finding"], row["question"], bool(row["ask_first"]),
+        # the question comes from an editable CSV file and front ends print it: a
+        # terminal control sequence in it is shown, never obeyed
+        return Question(row["finding"], printable(row["question"], newlines=False),
+                        bool(row["ask_first"]),
                         float(row["expected_gain"])), None
 
     def _screened(self, state: _State) -> bool:

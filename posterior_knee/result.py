@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._text import printable
 from .clinical.triage import DISCLAIMER, Triage, TriageLevel
 from .errors import UnknownIdError, check_int, check_parameter
 from .knowledge import fingerprint
@@ -331,7 +332,8 @@ class Diagnosis:
         for row in self.groups.itertuples(index=False):
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}")
         lines += ["", self.plan.summary()]
-        return "\n".join(lines)
+        # labels, reasons and advice come from editable CSV files: shown, never obeyed
+        return printable("\n".join(lines))
 
     def __str__(self) -> str:
         return self.summary()

@@ -2,6 +2,7 @@
 copying, equality and hashing, JSON, and lookup of one probability."""
 
 import copy
+import csv
 import json
 import pickle
 
@@ -85,7 +86,7 @@ def test_equality_means_the_same_case_the_same_knowledge_and_the_same_results(
     # a knowledge base with one prior changed gives a different diagnosis
     causes = pd.read_csv(priors_copy / "causes.csv", dtype=str, keep_default_na=False)
     causes.loc[causes["id"] == "bakers_cyst", "prior"] = "0.2"
-    causes.to_csv(priors_copy / "causes.csv", index=False)
+    causes.to_csv(priors_copy / "causes.csv", index=False, quoting=csv.QUOTE_ALL)
     other = pk.diagnose(case, kb=pk.load_knowledge_base(priors_copy))
     assert other != dx and other.probability("bakers_cyst") != dx.probability("bakers_cyst")
 
@@ -206,3 +207,38 @@ def test_numpy_integers_are_accepted_wherever_ints_are(model, kind, k):
 def test_fhir_with_numpy_draws_is_plain_json(model):
     dx = model.diagnose({"hot_painful_knee": True, "fever": True})
     json.dumps(dx.to_fhir(intervals=np.int64(20)))  # no numpy integer left inside
+
+
+# -- text from the CSV files never acts on a terminal -------------------------------------
+
+ESCAPES = {  # what a cell holds -> how it is shown
+    "\x1b[2J": "\\x1b[2J",  # clear the screen
+    "\x1b]52;c;ZWNobw==\x07": "\\x1b]52;c;ZWNobw==\\x07",  # write the clipboard
+    "\r": "\\x0d",  # overwrite the line
+    "\u202e": "\\u202e",  # right-to-left override
+    "\x9b31m": "\\x9b31m",  # the 8-bit CSI
+}
+
+
+@pytest.mark.parametrize("code", list(ESCAPES))
+def test_terminal_control_codes_in_the_csv_files_are_shown_not_obeyed(priors_copy, code):
+    findings = pd.read_csv(priors_copy / "findings.csv", dtype=str, keep_default_na=False)
+    findings["question"] = findings["question"] + code + "trailer"
+    findings["label"] = findings["label"] + code
+    findings.to_csv(priors_copy / "findings.csv", index=False, quoting=csv.QUOTE_ALL)
+    causes = pd.read_csv(priors_copy / "causes.csv", dtype=str, keep_default_na=False)
+    causes["label"] = code + causes["label"]
+    causes.to_csv(priors_copy / "causes.csv", index=False, quoting=csv.QUOTE_ALL)
+    actions = pd.read_csv(priors_copy / "triage_actions.csv", dtype=str,
+                          keep_default_na=False)
+    actions["action"] = actions["action"] + code
+    actions.to_csv(priors_copy / "triage_actions.csv", index=False, quoting=csv.QUOTE_ALL)
+    model = pk.Model(pk.load_knowledge_base(priors_copy))
+    question = pk.Interview(model).next_question()
+    dx = model.diagnose({"calf_pain": True, "fever": False})
+    texts = {"question": question.question, "summary": dx.summary(), "str": str(dx),
+             "plan": str(dx.plan), "triage": str(dx.triage), "repr": repr(dx)}
+    for name, text in texts.items():
+        assert code not in text and "\x1b" not in text and "\r" not in text, name
+    assert "trailer" in question.question and "\n" not in question.question
+    assert ESCAPES[code] + "trailer" in question.question

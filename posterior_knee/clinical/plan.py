@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .._text import printable
 from .triage import DISCLAIMER, Triage, TriageLevel
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Plan:
             if hidden > 0:
                 lines.append(f"  ({hidden} more in plan.warning_signs)")
         lines += ["", self.disclaimer]
-        return "\n".join(lines)
+        return printable("\n".join(lines))  # CSV text: shown, never obeyed
 
     def __str__(self) -> str:
         return self.summary()

@@ -16,6 +16,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from .._text import printable
 from ..errors import check_parameter
 from ._condition import Condition, format_condition, holds, parse_condition
 
@@ -77,7 +78,8 @@ class Triage:
 
     def __str__(self) -> str:
         reasons = "".join(f"\n  - {r}" for r in self.reasons)
-        return f"Triage: {self.level.value}. {self.action}{reasons}\n{DISCLAIMER}"
+        # the action and reasons come from editable CSV files: shown, never obeyed
+        return printable(f"Triage: {self.level.value}. {self.action}{reasons}\n{DISCLAIMER}")
 
     def __repr__(self) -> str:
         # one line; str() has the action, the reasons and the disclaimer

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._text import printable
 from ..clinical.triage import DISCLAIMER
 from ..errors import ParameterError, PosteriorKneeError, check_parameter
 from ..knowledge._schema import GROUPS
@@ -153,14 +154,14 @@ class Evaluation:
         return table
 
     def __str__(self) -> str:
-        return "\n".join([
+        return printable("\n".join([
             self._heading(), "",
             self._summary_text().to_string(), "",
             "By group of the confirmed cause (share, Wilson 95 % interval):",
             self._per_group_text().to_string(), "",
             "Brier: sum over causes of (probability - outcome)^2, mean over cases.",
             self.disclaimer,
-        ])
+        ]))
 
     def _repr_html_(self) -> str:
         return (f"<div class='posterior-knee pk-evaluation'><p><strong>"

@@ -11,6 +11,7 @@ import difflib
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal, SupportsIndex, cast, overload
 
 __all__ = [
     "PosteriorKneeError",
@@ -175,6 +176,14 @@ def check_parameter(ok: bool, name: str, function: str, expected: str,
             f"Got {value!r} ({type(value).__name__}) instead.")
 
 
+@overload
+def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
+              maximum: int | None = None, none: Literal[False] = False,
+              expected: str | None = None) -> int: ...
+@overload
+def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
+              maximum: int | None = None, none: bool = False,
+              expected: str | None = None) -> int | None: ...
 def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
               maximum: int | None = None, none: bool = False,
               expected: str | None = None) -> int | None:
@@ -206,7 +215,8 @@ def check_int(value: object, name: str, function: str, *, minimum: int | None = 
     number: int | None = None
     if not isinstance(value, bool) and not _is_numpy_bool(value):
         try:
-            number = operator.index(value)  # type: ignore[arg-type]
+            # anything with __index__; what has none raises TypeError, refused below
+            number = operator.index(cast(SupportsIndex, value))
         except TypeError:
             number = None
     ok = number is not None and (minimum is None or number >= minimum) and (

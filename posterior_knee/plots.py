@@ -233,7 +233,8 @@ def draw_network(model: Model | Diagnosis, evidence: Mapping[str, object] | None
     if isinstance(model, Diagnosis):
         check_parameter(evidence is None, "evidence", "draw_network",
                         "None when drawing a Diagnosis (its findings are drawn)", evidence)
-        dx, model, evidence = model, model.model, model.findings
+        dx = model
+        model, evidence = dx.model, dx.findings
         k = 5 if k is None else k
     else:
         check_parameter(isinstance(model, Model), "model", "draw_network",
@@ -267,7 +268,8 @@ def draw_network(model: Model | Diagnosis, evidence: Mapping[str, object] | None
     def colour(node):
         if node in causes:
             return CAUSE_COLOUR
-        state = {True: "present", False: "absent"}.get(reported.get(node), "unknown")
+        value = reported.get(node)
+        state = "unknown" if value is None else "present" if value else "absent"
         return EVIDENCE_COLOURS[state]
 
     from matplotlib.collections import LineCollection

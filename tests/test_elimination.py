@@ -333,7 +333,7 @@ def test_answer_branches_through_elimination(model, m):
     names = tuple([n for n in model.kb.finding_ids if n not in case][:10]
                   + [n for n in model.kb.risk_factor_ids
                      if n not in case and not n.startswith("age_")][:3])
-    b = _eliminated(model, case, names, groups=True)
+    b = _eliminated(model, model._engines, case, names, groups=True)
     reference = ExactEngine(model.structure)
     total = reference.posterior(case).evidence_probability
     for k, name in enumerate(names):

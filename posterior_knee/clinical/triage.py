@@ -160,8 +160,9 @@ class TriageRules:
                           f"Red flag '{rule.id}' [{format_condition(rule.condition)}] "
                           f"({rule.level.value}): {rule.reason}"))
         actions: dict[TriageLevel, str] = {}
+        given = probabilities if probabilities is not None else {}
         for limit in self.thresholds if probabilities is not None else ():
-            p = probabilities[limit.cause]
+            p = given[limit.cause]
             if p >= limit.probability:
                 name = "Can't-miss threshold" if limit.kind == "cant_miss" else "Likely cause"
                 fired.append((limit.level, 1 if limit.kind == "cant_miss" else 2,
@@ -235,8 +236,9 @@ class TriageRules:
                         f"a boolean array of shape (cases, {len(ids)}), one column per id",
                         present)
         rank = self.red_flag_levels(present, ids)
+        given = probabilities if probabilities is not None else {}
         for limit in self.thresholds if probabilities is not None else ():
-            reached = np.asarray(probabilities[limit.cause], dtype=float) >= limit.probability
+            reached = np.asarray(given[limit.cause], dtype=float) >= limit.probability
             rank[reached] = np.maximum(rank[reached], limit.level.rank)
         return _VALUES[rank]
 

@@ -171,7 +171,7 @@ class BatchScorer:
             weight *= np.where(absent[:, k, None], self._q[j], 1.0)
             constant *= np.where(absent[:, k], self._keep[j], 1.0)
             steps += absent[:, k] * (self._parents[j] + 1)
-        masks = {}
+        masks: dict[str, np.ndarray] = {}
         for k, name in enumerate(ids):
             if name in self._finding:
                 continue

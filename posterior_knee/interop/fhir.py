@@ -16,7 +16,9 @@ code), ``probabilityDecimal`` (a fraction, 0 to 1), or with ``intervals`` a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from ..clinical.triage import TriageLevel
 from ..errors import check_int, check_parameter
@@ -138,7 +140,7 @@ def _percent(value: float) -> dict:
             "code": "%"}
 
 
-def _rationale(dx: Diagnosis, cause: str, labels: dict[str, str], probability: float,
+def _rationale(dx: Diagnosis, cause: str, labels: Mapping[str, str], probability: float,
                prior: float, interval: tuple[float, float] | None) -> str:
     """Why the cause has its probability, in words, from :meth:`Diagnosis.explain`."""
     text = f"Probability {probability:.1%}"
@@ -187,7 +189,8 @@ def assessment_parts(dx: Diagnosis, *, basis: list[dict], triage_from: list[dict
     predictions = []
     for row in dx.ranking.itertuples(index=False):
         interval = None if ranges is None else ranges[row.cause]
-        prediction = {"outcome": concept(kb, canonical, "cause", row.cause, row.label)}
+        prediction: dict[str, Any] = {
+            "outcome": concept(kb, canonical, "cause", row.cause, row.label)}
         if interval is None:
             prediction["probabilityDecimal"] = float(row.probability)
         else:

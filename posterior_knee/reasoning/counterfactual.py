@@ -126,6 +126,8 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
         with np.errstate(divide="ignore", invalid="ignore"):
             disablement += np.where(certain, 0.0, p / (1.0 - p) * causes[1 + i]) / total
         for k in np.flatnonzero(certain):
+            if joint_without_link is None:
+                raise TypeError("a link of strength 1 needs joint_without_link")
             dropped, _ = joint_without_link(absent[i], (int(k), f))
             disablement[k] += dropped[k] / total
         sufficiency += p * causes[1 + m + i] / total

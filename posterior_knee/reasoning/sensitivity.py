@@ -67,7 +67,7 @@ def _target_reader(model: Model, target: object, function: str):
     if target in groups:
         j = groups.index(target)
         return lambda post: float(post.groups[j])
-    raise UnknownIdError(target, "cause", [*causes, *groups],
+    raise UnknownIdError(str(target), "cause", [*causes, *groups],
                          "See dx.ranking['cause'], or use 'group:<id>' for a group.")
 
 
@@ -138,7 +138,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     for i in np.flatnonzero(params.relevant(evidence)):
         for end, out in ((low[i], p_low), (high[i], p_high)):
             if end != values[i]:
-                post = at(i, end)
+                post = at(int(i), end)
                 out[i] = read(post)
                 top_changed, triage_changed = flips(post)
                 flips_top[i] |= top_changed

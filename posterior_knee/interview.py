@@ -83,13 +83,14 @@ class Interview:
     max_questions
         Ask at most this many questions (1 or more); None: no limit.
     max_present
-        Stop asking once this many answers are "yes" and the screening questions are
-        all answered (default :data:`MAX_PRESENT`, 20; None: no limit). Exact inference
-        grows with the findings present: an interview answered "yes" throughout spent
-        about a minute of CPU on its last twenty questions alone. The published
-        vignettes report at most 13 findings present, so the default stops only a
-        presentation far beyond any of them. An emergency still stops the questions at
-        once, and every answer given still counts.
+        Stop asking once this many answers are "yes", the screening questions are all
+        answered and no question left could raise a red flag above the current level
+        (default :data:`MAX_PRESENT`, 20; None: no limit). Exact inference grows with
+        the findings present: an interview answered "yes" throughout spent about a
+        minute of CPU on its last twenty questions alone. The published vignettes
+        report at most 13 findings present, so the default stops only a presentation
+        far beyond any of them. An emergency still stops the questions at once, and
+        every answer given still counts.
     findings
         Answers known before the first question (a main complaint, answers taken at
         the door): id -> True, False or None (don't know), or a typed reply such as
@@ -264,7 +265,8 @@ class Interview:
         if self.max_questions is not None and len(state.history) >= self.max_questions:
             return None, f"the limit of {self.max_questions} questions was reached"
         if self.max_present is not None and self._screened(state) and sum(
-                1 for value in state.findings.values() if value) >= self.max_present:
+                1 for value in state.findings.values() if value) >= self.max_present \
+                and not self._red_flag_open(state):
             return None, (f"{self.max_present} findings were reported present, the "
                           "limit for one interview: a clinician should see the whole "
                           "picture")
@@ -283,6 +285,18 @@ class Interview:
         """Every screening question (``ask_first``) answered, "don't know" included."""
         answered = set(state.findings) | set(state.unknown)
         return self.model.ask_first <= answered
+
+    def _red_flag_open(self, state: _State) -> bool:
+        """Could a red flag above the current level still fire, whatever is asked?
+
+        Red-flag conditions read only what is reported present, so reporting more never
+        switches one off: the most the unasked questions can do is what they would do
+        all answered "yes".
+        """
+        present = {name for name, value in state.findings.items() if value}
+        unasked = set(self.model.kb.evidence_ids) - set(state.findings) - set(state.unknown)
+        rules = self.model.rules
+        return rules.red_flag_level(present | unasked) > state.diagnosis.triage.level
 
     def _settled(self, state: _State, table) -> str | None:
         """Stop once screening is done and ``patience`` answers in a row changed nothing.

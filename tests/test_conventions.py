@@ -242,3 +242,20 @@ def test_terminal_control_codes_in_the_csv_files_are_shown_not_obeyed(priors_cop
         assert code not in text and "\x1b" not in text and "\r" not in text, name
     assert "trailer" in question.question and "\n" not in question.question
     assert ESCAPES[code] + "trailer" in question.question
+
+
+def test_the_bound_never_cuts_short_a_question_that_could_raise_a_red_flag(model):
+    """Screening answered "no" but one "yes", with a bound of one finding present:
+    red flags above the level can still fire, so the questions go on."""
+    interview = pk.Interview(model, max_present=1, patience=None, min_gain=0.0)
+    first = sorted(model.ask_first)
+    interview.tell({name: name == "cannot_bear_weight" for name in first})
+    assert interview.level < pk.TriageLevel.EMERGENCY
+    asked = 0
+    while (question := interview.next_question()) is not None and asked < 3:
+        interview.answer(question.finding, False)
+        asked += 1
+    assert asked == 3  # the bound of one present did not stop it
+    present = {name for name, value in interview.findings.items() if value}
+    unasked = set(model.kb.evidence_ids) - set(interview.findings)
+    assert model.rules.red_flag_level(present | unasked) > interview.level

@@ -8,8 +8,10 @@ the offending input (file, line, column or id) and suggest a fix.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal, SupportsIndex, cast, overload
 
 __all__ = [
     "PosteriorKneeError",
@@ -24,6 +26,7 @@ __all__ = [
     "PosteriorKneeWarning",
     "FormulaCellWarning",
     "InteropError",
+    "check_int",
 ]
 
 
@@ -171,6 +174,59 @@ def check_parameter(ok: bool, name: str, function: str, expected: str,
         raise ParameterError(
             f"The {name!r} parameter of {function} must be {expected}. "
             f"Got {value!r} ({type(value).__name__}) instead.")
+
+
+@overload
+def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
+              maximum: int | None = None, none: Literal[False] = False,
+              expected: str | None = None) -> int: ...
+@overload
+def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
+              maximum: int | None = None, none: bool = False,
+              expected: str | None = None) -> int | None: ...
+def check_int(value: object, name: str, function: str, *, minimum: int | None = None,
+              maximum: int | None = None, none: bool = False,
+              expected: str | None = None) -> int | None:
+    """``value`` as a Python int, or raise ParameterError.
+
+    Anything that is an integer to Python's ``operator.index`` is accepted (``int``,
+    numpy integers such as ``np.int64(3)``); ``bool`` is refused (``True`` is not a
+    count), and so are floats (``3.0``), strings and numbers outside
+    ``[minimum, maximum]``. With ``none=True``, None passes through.
+
+    >>> import numpy as np
+    >>> check_int(np.int64(3), "k", "f", minimum=1)
+    3
+    >>> check_int(True, "k", "f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    posterior_knee.errors.ParameterError: The 'k' parameter ... Got True (bool) instead.
+    """
+    if none and value is None:
+        return None
+    if expected is None:
+        bounds = []
+        if minimum is not None:
+            bounds.append(f">= {minimum}")
+        if maximum is not None:
+            bounds.append(f"<= {maximum}")
+        expected = ("None or " if none else "") + "an integer" + (
+            f" {' and '.join(bounds)}" if bounds else "")
+    number: int | None = None
+    if not isinstance(value, bool) and not _is_numpy_bool(value):
+        try:
+            # anything with __index__; what has none raises TypeError, refused below
+            number = operator.index(cast(SupportsIndex, value))
+        except TypeError:
+            number = None
+    ok = number is not None and (minimum is None or number >= minimum) and (
+        maximum is None or number <= maximum)
+    check_parameter(ok, name, function, expected, value)
+    return number
+
+
+def _is_numpy_bool(value: object) -> bool:
+    return type(value).__name__ == "bool" and type(value).__module__ == "numpy"
 
 
 class PosteriorKneeWarning(UserWarning):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .clinical.triage import TriageLevel
-from .errors import check_parameter
+from .errors import check_int, check_parameter
 from .result import _LEVEL_COLOURS, _POSTERIOR_COLOUR, _PRIOR_COLOUR, Diagnosis
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ def _axes(ax, function: str, **figure):
 
 
 def _check_k(k, function: str, allow_none: bool) -> None:
-    ok = (k is None and allow_none) or (
-        isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)
-    check_parameter(ok, "k", function,
-                    "a positive integer" + (" or None" if allow_none else ""), k)
+    check_int(k, "k", function, minimum=1, none=allow_none,
+              expected="a positive integer" + (" or None" if allow_none else ""))
 
 
 def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) -> Axes:
@@ -236,7 +234,8 @@ def draw_network(model: Model | Diagnosis, evidence: Mapping[str, object] | None
     if isinstance(model, Diagnosis):
         check_parameter(evidence is None, "evidence", "draw_network",
                         "None when drawing a Diagnosis (its findings are drawn)", evidence)
-        dx, model, evidence = model, model.model, model.findings
+        dx = model
+        model, evidence = dx.model, dx.findings
         k = 5 if k is None else k
     else:
         check_parameter(isinstance(model, Model), "model", "draw_network",
@@ -270,7 +269,8 @@ def draw_network(model: Model | Diagnosis, evidence: Mapping[str, object] | None
     def colour(node):
         if node in causes:
             return CAUSE_COLOUR
-        state = {True: "present", False: "absent"}.get(reported.get(node), "unknown")
+        value = reported.get(node)
+        state = "unknown" if value is None else "present" if value else "absent"
         return EVIDENCE_COLOURS[state]
 
     from matplotlib.collections import LineCollection

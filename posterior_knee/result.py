@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import html
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._text import printable
 from .clinical.triage import DISCLAIMER, Triage, TriageLevel
+from .errors import UnknownIdError, check_int, check_parameter
+from .knowledge import fingerprint
 
 if TYPE_CHECKING:
     from .model import Model
@@ -64,6 +70,18 @@ class Diagnosis:
     model
         The :class:`~posterior_knee.Model` that produced it (used by :meth:`explain`
         and :meth:`next_questions`).
+
+    Notes
+    -----
+    ``repr(dx)`` is one line (the level and the top causes); ``str(dx)`` and
+    :meth:`summary` give the full report with the disclaimer; Jupyter shows the HTML
+    view. A diagnosis pickles and copies (``copy.copy``, ``copy.deepcopy``; the model
+    travels with it). Two diagnoses are equal when they come from the same findings on
+    knowledge bases with the same content (the same
+    :func:`~posterior_knee.knowledge.fingerprint`) and hold the same results: triage,
+    ranking and groups, cell for cell. The hash is taken from the findings, the ranking
+    order and the fingerprint only, so it stays consistent with equality and never
+    depends on the tables (which pandas lets anyone change in place).
     """
 
     findings: Mapping[str, bool]
@@ -170,6 +188,51 @@ class Diagnosis:
             "disclaimer": self.disclaimer,
         }
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The result as JSON text: :meth:`to_dict` (the same versioned schema, which
+        the command line's ``--json`` writes), passed to :func:`json.dumps`.
+
+        Keyword arguments go to :func:`json.dumps` (``indent=2``, ``sort_keys=True``
+        ...). Numbers that are not finite are refused (``allow_nan=False``): the output
+        is strict JSON that any parser reads.
+
+        Examples
+        --------
+        >>> import json, posterior_knee as pk
+        >>> dx = pk.diagnose({"lump_behind_knee": True})
+        >>> json.loads(dx.to_json()) == dx.to_dict()
+        True
+        """
+        kwargs.setdefault("allow_nan", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def probability(self, cause: str) -> float:
+        """The posterior probability that ``cause`` is present (``"group:<id>"``: that
+        at least one cause of the group is).
+
+        Raises :class:`~posterior_knee.errors.UnknownIdError`, with the closest valid
+        id, for an id this diagnosis does not rank.
+
+        Examples
+        --------
+        >>> import posterior_knee as pk
+        >>> dx = pk.diagnose({"calf_pain": True, "calf_swelling": True})
+        >>> dx.probability("dvt") > dx.ranking["prior"][dx.ranking["cause"] == "dvt"].item()
+        True
+        >>> 0.0 <= dx.probability("group:dvt") <= 1.0
+        True
+        """
+        check_parameter(isinstance(cause, str), "cause", "Diagnosis.probability",
+                        "a cause id or 'group:<group id>' (str)", cause)
+        causes = list(self.ranking["cause"])
+        groups = [f"group:{g}" for g in self.groups["group"]]
+        if cause in causes:
+            return float(self.ranking["probability"].iloc[causes.index(cause)])
+        if cause in groups:
+            return float(self.groups["probability"].iloc[groups.index(cause)])
+        raise UnknownIdError(cause, "cause", [*causes, *groups],
+                             "See dx.ranking['cause'], or use 'group:<id>' for a group.")
+
     def to_fhir(self, *, intervals: int | None = None, seed: int | None = 0,
                 subject: str | None = None, occurrence: str | None = None) -> dict:
         """The result as an HL7 FHIR R4 ``RiskAssessment`` (JSON-ready dict).
@@ -237,6 +300,7 @@ class Diagnosis:
 
     def summary(self, n: int = 8) -> str:
         """A plain-text report: triage with reasons, the top ``n`` causes, the groups."""
+        n = check_int(n, "n", "Diagnosis.summary", minimum=1, expected="a positive integer")
         present, absent = self._present_absent()
         lines = [
             f"Findings present: {', '.join(present) or 'none'}",
@@ -268,11 +332,49 @@ class Diagnosis:
         for row in self.groups.itertuples(index=False):
             lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}")
         lines += ["", self.plan.summary()]
-        return "\n".join(lines)
+        # labels, reasons and advice come from editable CSV files: shown, never obeyed
+        return printable("\n".join(lines))
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def __repr__(self) -> str:
-        return f"Diagnosis(top={self.top!r}, triage={self.triage.level.value!r})\n" + (
-            self.summary())
+        top = ", ".join(f"{row.cause} {row.probability:.0%}"
+                        for row in self.ranking.head(REPR_CAUSES).itertuples(index=False))
+        return (f"<Diagnosis {self.triage.level.value}: {top}; decision support only, "
+                "print() for the report>")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diagnosis):
+            return NotImplemented
+        if self is other:
+            return True
+        return (dict(self.findings) == dict(other.findings)
+                and self.rank_by == other.rank_by
+                and self.triage == other.triage
+                and self.disclaimer == other.disclaimer
+                and _same_float(self.unexplained, other.unexplained)
+                and self._fingerprint() == other._fingerprint()
+                and self.ranking.equals(other.ranking)
+                and self.groups.equals(other.groups))
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self.findings.items()), self.rank_by, self._fingerprint()))
+
+    def _fingerprint(self) -> str:
+        return fingerprint(self.model.kb)
+
+    # A mappingproxy (the read-only view of the findings) does not pickle: the state
+    # holds a plain dict and unpickling wraps it again, so the copy is read-only too.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["findings"] = dict(self.findings)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["findings"] = MappingProxyType(dict(state["findings"]))
+        self.__dict__.update(state)  # frozen: no __setattr__, as dataclasses do
 
     def _repr_html_(self) -> str:
         """The Jupyter view: a banner coloured by triage level with its reasons, one
@@ -349,6 +451,9 @@ class Diagnosis:
                 f"<table><tbody>{rows}</tbody></table>")
 
 
+REPR_CAUSES = 3
+"""Causes named in the one-line ``repr`` of a :class:`Diagnosis`."""
+
 NONE_FITS = 0.5
 """Share of the reported findings, expected to come from outside the modelled causes,
 at which a diagnosis says that none of its causes fits well (expert estimate: a
@@ -361,6 +466,10 @@ _RANK_TITLE = {
     "sufficiency": "Causes that alone would produce most of what you reported, then by "
                    "probability:",
 }
+
+
+def _same_float(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

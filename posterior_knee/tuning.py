@@ -46,9 +46,9 @@ def compare(kb_a: KnowledgeBase, kb_b: KnowledgeBase, cases: object) -> pd.DataF
     >>> table.loc[0, "most_changed"]
     'dvt'
     """
-    for name, kb in (("kb_a", kb_a), ("kb_b", kb_b)):
-        check_parameter(isinstance(kb, KnowledgeBase), name, "compare", "a KnowledgeBase",
-                        kb)
+    for parameter, kb in (("kb_a", kb_a), ("kb_b", kb_b)):
+        check_parameter(isinstance(kb, KnowledgeBase), parameter, "compare",
+                        "a KnowledgeBase", kb)
     model_a, model_b = Model(kb_a), Model(kb_b)
     rows = []
     for name, findings in _cases(cases).items():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .clinical import DISCLAIMER
 from .clinical.triage import TriageLevel
 from .errors import check_parameter
-from .interview import Interview
+from .interview import Interview, Question
 from .model import Model
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class InterviewWidget:
                         "an Interview, a Model or None", interview)
         widgets = _ipywidgets()
         self.interview = interview
-        self.question = None
+        self.question: Question | None = None
         self.disclaimer = widgets.HTML(f"<i>{html.escape(DISCLAIMER)}</i>")
         self.prompt = widgets.HTML()
         self.warning = widgets.HTML()

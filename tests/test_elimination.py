@@ -360,7 +360,7 @@ def test_answer_branches_through_elimination(core, m):
     names = tuple([n for n in core.kb.finding_ids if n not in case][:10]
                   + [n for n in core.kb.risk_factor_ids
                      if n not in case and not n.startswith("age_")][:3])
-    b = _eliminated(core, case, names, groups=True)
+    b = _eliminated(core, core._engines, case, names, groups=True)
     reference = ExactEngine(core.structure)
     total = reference.posterior(case).evidence_probability
     for k, name in enumerate(names):

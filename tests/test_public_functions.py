@@ -1,5 +1,6 @@
 """One common test: every public function answers bad values with a clear error."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,10 +54,19 @@ BAD_CALLS = {
     "Diagnosis.intervals(n=0)": lambda: DX.intervals(n=0),
     "Diagnosis.intervals(seed=1.5)": lambda: DX.intervals(seed=1.5),
     "Diagnosis.intervals(level=95)": lambda: DX.intervals(level=95),
+    "Diagnosis.intervals(n=10**6)": lambda: DX.intervals(n=10**6),
+    "Diagnosis.intervals(n=np.float64(50))": lambda: DX.intervals(n=np.float64(50)),
+    "Diagnosis.summary(n=0)": lambda: DX.summary(n=0),
+    "Diagnosis.summary(n=True)": lambda: DX.summary(n=True),
+    "Diagnosis.probability('dvtt')": lambda: DX.probability("dvtt"),
+    "Interview(max_present=0)": lambda: pk.Interview(DX.model, max_present=0),
+    "Interview(max_questions=np.bool_)": lambda: pk.Interview(DX.model,
+                                                            max_questions=np.True_),
     "evaluate(split='train')": lambda: pk.evaluate(DX.model, split="train"),
     "evaluate(cases='x.csv')": lambda: pk.evaluate(DX.model, cases="x.csv"),
     "vignettes('train')": lambda: pk.vignettes("train"),
     "Diagnosis.to_fhir(intervals=True)": lambda: DX.to_fhir(intervals=True),
+    "Diagnosis.to_fhir(intervals=10**6)": lambda: DX.to_fhir(intervals=10**6),
     "Diagnosis.to_fhir(occurrence=1)": lambda: DX.to_fhir(occurrence=1),
     "interop.risk_assessment('x')": lambda: pk.interop.risk_assessment("x"),
     "interop.card(ranking)": lambda: pk.interop.card(DX.ranking),

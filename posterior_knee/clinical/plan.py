@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .._text import printable
 from .triage import DISCLAIMER, Triage, TriageLevel
 
 if TYPE_CHECKING:
@@ -43,6 +44,12 @@ class Plan:
         Signs that change the plan and need care sooner.
     disclaimer
         The statement that this does not replace a clinician.
+
+    Notes
+    -----
+    ``repr(plan)`` is one line (the level, the causes covered and how much advice
+    there is); ``str(plan)`` and :meth:`summary` give the full text with the
+    disclaimer; Jupyter shows the HTML view.
     """
 
     level: TriageLevel
@@ -55,6 +62,8 @@ class Plan:
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
     def summary(self) -> str:
+        """The plan as plain text: the action, tests, self-care, warning signs and the
+        disclaimer."""
         lines = [f"What to do: {self.action}"]
         if len(self.tests):
             lines += ["", "Tests a clinician may use:"]
@@ -71,10 +80,16 @@ class Plan:
             if hidden > 0:
                 lines.append(f"  ({hidden} more in plan.warning_signs)")
         lines += ["", self.disclaimer]
-        return "\n".join(lines)
+        return printable("\n".join(lines))  # CSV text: shown, never obeyed
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def __repr__(self) -> str:
-        return f"Plan({self.level.value}, causes={list(self.causes)})\n{self.summary()}"
+        return (f"<Plan {self.level.value} for {', '.join(self.causes) or 'no cause'}: "
+                f"{_count(len(self.tests), 'test')}, "
+                f"{_count(len(self.self_care), 'self-care measure')}, "
+                f"{_count(len(self.warning_signs), 'warning sign')}; print() for the plan>")
 
     def _repr_html_(self, disclaimer: bool = True) -> str:
         # disclaimer=False: the caller (a Diagnosis) shows the disclaimer itself
@@ -95,6 +110,10 @@ class Plan:
         if disclaimer:
             parts.append(f"<p><em>{html.escape(self.disclaimer)}</em></p>")
         return "<div class='posterior-knee-plan'>" + "".join(parts) + "</div>"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _covered_causes(kb: KnowledgeBase, ranking: pd.DataFrame) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from .._text import printable
 from ..errors import check_parameter
 from ._condition import Condition, format_condition, holds, parse_condition
 
@@ -75,9 +76,19 @@ class Triage:
     red_flags: tuple[str, ...]
     action: str  # what to do at this level, from triage_actions.csv
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         reasons = "".join(f"\n  - {r}" for r in self.reasons)
-        return f"Triage({self.level.value}: {self.action}{reasons}\n  {DISCLAIMER})"
+        # the action and reasons come from editable CSV files: shown, never obeyed
+        return printable(f"Triage: {self.level.value}. {self.action}{reasons}\n{DISCLAIMER}")
+
+    def __repr__(self) -> str:
+        # one line; str() has the action, the reasons and the disclaimer
+        shown = ", ".join(self.red_flags[:3]) + (
+            f" and {len(self.red_flags) - 3} more" if len(self.red_flags) > 3 else "")
+        flags = f", red flags: {shown}" if self.red_flags else ""
+        n = len(self.reasons)
+        return (f"<Triage {self.level.value}: {n} reason{'' if n == 1 else 's'}{flags}; "
+                "print() for the advice>")
 
 
 @dataclass(frozen=True)
@@ -149,8 +160,9 @@ class TriageRules:
                           f"Red flag '{rule.id}' [{format_condition(rule.condition)}] "
                           f"({rule.level.value}): {rule.reason}"))
         actions: dict[TriageLevel, str] = {}
+        given = probabilities if probabilities is not None else {}
         for limit in self.thresholds if probabilities is not None else ():
-            p = probabilities[limit.cause]
+            p = given[limit.cause]
             if p >= limit.probability:
                 name = "Can't-miss threshold" if limit.kind == "cant_miss" else "Likely cause"
                 fired.append((limit.level, 1 if limit.kind == "cant_miss" else 2,
@@ -224,8 +236,9 @@ class TriageRules:
                         f"a boolean array of shape (cases, {len(ids)}), one column per id",
                         present)
         rank = self.red_flag_levels(present, ids)
+        given = probabilities if probabilities is not None else {}
         for limit in self.thresholds if probabilities is not None else ():
-            reached = np.asarray(probabilities[limit.cause], dtype=float) >= limit.probability
+            reached = np.asarray(given[limit.cause], dtype=float) >= limit.probability
             rank[reached] = np.maximum(rank[reached], limit.level.rank)
         return _VALUES[rank]
 

@@ -6,10 +6,12 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
+from .._text import printable
 from ..clinical.triage import DISCLAIMER
 from ..errors import ParameterError, PosteriorKneeError, check_parameter
 from ..knowledge._schema import GROUPS
@@ -17,6 +19,9 @@ from ..knowledge.base import KnowledgeBase
 from ..model import Model
 from ._metrics import rate, reliability_table
 from ._vignettes import LEVELS, SPLITS, vignettes
+
+if TYPE_CHECKING:
+    from ..model import RankBy
 
 __all__ = ["Evaluation", "evaluate", "METRICS", "SCHEMA"]
 
@@ -153,14 +158,14 @@ class Evaluation:
         return table
 
     def __str__(self) -> str:
-        return "\n".join([
+        return printable("\n".join([
             self._heading(), "",
             self._summary_text().to_string(), "",
             "By group of the confirmed cause (share, Wilson 95 % interval):",
             self._per_group_text().to_string(), "",
             "Brier: sum over causes of (probability - outcome)^2, mean over cases.",
             self.disclaimer,
-        ])
+        ]))
 
     def _repr_html_(self) -> str:
         return (f"<div class='posterior-knee pk-evaluation'><p><strong>"
@@ -282,12 +287,12 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
 
         session = Interview(model)
         dx = session.run(findings)
-        asked = getattr(session, "questions_asked", None)
-        asked = len(session.history) if asked is None else asked
+        asked = session.questions_asked
         if rank_by is not None:  # the interview's answers, ranked as asked
-            dx = model.diagnose(dict(dx.findings), rank_by=rank_by)
+            # diagnose checks the name: evaluate passes on what it was given
+            dx = model.diagnose(dict(dx.findings), rank_by=cast("RankBy", rank_by))
     elif rank_by is not None:
-        dx = model.diagnose(findings, rank_by=rank_by)
+        dx = model.diagnose(findings, rank_by=cast("RankBy", rank_by))
     else:
         dx = model.diagnose(findings)
     return dx, asked
@@ -381,7 +386,8 @@ def _summary(table: pd.DataFrame, interview: bool) -> pd.DataFrame:
         frame = table if scope == "all" else table[table["modelled"]]
         n = len(frame)
         scored = frame[frame["error"].isna()]
-        figures = [("cases", n, n), ("errors", n - len(scored), n),
+        # (metric, value, n) or, for a share, (metric, value, low, high, n)
+        figures: list[tuple[Any, ...]] = [("cases", n, n), ("errors", n - len(scored), n),
                    ("unknown_ids", sum(len(u) for u in frame["unknown_ids"]),
                     sum(bool(u) for u in frame["unknown_ids"]))]
         for metric, column in (("top1", "hit1"), ("top3", "hit3"), ("top5", "hit5")):

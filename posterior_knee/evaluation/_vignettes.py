@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import re
 from importlib import resources
 
@@ -50,8 +51,9 @@ def _ids(cell: str) -> tuple[str, ...]:
 @functools.cache
 def _read() -> pd.DataFrame:
     path = resources.files("posterior_knee.evaluation").joinpath("vignettes.csv")
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    # decoded whole, as open(newline="") would read it: line endings left to the parser
+    frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8")), dtype=str,
+                        keep_default_na=False)
     frame["present"] = frame["present"].map(_ids)
     frame["absent"] = frame["absent"].map(_ids)
     return frame[list(COLUMNS)]

@@ -27,6 +27,7 @@ from ..errors import (
     EvidenceValueError,
     ImpossibleEvidenceError,
     UnknownIdError,
+    check_int,
     check_parameter,
 )
 from ._cases import Cases
@@ -170,7 +171,7 @@ class BatchScorer:
             weight *= np.where(absent[:, k, None], self._q[j], 1.0)
             constant *= np.where(absent[:, k], self._keep[j], 1.0)
             steps += absent[:, k] * (self._parents[j] + 1)
-        masks = {}
+        masks: dict[str, np.ndarray] = {}
         for k, name in enumerate(ids):
             if name in self._finding:
                 continue
@@ -223,9 +224,8 @@ def diagnose_many(model: Model, frame: pd.DataFrame, chunk_size: int, progress: 
     function = "diagnose_many"
     check_parameter(isinstance(frame, pd.DataFrame), "frame", function,
                     "a pandas DataFrame with one column per finding id", frame)
-    check_parameter(isinstance(chunk_size, (int, np.integer))
-                    and not isinstance(chunk_size, bool) and chunk_size >= 1,
-                    "chunk_size", function, "a positive integer", chunk_size)
+    chunk_size = check_int(chunk_size, "chunk_size", function, minimum=1,
+                           expected="a positive integer")
     check_parameter(isinstance(progress, (bool, np.bool_)), "progress", function,
                     "True or False", progress)
     check_parameter(isinstance(errors, str) and errors in ERROR_MODES, "errors", function,

@@ -92,7 +92,7 @@ class Engines:
 
     def _certain_sums(self, cases: Cases, groups: bool) -> Sums:
         kind = self.choose(cases)
-        if kind == "factored":
+        if kind == "factored" and self.factored is not None:  # chosen only if it exists
             sums = self.factored.certain_sums(cases, groups)
             redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
             if len(redo):  # never expected (positive sums are certain): be safe
@@ -104,6 +104,9 @@ class Engines:
 
     def _enumerated(self, cases: Cases) -> Sums:
         engine = self.enumeration
+        if engine is None:  # chosen only for networks small enough for its table
+            raise EngineLimitError(f"{self.n} causes are too many for the enumeration "
+                                   f"engine (at most {ENUMERATE_CAUSES}).")
         rows = []
         for k in range(len(cases)):
             table = engine.joint_from_cases(cases, k)

@@ -60,6 +60,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,8 @@ class Plan:
     present: tuple[int, ...]
     masked: tuple[int, ...]
     groups: bool  # one OR variable per group of several causes (P(none of it))
-    leaves: list[tuple[str, object, tuple[int, ...]]]
+    # index: an int (a cpt, risk factor or cause), or (present position, cause) for a link
+    leaves: list[tuple[str, Any, tuple[int, ...]]]
     ops: list[tuple]
     scopes: list[tuple[int, ...]]
     constant: list[bool]
@@ -187,11 +189,9 @@ class EliminationEngine:
         an expensive pattern, randomised ones while planning costs less than about a
         tenth of running the best plan so far (Kjaerulff 1990 on why greedy orders
         vary)."""
-        best = None
-        for rule in ("size", "result", "sum"):
-            plan = self._compile(present, masked, groups, rule, None)
-            if best is None or plan.cost < best.cost:
-                best = plan
+        plans = [self._compile(present, masked, groups, rule, None)
+                 for rule in ("size", "result", "sum")]
+        best = min(plans, key=lambda plan: plan.cost)  # the first of equal costs
         rng = np.random.default_rng(len(present) * 7919 + sum(present))
         tries = 0
         while best.cost > RESTART_COST and tries < MAX_RESTARTS and \
@@ -362,7 +362,7 @@ class EliminationEngine:
             return plan.meta
         u0 = self.r + self.n
         first = len(plan.leaves)
-        meta = []
+        meta: list[tuple[Any, ...]] = []
         for k, op in enumerate(plan.ops):
             if op[0] == "mul":
                 a, b = op[1], op[2]
@@ -383,13 +383,13 @@ class EliminationEngine:
                 _, a, v = op
                 scope = plan.scopes[a]
                 axis = scope.index(v) - len(scope)
-                letters = _LETTERS[:len(scope)]
-                kept = letters.replace(letters[scope.index(v)], "")
-                mine = letters[scope.index(v)]
+                names = _LETTERS[:len(scope)]
+                kept = names.replace(names[scope.index(v)], "")
+                mine = names[scope.index(v)]
                 meta.append(("sum", a, axis, v - u0 if v >= u0 else None,
                              2 if v >= u0 else self._cards[v],
-                             f"...{letters},...{mine}->...{kept}", len(scope) + axis,
-                             f"...{letters},...{kept}->...{mine}"))
+                             f"...{names},...{mine}->...{kept}", len(scope) + axis,
+                             f"...{names},...{kept}->...{mine}"))
         plan.meta = meta
         return meta
 
@@ -504,8 +504,8 @@ class EliminationEngine:
         for row, key in enumerate(map(tuple, present)):
             patterns.setdefault(key, []).append(row)
         masked = tuple(sorted(cases.masks))
-        for key, rows in patterns.items():
-            rows = np.array(rows, dtype=np.intp)
+        for key, members in patterns.items():
+            rows = np.array(members, dtype=np.intp)
             part = cases if len(rows) == count else cases.take(rows)
             t, c, g, e = self._pattern_sums(self._plan_for(key, masked, groups), part,
                                             groups)
@@ -539,7 +539,7 @@ class EliminationEngine:
         total = root * cases.constant
         grads = self._backward(plan, values, saved, count, ends)
         joint = np.zeros((count, self.n, 2))
-        cause_slot = {}
+        cause_slot: dict[int, int] = {}
         for slot, (kind, index, _) in enumerate(plan.leaves):
             if kind == "cause":
                 cause_slot[index] = slot

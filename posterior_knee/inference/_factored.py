@@ -160,8 +160,9 @@ class FactoredEngine:
                        if any(i in members for i in units[u])]
             columns = [np.ones(len(configs), dtype=bool)]
             columns += [configs[:, k] for k in range(len(units[u]))]
-            columns += [~configs[:, [k for k, i in enumerate(units[u]) if i in groups[j]]]
-                        .any(axis=1) for j in touched]
+            columns += [np.asarray(~configs[:, [k for k, i in enumerate(units[u])
+                                                if i in groups[j]]].any(axis=1))
+                        for j in touched]
             self._readouts[u] = (configs, np.array(columns, dtype=float), touched)
 
         # findings reported present, as arrays indexed by finding

@@ -119,7 +119,7 @@ def query(network, structure: Structure, evidence: Mapping[str, bool]):
             # evidence variables with nothing observed)
             # by the chain rule, one small query per reported id (a joint query of
             # all of them builds a table exponential in their number)
-            total, given = 1.0, {}
+            total, given = 1.0, dict[str, str]()
             for name, state in states.items():
                 total *= infer.query([name], evidence=given, show_progress=False
                                      ).get_value(**{name: state})

@@ -27,7 +27,7 @@ certain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -133,7 +133,8 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     order += [v for v in engine._single if v not in order]
 
     steps_list = []
-    plans = []
+    # (kind, unit, t, r, d, columns or cause, touched groups): "single" or "multi"
+    plans: list[tuple[Any, ...]] = []
     for u in order:
         i = engine.units[u][0]
         distinct, which = tables[u]
@@ -208,12 +209,12 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             carried = _carry(beta[:, :, None, :], r[:, None], d[:, None], m, backward=True)
             beta = np.einsum("chk,chks->chs", t, carried)
         betas.append(beta)
-    betas = [None] + betas[::-1]  # betas[p]: weights after the unit at position p - 1
+    after_unit = betas[::-1]  # after_unit[p]: weights after the unit at position p
 
     causes = np.empty((count, engine.n))
     for p, plan in enumerate(plans):
         kind, u, t, r, d, extra, _ = plan
-        after = betas[p + 1]
+        after = after_unit[p]
         if kind == "single":
             causes[:, extra] = np.einsum("ch,chs,chs->c", t[1], carried_at[p], after)
         else:
@@ -243,7 +244,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             alpha = alphas[span[0]]
             for p in range(span[0], span[-1] + 1):
                 alpha = forward(p, alpha, restricts[p])
-            none[:, j] = np.einsum("chs,chs->c", alpha, betas[span[-1] + 1])
+            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[span[-1]])
     else:
         none = np.full((count, engine._n_groups), np.nan)
 

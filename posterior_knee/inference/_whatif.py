@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import ImpossibleEvidenceError
 from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
-from ._dispatch import ELIMINATION_STEP, ENUMERATION_PASSES
+from ._dispatch import ELIMINATION_STEP, ENUMERATION_PASSES, Engines
+from ._engine import ExactEngine, Posterior
+from ._factored import FactoredEngine
 from ._positive import positive_sums
 from ._threads import one_thread
 
@@ -69,7 +72,8 @@ def branches(model: Model, evidence: Mapping[str, bool], names: Sequence[str],
         return _branches(model, engines, evidence, names, groups)
 
 
-def _branches(model, engines, evidence, names, groups) -> Branches:
+def _branches(model: Model, engines: Engines, evidence: Mapping[str, bool],
+              names: tuple[str, ...], groups: bool) -> Branches:
     parts = model.structure.split_evidence(evidence)
     base = Cases.from_parts([parts], model.structure)
     m = base.present.shape[1]
@@ -79,10 +83,11 @@ def _branches(model, engines, evidence, names, groups) -> Branches:
     # table wins where the elimination plan is expensive on a small network
     if engines.factored is not None and m <= QUICKSCORE_PRESENT and \
             engines.choose(base) == "factored":
-        fast = _factored(model, evidence, names, groups)
+        fast = _factored(model, engines.factored, evidence, names, groups)
         if fast is not None:
             return fast
-    if engines.enumeration is not None:
+    exact = engines.enumeration
+    if exact is not None:
         plan = engines.elimination.plan(base.present[0], tuple(base.masks))
         rows = 1 + 2 * len(names)
         # a batch amortises elimination's per-step overhead: measured on the shipped
@@ -91,8 +96,8 @@ def _branches(model, engines, evidence, names, groups) -> Branches:
         elimination = BATCH_WEIGHT * plan.cost * rows + ELIMINATION_STEP * len(plan.ops)
         enumeration = 2.0 ** engines.n * (ENUMERATION_PASSES + m + 2 * rows)
         if enumeration < elimination:
-            return _enumerated(model, evidence, names)
-    return _eliminated(model, evidence, names, groups)
+            return _enumerated(model, exact, evidence, names)
+    return _eliminated(model, engines, evidence, names, groups)
 
 
 def _queried(model: Model, evidence: Mapping[str, bool],
@@ -105,32 +110,33 @@ def _queried(model: Model, evidence: Mapping[str, bool],
         after_yes, after_no = (model._posterior_or_none({**evidence, name: answer})
                                for answer in (True, False))
         p_yes.append(probability_yes(model.network, name, evidence))
-        yes.append(after_yes or after_no)
-        no.append(after_no or after_yes)
+        yes.append(_either(after_yes, after_no))
+        no.append(_either(after_no, after_yes))
     return Branches(names, np.array(p_yes, dtype=float),
                     np.array([p.causes for p in yes]), np.array([p.groups for p in yes]),
                     np.array([p.causes for p in no]), np.array([p.groups for p in no]))
 
 
-def _enumerated(model: Model, evidence: Mapping[str, bool],
+def _enumerated(model: Model, exact: ExactEngine, evidence: Mapping[str, bool],
                 names: tuple[str, ...]) -> Branches:
     """The same from the enumeration engine's joint table: a finding's no multiplies
     the table and its yes is the rest (all terms are positive: no cancellation)."""
-    exact = model._engines.enumeration
     table = exact.joint(evidence)
     current = exact.sums(table)
-    yes, no = [], []
+    yes_sums: list[tuple[np.ndarray, np.ndarray, float]] = []
+    no_sums: list[tuple[np.ndarray, np.ndarray, float]] = []
     for name in names:
         if name in model.structure.risk_evidence:  # changes the prior contraction
-            yes.append(exact.sums(exact.joint({**evidence, name: True})))
-            no.append(exact.sums(exact.joint({**evidence, name: False})))
+            yes_sums.append(exact.sums(exact.joint({**evidence, name: True})))
+            no_sums.append(exact.sums(exact.joint({**evidence, name: False})))
         else:
-            no.append(exact.sums(exact.split(table, name)[1]))
-            yes.append(tuple(a - b for a, b in zip(current, no[-1])))
+            no_sums.append(exact.sums(exact.split(table, name)[1]))
+            (causes, none, total), (no_causes, no_none, no_total) = current, no_sums[-1]
+            yes_sums.append((causes - no_causes, none - no_none, total - no_total))
     yes, no = (Sums(np.array([s[2] for s in side], dtype=float).reshape(-1),
                     np.array([s[0] for s in side]).reshape(len(side), -1),
                     np.array([s[1] for s in side]).reshape(len(side), -1),
-                    np.zeros(len(side))) for side in (yes, no))
+                    np.zeros(len(side))) for side in (yes_sums, no_sums))
     total = current[2]
     yes_causes, yes_groups = yes.posteriors()
     no_causes, no_groups = no.posteriors()
@@ -177,15 +183,15 @@ def _answers(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...])
     return base, batch, asked, risky, found, no_rows, risk_yes, risk_no
 
 
-def _eliminated(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
-                groups: bool) -> Branches:
+def _eliminated(model: Model, engines: Engines, evidence: Mapping[str, bool],
+                names: tuple[str, ...], groups: bool) -> Branches:
     """Every answer through variable elimination: the "no" answers and the risk
     factors' answers share the plan of the current evidence (one batch); a finding's
     yes is the current sums minus its no, and answers that subtraction cannot certify
     are computed directly."""
     base, batch, asked, risky, found, no_rows, risk_yes, risk_no = _answers(
         model, evidence, names)
-    sums = model._engines.elimination.sums(batch, groups=groups)
+    sums = engines.elimination.sums(batch, groups=groups)
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no)
 
 
@@ -216,9 +222,8 @@ def _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_
                     no_causes[position], no_groups[position])
 
 
-def _factored(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...],
-              groups: bool) -> Branches | None:
-    engine = model._engines.factored
+def _factored(model: Model, engine: FactoredEngine, evidence: Mapping[str, bool],
+              names: tuple[str, ...], groups: bool) -> Branches | None:
     base, batch, asked, risky, found, no_rows, risk_yes, risk_no = _answers(
         model, evidence, names)
     m = base.present.shape[1]
@@ -280,6 +285,17 @@ def _direct(model: Model, evidence: Mapping[str, bool], name: str, total: float)
     yes = model._posterior_or_none({**evidence, name: True})
     no = model._posterior_or_none({**evidence, name: False})
     p_yes = 0.0 if yes is None else min(1.0, yes.evidence_probability / total)
-    yes, no = yes or no, no or yes
-    return p_yes, yes.causes, yes.groups, no.causes, no.groups
+    after_yes, after_no = _either(yes, no), _either(no, yes)
+    return p_yes, after_yes.causes, after_yes.groups, after_no.causes, after_no.groups
+
+
+def _either(answer: Posterior | None, other: Posterior | None) -> Posterior:
+    """An answer's posterior, or the other answer's where this one is impossible (its
+    weight is zero then); both impossible means the evidence itself is."""
+    found = answer if answer is not None else other
+    if found is None:
+        raise ImpossibleEvidenceError(
+            "The evidence has probability zero under the model; check the reported "
+            "values.")
+    return found
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..clinical.triage import TriageLevel
-from ..errors import InteropError, check_parameter
+from ..errors import InteropError, check_int, check_parameter
 from ..knowledge._fingerprint import fingerprint
 from ..result import Diagnosis
 from ._common import CANONICAL, LEVEL_DISPLAY, system
@@ -57,8 +57,7 @@ def card(dx: Diagnosis, *, top: int = 3, canonical: str = CANONICAL) -> dict:
     """
     check_parameter(isinstance(dx, Diagnosis), "dx", "card",
                     "a Diagnosis (from posterior_knee.diagnose)", dx)
-    check_parameter(isinstance(top, int) and not isinstance(top, bool) and top >= 1,
-                    "top", "card", "a positive integer", top)
+    top = check_int(top, "top", "card", minimum=1, expected="a positive integer")
     level = dx.triage.level
     first = dx.ranking.iloc[0]
     summary = f"{level.value.replace('_', ' ').upper()}: {LEVEL_DISPLAY[level].split(': ')[-1]}"

@@ -16,10 +16,13 @@ code), ``probabilityDecimal`` (a fraction, 0 to 1), or with ``intervals`` a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from ..clinical.triage import TriageLevel
-from ..errors import check_parameter
+from ..errors import check_int, check_parameter
+from ..reasoning.sensitivity import MAX_DRAWS
 from ..result import Diagnosis
 from ._common import (
     CANONICAL,
@@ -137,7 +140,7 @@ def _percent(value: float) -> dict:
             "code": "%"}
 
 
-def _rationale(dx: Diagnosis, cause: str, labels: dict[str, str], probability: float,
+def _rationale(dx: Diagnosis, cause: str, labels: Mapping[str, str], probability: float,
                prior: float, interval: tuple[float, float] | None) -> str:
     """Why the cause has its probability, in words, from :meth:`Diagnosis.explain`."""
     text = f"Probability {probability:.1%}"
@@ -171,11 +174,9 @@ def assessment_parts(dx: Diagnosis, *, basis: list[dict], triage_from: list[dict
                      canonical: str = CANONICAL) -> tuple[dict, dict, dict]:
     """The RiskAssessment (without ``contained``), the Device and the triage Observation;
     they refer to each other as contained siblings (``#model``, ``#triage``)."""
-    check_parameter(intervals is None or (isinstance(intervals, int)
-                                          and not isinstance(intervals, bool)
-                                          and intervals >= 10),
-                    "intervals", "to_fhir", "None or a number of draws (10 or more)",
-                    intervals)
+    intervals = check_int(intervals, "intervals", "to_fhir", minimum=10,
+                          maximum=MAX_DRAWS, none=True,
+                          expected=f"None or a number of draws (10 to {MAX_DRAWS})")
     kb = dx.model.kb
     who = subject_reference(subject)
     when = _when(occurrence)
@@ -188,7 +189,8 @@ def assessment_parts(dx: Diagnosis, *, basis: list[dict], triage_from: list[dict
     predictions = []
     for row in dx.ranking.itertuples(index=False):
         interval = None if ranges is None else ranges[row.cause]
-        prediction = {"outcome": concept(kb, canonical, "cause", row.cause, row.label)}
+        prediction: dict[str, Any] = {
+            "outcome": concept(kb, canonical, "cause", row.cause, row.label)}
         if interval is None:
             prediction["probabilityDecimal"] = float(row.probability)
         else:

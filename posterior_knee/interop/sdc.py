@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from .._version import __version__
 from ..clinical.triage import DISCLAIMER, TriageLevel
@@ -96,7 +97,7 @@ def questionnaire(model: Model | None = None, *, adaptive: bool = False,
     """
     model = _model(model)
     kb = model.kb
-    form = {
+    form: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": "posterior-knee-adaptive" if adaptive else "posterior-knee",
         "url": f"{canonical}/Questionnaire/posterior-knee",
@@ -138,13 +139,14 @@ def _response(document: Mapping) -> dict:
     return copy.deepcopy(dict(document))
 
 
-def _contained_form(response: dict) -> dict:
+def _contained_form(response: dict) -> dict[str, Any]:
     reference = response.get("questionnaire", "")
     forms = [r for r in response.get("contained", [])
              if isinstance(r, Mapping) and r.get("resourceType") == "Questionnaire"]
     for form in forms:
         if reference == f"#{form.get('id')}":
-            return form
+            # JSON gives dicts; another mapping becomes one (the caller adds items)
+            return form if isinstance(form, dict) else dict(form)
     raise InteropError(
         "the QuestionnaireResponse must contain its Questionnaire and refer to it as "
         "'#<id>' in 'questionnaire' (SDC adaptive form); start with "
@@ -175,6 +177,7 @@ def answers_of(response: Mapping, model: Model | None = None) -> dict[str, bool 
             raise InteropError(f"item {name!r} needs exactly one answer (yes, no or "
                                f"don't know); it has {len(given)}")
         answer = given[0]
+        value: bool | None
         if "valueBoolean" in answer and isinstance(answer["valueBoolean"], bool):
             value = answer["valueBoolean"]
         elif "valueCoding" in answer:

@@ -521,7 +521,7 @@ def write_files(folder: Path, contents: Mapping[str, bytes]) -> None:
                 path = pending = target.parent / f".{target.name}{PENDING}"
                 mode = stat.S_IMODE(os.stat(target).st_mode) if old is not None else None
                 plan.append((_Entry(name, os.path.relpath(pending, folder), _sha(old),
-                                    _sha(data)), pending, target))
+                                    hashlib.sha256(data).hexdigest()), pending, target))
                 _write_pending(pending, data, mode)
             if plan:
                 for parent in {pending.parent for _, pending, _ in plan}:

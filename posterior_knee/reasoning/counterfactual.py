@@ -66,6 +66,13 @@ class Counterfactuals:
         (0 when nothing is reported present)."""
         return self.outside / self.present if self.present else 0.0
 
+    def __repr__(self) -> str:
+        # one line: the arrays are in the model's cause order, so they mean little alone
+        return (f"<Counterfactuals for {len(self.disablement)} causes: {self.present} "
+                f"present finding{'' if self.present == 1 else 's'}, "
+                f"{self.outside_share:.0%} explained by none, most disabled "
+                f"{float(self.disablement.max(initial=0.0)):.2f}>")
+
 JointMany = Callable[[Sequence[Mapping[str, bool]]], "tuple[np.ndarray, np.ndarray]"]
 """joint_many(variants) -> ((V, causes) P(cause k present, variant), (V,) P(variant))."""
 
@@ -119,6 +126,8 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
         with np.errstate(divide="ignore", invalid="ignore"):
             disablement += np.where(certain, 0.0, p / (1.0 - p) * causes[1 + i]) / total
         for k in np.flatnonzero(certain):
+            if joint_without_link is None:
+                raise TypeError("a link of strength 1 needs joint_without_link")
             dropped, _ = joint_without_link(absent[i], (int(k), f))
             disablement[k] += dropped[k] / total
         sufficiency += p * causes[1 + m + i] / total

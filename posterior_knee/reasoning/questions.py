@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import check_parameter
+from ..errors import check_int, check_parameter
 from ..inference._whatif import branches
 from .explain import _cause_index
 
@@ -68,8 +68,8 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     ``changes_result`` (whether some answer would change the top three causes or the
     triage level). ``exclude`` names ids not to ask (e.g. answered "don't know").
     """
-    check_parameter(k is None or (isinstance(k, int) and not isinstance(k, bool) and k >= 1),
-                    "k", "next_questions", "None or a positive integer", k)
+    k = check_int(k, "k", "next_questions", minimum=1, none=True,
+                  expected="None or a positive integer")
     measure = _uncertainty(model, by, focus)
     current = model.posterior(evidence)
     top = int(np.argmax(current.causes))

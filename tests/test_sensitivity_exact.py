@@ -34,7 +34,8 @@ TOLERANCE = 1e-7
 
 def small_kb(seed: int) -> pk.KnowledgeBase:
     """A network of 13-15 causes (the safety floor's, the Baker's cyst that its rupture
-    requires, and random others) with every number redrawn at random, loaded through the public API."""
+    requires, and random others) with every number redrawn at random, loaded through
+    the public API."""
     rng = np.random.default_rng(seed)
     others = [c for c in KB.cause_ids if c not in FLOOR + ["bakers_cyst"]]
     keep = FLOOR + ["bakers_cyst"] + list(

@@ -24,6 +24,7 @@ import textwrap
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
+from ._text import printable
 from ._version import __version__
 from .clinical.triage import DISCLAIMER
 from .errors import PosteriorKneeError, PosteriorKneeWarning, closest
@@ -251,7 +252,7 @@ def _constant(text: str) -> object:
 _JSON_TYPES = ((_JsonNumber, "a number"), (list, "an array"), (dict, "an object"))
 
 
-def _given(args: argparse.Namespace) -> list[tuple[str, object, object]]:
+def _given(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
     """(source, id, value) for every id of --yes and --no, in the order given."""
     return ([("--yes", name, True) for name in _split(args.yes)]
             + [("--no", name, False) for name in _split(args.no)])
@@ -773,14 +774,16 @@ _BULLET = re.compile(r"( *)(- |[-!]+ |Q\d+\. )?")  # a bullet, a warning or a qu
 
 def _wrap(text: str, width: int | None = None) -> str:
     """Each line of ``text`` wrapped to ``width``, continuation lines indented under
-    their bullet (or by four spaces under an indented table row)."""
+    their bullet (or by four spaces under an indented table row); characters that
+    would act on the terminal (escape codes from an edited CSV cell) are shown escaped."""
     width = width or _width()
     out = []
-    for line in text.split("\n"):
+    for line in printable(text).split("\n"):
         if len(line) <= width:
             out.append(line)
             continue
-        indent, bullet = _BULLET.match(line).groups()
+        match = _BULLET.match(line)  # matches every line (both groups may be empty)
+        indent, bullet = match.groups() if match else ("", None)
         hang = indent + " " * len(bullet) if bullet else indent + "    " if indent else ""
         out.append(textwrap.fill(line, width, subsequent_indent=hang,
                                  break_long_words=False, break_on_hyphens=False))

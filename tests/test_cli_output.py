@@ -346,3 +346,23 @@ def test_ctrl_c_after_an_emergency_says_it_again(kb):
     code, err = interrupted(["--yes", name], replies=b"go on\n", marker=b"Q1.")
     assert code == 130 and "Traceback" not in err
     assert "the answers so far say: EMERGENCY" in flat(err)
+
+
+def test_escape_codes_in_a_tuned_copy_are_shown_not_obeyed(capsys, priors_copy, tmp_path):
+    """A label and a question edited to hold terminal escapes print as their escapes."""
+    import pandas as pd
+
+    path = priors_copy / "findings.csv"
+    findings = pd.read_csv(path, dtype=str, keep_default_na=False)
+    findings.loc[findings["id"] == "fever", "label"] = "Fever\x1b[2J\x1b]52;c;ZWNobw==\x07"
+    findings.loc[findings["id"] == "fever", "question"] = "Fever?\x1b[31m\u202e"
+    findings.to_csv(path, index=False)
+    answers = tmp_path / "answers.json"
+    answers.write_text("{}")
+    outputs = []
+    for argv in (["findings"], ["diagnose", "--yes", "fever"],
+                 ["interview", "--answers", str(answers), "--max-questions", "12"]):
+        _, out, err = run(capsys, *argv, "--priors", str(priors_copy))
+        outputs.append(out + err)
+        assert not {"\x1b", "\x07", "\u202e"} & set(out + err), argv
+    assert "Fever?\\x1b[31m" in outputs[0]  # the table shows what the file holds

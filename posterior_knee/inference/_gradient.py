@@ -130,7 +130,8 @@ def _run(engine: EliminationEngine, plan, cases: Cases, unary: np.ndarray) -> di
             else:
                 values[first + k] = np.einsum(m[5], values[m[1]],
                                               engine._weights(plan, m[3], m[4], None))
-        out = {"total": np.broadcast_to(values[plan.root], (rows,)).copy(), "ends": {}}
+        ends: dict[int, np.ndarray] = {}
+        out = {"total": np.broadcast_to(values[plan.root], (rows,)).copy(), "ends": ends}
         grads = {plan.root: np.ones(rows)}
         for k in range(len(meta) - 1, -1, -1):
             g = grads.pop(first + k, None)
@@ -143,7 +144,7 @@ def _run(engine: EliminationEngine, plan, cases: Cases, unary: np.ndarray) -> di
             else:
                 weights = engine._weights(plan, m[3], m[4], None)
                 if m[3] is not None:  # a present finding's u: d P / d its two weights
-                    out["ends"][m[3]] = np.broadcast_to(
+                    ends[m[3]] = np.broadcast_to(
                         np.einsum(m[7], values[m[1]], g), (rows, 2)).copy()
                 shape = (-1,) + (1,) * (-m[2] - 1)
                 grads[m[1]] = np.expand_dims(g, m[2]) * weights.reshape(shape)

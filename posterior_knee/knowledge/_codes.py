@@ -19,6 +19,7 @@ copy pays for its changed and new rows only.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import warnings
 from functools import cache
@@ -151,10 +152,10 @@ def _library_problem(system: str, code: str, display: str) -> tuple[str, str] | 
 def _shipped_rows() -> frozenset[tuple[str, str, str]]:
     """(system, code, display) of every row of the shipped ``codes.csv``."""
     try:
-        path = resources.files("posterior_knee.priors") / "codes.csv"
-        with path.open(encoding="utf-8", newline="") as file:
-            return frozenset((row["system"], row["code"], row["display"])
-                             for row in csv.DictReader(file))
+        text = (resources.files("posterior_knee.priors") / "codes.csv").read_text(
+            encoding="utf-8")
+        return frozenset((row["system"], row["code"], row["display"])
+                         for row in csv.DictReader(io.StringIO(text, newline="")))
     except (OSError, KeyError, csv.Error, UnicodeDecodeError):
         return frozenset()  # then every row is looked up
 

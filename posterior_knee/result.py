@@ -341,8 +341,8 @@ class Diagnosis:
     def __repr__(self) -> str:
         top = ", ".join(f"{row.cause} {row.probability:.0%}"
                         for row in self.ranking.head(REPR_CAUSES).itertuples(index=False))
-        return (f"<Diagnosis {self.triage.level.value}: {top}; decision support only, "
-                "print() for the report>")
+        return (f"<Diagnosis {self.triage.level.value}: {top}; does not replace a "
+                "clinician, print() for the report>")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnosis):

@@ -51,7 +51,7 @@ def test_result_is_immutable():
 def test_every_view_carries_the_disclaimer():
     dx = pk.diagnose({"calf_pain": True})
     assert pk.DISCLAIMER in str(dx) and pk.DISCLAIMER in dx.summary()
-    assert "decision support" in repr(dx)  # the one-line repr points to the report
+    assert "does not replace a clinician" in repr(dx)  # and points to the report
     page = dx._repr_html_()
     assert "does not replace" in page and "<table>" in page
     assert "Why <strong>" in page and "calf_pain" in page

@@ -89,7 +89,8 @@ class Plan:
         return (f"<Plan {self.level.value} for {', '.join(self.causes) or 'no cause'}: "
                 f"{_count(len(self.tests), 'test')}, "
                 f"{_count(len(self.self_care), 'self-care measure')}, "
-                f"{_count(len(self.warning_signs), 'warning sign')}; print() for the plan>")
+                f"{_count(len(self.warning_signs), 'warning sign')}; does not replace a "
+                "clinician, print() for the plan>")
 
     def _repr_html_(self, disclaimer: bool = True) -> str:
         # disclaimer=False: the caller (a Diagnosis) shows the disclaimer itself

@@ -285,8 +285,14 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
     if interview:
         from ..interview import Interview
 
-        session = Interview(model)
-        dx = session.run(findings)
+        # the person gives their age at the door, as to every checker; everything else
+        # is known to the interview only if it asks (a case's other findings it never
+        # asks about do not count: the score is what the questions found)
+        door = {name: value for name, value in findings.items() if name in _door(model)}
+        session = Interview(model, findings=door)
+        while (question := session.next_question()) is not None:
+            session.answer(question.finding, findings.get(question.finding))
+        dx = session.result()
         asked = session.questions_asked
         if rank_by is not None:  # the interview's answers, ranked as asked
             # diagnose checks the name: evaluate passes on what it was given
@@ -296,6 +302,12 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
     else:
         dx = model.diagnose(findings)
     return dx, asked
+
+
+def _door(model: Model) -> frozenset[str]:
+    """The ids a simulated interview is told up front: the age bands."""
+    risks = model.kb.risk_factors
+    return frozenset(risks.loc[risks["exclusive_group"] == "age_band", "id"])
 
 
 def _score_case(model: Model, case: Mapping[str, object], rank_by: str | None,
@@ -457,9 +469,12 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         Passed to ``Model.diagnose(findings, rank_by=...)`` when not None; the rank of
         the confirmed cause is its row in the resulting ``ranking``.
     interview
-        If True, each case goes through :class:`~posterior_knee.Interview` instead,
-        answering its questions from the case (present yes, absent no, anything the case
-        does not state "don't know"); the summary adds ``questions_asked``.
+        If True, each case goes through :class:`~posterior_knee.Interview` instead: the
+        age band is given up front, each question is answered from the case (present
+        yes, absent no, anything the case does not state "don't know"), and the case is
+        scored on the diagnosis where the interview stops, from the answers it asked
+        for (a stated finding it never asked about does not count). The summary adds
+        ``questions_asked``.
 
     Returns
     -------

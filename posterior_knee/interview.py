@@ -79,7 +79,9 @@ class Interview:
         Stop when no question is expected to gain this many bits (0 or more).
     patience
         Stop when the top three causes and the triage level have not changed over this
-        many answers in a row (after screening); None: never stop for that.
+        many answers in a row (after screening); None: never stop for that. Neither
+        rule stops the interview while a "yes" to some remaining question would raise
+        the triage level: those questions come right after the screening ones.
     max_questions
         Ask at most this many questions (1 or more); None: no limit.
     max_present
@@ -115,7 +117,7 @@ class Interview:
     ('emergency', True, None)
     """
 
-    def __init__(self, model: Model, min_gain: float = 0.02, patience: int | None = 10,
+    def __init__(self, model: Model, min_gain: float = 0.02, patience: int | None = 5,
                  max_questions: int | None = None,
                  findings: Mapping[str, object] | None = None,
                  max_present: int | None = MAX_PRESENT):
@@ -308,6 +310,8 @@ class Interview:
         counted = [o for o in state.outcomes if o is not None]
         if n is None or table["ask_first"].any() or len(counted) <= n:
             return None
+        if table["raises_level"].any():
+            return None  # never stop while a "yes" could make the advice more urgent
         if len(set(counted[-(n + 1):])) == 1:
             return (f"the top three causes and the triage level did not change over the "
                     f"last {n} answers")

@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posterior_knee.clinical._condition import minimal_presentations
@@ -31,6 +31,7 @@ from posterior_knee.inference._answers import (
     parse_reply,
 )
 from posterior_knee.interview import Interview
+from posterior_knee.reasoning import rank_questions
 
 from . import strategies
 
@@ -87,9 +88,18 @@ def test_bad_answers_are_rejected(model):
 
 
 def test_the_interview_stops(model):
-    interview = Interview(model, min_gain=10.0)  # nothing can gain 10 bits
-    interview.run({})
-    assert interview.stopped and interview.questions_asked == len(model.ask_first)
+    """Nothing can gain 10 bits: after the screening it asks only what could raise the
+    triage level, and stops when nothing could."""
+    interview = Interview(model, min_gain=10.0)
+    asked = []
+    while (question := interview.next_question()) is not None:
+        table = rank_questions(model, interview.findings, exclude=interview.unknown)
+        row = table.set_index("finding").loc[question.finding]
+        assert row["ask_first"] or row["raises_level"], question.finding
+        asked.append(question.finding)
+        interview.answer(question.finding, False)
+    assert "10.0 bits" in interview.stopped
+    assert set(model.ask_first) <= set(asked) and len(asked) > len(model.ask_first)
 
 
 def test_one_ranking_per_question(model, monkeypatch):
@@ -488,3 +498,38 @@ def test_nan_in_a_json_answers_file_means_dont_know(tmp_path, capsys):
     assert result["findings"] == {"lump_behind_knee": True}
     assert {"fever", "calf_pain"} <= set(result["unknown"])
     assert not math.isnan(result["ranking"][0]["probability"])
+
+
+def test_raises_level_is_what_a_yes_would_do(model):
+    """The column agrees with diagnosing each "yes" directly (a sample of the rows)."""
+    order = list(TriageLevel)
+    evidence = {"fever": False, "severe_pain": False, "age_under_30": True}
+    now = order.index(model.diagnose(evidence).triage.level)
+    table = rank_questions(model, model.evidence(evidence))
+    assert table["raises_level"].any() and not table["raises_level"].all()
+    for row in pd.concat([table[table["raises_level"]].head(6),
+                          table[~table["raises_level"]].head(6)]).itertuples():
+        after = order.index(model.diagnose({**evidence, row.finding: True}).triage.level)
+        assert row.raises_level == (after > now), row.finding
+    # screening first, then what could make the advice more urgent, then the rest
+    first = table["ask_first"].to_numpy()
+    assert (first[:-1] >= first[1:]).all()
+    later = table[~table["ask_first"]]["raises_level"].to_numpy()
+    assert later[0] and (later[:-1] >= later[1:]).all()
+
+
+@settings(max_examples=6)  # each example is a whole interview
+@given(st.data())
+def test_no_stop_while_a_yes_could_raise_the_level(model, data):
+    """Whatever the answers, a patience or low-gain stop leaves no question whose yes
+    would make the advice more urgent."""
+    interview = Interview(model, patience=data.draw(st.integers(1, 4)))
+    while (question := interview.next_question()) is not None:
+        reply = data.draw(st.sampled_from([None, None, False, True]))
+        if question.ask_first and reply:
+            reply = None  # keep the screening quiet, so the interview runs on
+        interview.answer(question.finding, reply)
+    if interview.emergency_stop or "limit" in (interview.stopped or ""):
+        return
+    table = rank_questions(model, interview.findings, exclude=interview.unknown)
+    assert not table["raises_level"].any(), interview.stopped

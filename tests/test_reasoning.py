@@ -108,7 +108,11 @@ def test_next_questions_columns_and_focus(model):
     table = dx.next_questions(k=3, focus=["dvt"])
     assert list(table.columns[:7]) == ["finding", "question", "ask_first", "expected_gain",
                                        "p_yes", "if_yes", "if_no"]
-    assert len(table) == 3 and table["expected_gain"].is_monotonic_decreasing
+    assert len(table) == 3
+    # by gain within each tier (a "yes" that raises the triage level comes first)
+    for _, tier in table.groupby("raises_level"):
+        assert tier["expected_gain"].is_monotonic_decreasing
+    assert table["raises_level"].is_monotonic_decreasing
     assert ((table["p_yes"] >= 0) & (table["p_yes"] <= 1)).all()
     with pytest.raises(ValueError, match="'causes' or 'groups'"):
         dx.next_questions(by="entropy")
@@ -120,6 +124,10 @@ def test_stop_rule():
     row = {"ask_first": False, "expected_gain": 0.5, "changes_result": True}
     assert stop_reason(pd.DataFrame([row])) is None
     assert stop_reason(pd.DataFrame([{**row, "ask_first": True, "expected_gain": 0}])) is None
+    # nothing to gain, but a "yes" could make the advice more urgent: go on
+    useless = {**row, "expected_gain": 0.0, "changes_result": False}
+    assert stop_reason(pd.DataFrame([{**useless, "raises_level": False}])) is not None
+    assert stop_reason(pd.DataFrame([{**useless, "raises_level": True}])) is None
     assert "bits" in stop_reason(pd.DataFrame([{**row, "expected_gain": 0.001}]))
     assert "changes" in stop_reason(pd.DataFrame([{**row, "changes_result": False}]))
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..clinical.triage import TriageLevel
 from ..errors import check_int, check_parameter
 from ..inference._whatif import branches
 from .explain import _cause_index
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["rank_questions", "stop_reason"]
 
 _EPS = 1e-15
+_ORDER = {level.value: k for k, level in enumerate(TriageLevel)}  # self_care ... emergency
 
 
 def _entropy_bits(p: np.ndarray) -> np.ndarray:
@@ -60,13 +62,16 @@ def _candidates(model: Model, evidence: Mapping[str, bool]) -> list[str]:
 def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = None,
                    focus: Sequence[str] | None = None, by: str = "causes",
                    exclude: Iterable[str] = ()) -> pd.DataFrame:
-    """Unanswered questions ranked: ``ask_first`` ones first, then by expected gain.
+    """Unanswered questions ranked: ``ask_first`` ones first, then those whose "yes"
+    would raise the triage level, then by expected gain.
 
     Columns: ``finding``, ``question``, ``ask_first``, ``expected_gain`` (bits),
     ``p_yes`` (the model's probability that the answer is yes), ``if_yes`` and
-    ``if_no`` (the current top cause's probability after that answer), and
+    ``if_no`` (the current top cause's probability after that answer),
     ``changes_result`` (whether some answer would change the top three causes or the
-    triage level). ``exclude`` names ids not to ask (e.g. answered "don't know").
+    triage level) and ``raises_level`` (whether a "yes" would raise the triage level:
+    a red flag, or a can't-miss cause passing its threshold). ``exclude`` names ids not
+    to ask (e.g. answered "don't know").
     """
     k = check_int(k, "k", "next_questions", minimum=1, none=True,
                   expected="None or a positive integer")
@@ -88,11 +93,15 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     said_yes[np.arange(len(names)), [ids.index(name) for name in names]] = True
     changes = np.zeros(len(names), dtype=bool)
     said_no = np.repeat(now[None, :], len(names), axis=0)
+    raises = np.zeros(len(names), dtype=bool)
     for present, causes, p in ((said_yes, b.yes_causes, b.p_yes),
                                (said_no, b.no_causes, 1.0 - b.p_yes)):
-        changed = (_top3(causes) != top3).any(axis=-1)
-        changed |= _levels(model, ids, present, causes) != level
+        levels = _levels(model, ids, present, causes)
+        changed = (_top3(causes) != top3).any(axis=-1) | (levels != level)
         changes |= changed & (p > 0.0)
+        if present is said_yes:
+            raises = (np.array([_ORDER[x] for x in levels], dtype=int) > _ORDER[level]) \
+                & (p > 0.0)
     table = pd.DataFrame({
         "finding": names,
         "question": model._question_text.reindex(names).to_numpy(),
@@ -102,9 +111,11 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
         "if_yes": b.yes_causes[:, top],
         "if_no": b.no_causes[:, top],
         "changes_result": changes,
+        "raises_level": raises,
     })
-    table = table.sort_values(["ask_first", "expected_gain"], ascending=False,
-                              kind="stable").reset_index(drop=True)
+    # safety first: screening, then what could make the advice more urgent
+    table = table.sort_values(["ask_first", "raises_level", "expected_gain"],
+                              ascending=False, kind="stable").reset_index(drop=True)
     table.attrs.update(top_cause=model.structure.cause_ids[top], uncertainty_bits=before)
     return table if k is None else table.head(k)
 
@@ -124,14 +135,17 @@ def stop_reason(questions: pd.DataFrame, min_gain: float = 0.02) -> str | None:
     """Why asking more would not help, or None while it still could.
 
     ``questions`` is the full table from :func:`rank_questions`. Asking stops once
-    every screening (``ask_first``) question is answered and either no question is
-    left, the best expected gain is below ``min_gain`` bits, or no answer to any
-    remaining question would change the top three causes or the triage level.
+    every screening (``ask_first``) question is answered, no remaining "yes" would
+    raise the triage level (``raises_level``), and either no question is left, the
+    best expected gain is below ``min_gain`` bits, or no answer to any remaining
+    question would change the top three causes or the triage level.
     """
     if questions.empty:
         return "every question has been answered"
     if questions["ask_first"].any():
         return None
+    if "raises_level" in questions and questions["raises_level"].any():
+        return None  # an answer could still make the advice more urgent
     if questions["expected_gain"].max() < min_gain:
         return f"no question is expected to gain {min_gain} bits or more"
     if not questions["changes_result"].any():

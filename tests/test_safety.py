@@ -119,6 +119,15 @@ def test_cannot_stand_on_tiptoe_is_at_least_soon(model, other):
     assert model.diagnose(case).triage.level >= S
 
 
+@given(other=evidence(KB, max_size=10),
+       finding=st.sampled_from(["palpable_gap", "hyperextension_at_onset"]))
+def test_a_tendon_gap_or_a_knee_bent_backwards_is_at_least_soon(model, other, finding):
+    """A complete tear, or a ligament injury at the back of the knee: examined within
+    days whatever else is reported."""
+    case = {**other, finding: True}
+    assert model.diagnose(case).triage.level >= S
+
+
 # -- B: over-triage ------------------------------------------------------------------------
 
 

@@ -297,10 +297,11 @@ class FactoredEngine:
                 none[j] = none[j] * g[pos]
         return np.einsum("chs,gchs->cg", coef_h, np.array(none))
 
-    def _coefficients(self, cases: Cases):
+    def _coefficients(self, cases: Cases, parts=None):
         """Per case: the signed Quickscore coefficient of every hub configuration and
-        subset S (C, H, S), the cause weights w_S (C, S, causes) and the unit tables."""
-        hub_p, constant, tables = self._tables(cases)
+        subset S (C, H, S), the cause weights w_S (C, S, causes) and the unit tables
+        (``parts``: :meth:`_tables` of these cases, when already known)."""
+        hub_p, constant, tables = self._tables(cases) if parts is None else parts
         m = cases.present.shape[1]
         subsets = _subsets(m)
         n_sub = len(subsets)

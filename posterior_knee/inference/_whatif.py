@@ -278,13 +278,7 @@ def _factored(model: Model, engine: FactoredEngine, evidence: Mapping[str, bool]
     if m > MAX_PRESENT_POSITIVE:
         return None
     # the looser BRANCH_LIMIT lets Quickscore certify more present findings here
-    sums = None
-    if m <= QUICKSCORE_BRANCHES:
-        if groups:
-            sums = engine.sums(batch, groups=True)
-        else:  # one Quickscore pass, each answer by the ratios of the units it changes
-            nodes = [model.structure.risk_evidence[name][0] for name in risky] * 2
-            sums = answer_sums(engine, batch, found, nodes)
+    sums = engine.sums(batch, groups=groups) if m <= QUICKSCORE_BRANCHES else None
     if sums is None or not sums.within(BRANCH_LIMIT)[0]:
         # Quickscore cancels too much for these findings: every answer as positive sums
         sums = positive_sums(engine, batch, groups)

@@ -26,6 +26,7 @@ from posterior_knee.inference._structure import (
     Structure,
     cause_p_yes,
 )
+from posterior_knee.reasoning.questions import _candidates
 
 from .networks import core_kb
 from .strategies import evidence, grown_kb, perturbed_kb, restructured_kb
@@ -442,3 +443,76 @@ def test_pgmpy_engine_on_a_grown_network(grown):
     case = grown.evidence({"lump_behind_knee": True, "fever": False})
     np.testing.assert_allclose(reference.posterior(case).causes,
                                grown.posterior(case).causes, rtol=0, atol=TOLERANCE)
+
+
+def _ratio_case(core, m):
+    rng = np.random.default_rng(130 + m)
+    case = with_present(core, rng, m)
+    names = tuple(n for n in _candidates(core, case))
+    return case, names
+
+
+def _assert_branches_exact(model, case, names, b):
+    reference = ExactEngine(model.structure)
+    total = reference.posterior(case).evidence_probability
+    for k, name in enumerate(names):
+        yes = reference.posterior({**case, name: True})
+        no = reference.posterior({**case, name: False})
+        assert b.p_yes[k] == pytest.approx(yes.evidence_probability / total, abs=1e-6), name
+        np.testing.assert_allclose(b.yes_causes[k], yes.causes, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(b.no_causes[k], no.causes, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 3])
+def test_answer_branches_by_ratios(core, m):
+    """Every answer (findings, risk factors, hubs and private ones) from one Quickscore
+    pass by ratios of the units it changes equals a direct query per answer."""
+    from posterior_knee.inference._whatif import _ratios
+
+    case, names = _ratio_case(core, m)
+    assert any(n in core.structure.risk_evidence for n in names)
+    b = _ratios(core, core._engines, case, names)
+    assert b is not None and b.names == names
+    _assert_branches_exact(core, case, names, b)
+
+
+def test_answer_ratios_equal_one_quickscore_pass_per_answer(core):
+    """The ratio sums equal Quickscore run on every answer's own row."""
+    from posterior_knee.inference._ratios import answer_sums
+    from posterior_knee.inference._whatif import _answers
+
+    case, names = _ratio_case(core, 2)
+    _, batch, _, risky, found, _, _, _ = _answers(core, case, names)
+    nodes = [core.structure.risk_evidence[n][0] for n in risky] * 2
+    fast = answer_sums(core._engines.factored, batch, found, nodes)
+    slow = core._engines.factored.sums(batch, groups=False)
+    np.testing.assert_allclose(fast.total, slow.total, rtol=1e-9)
+    np.testing.assert_allclose(fast.causes, slow.causes, rtol=0,
+                               atol=1e-9 * slow.total.max())
+    assert (fast.error >= 0.5 * slow.error).all()  # a bound of the same size, not less
+
+
+def test_uncertain_ratio_answers_are_redone_by_elimination(core, monkeypatch):
+    """Answers whose ratio sums are not certain are recomputed through elimination."""
+    from posterior_knee.inference import _whatif
+    from posterior_knee.inference._cases import Sums
+
+    real = _whatif.answer_sums
+    calls = []
+
+    def uncertain(*args):
+        sums = real(*args)
+        error = sums.total.copy()  # every answer uncertain, the current evidence not
+        error[0] = sums.error[0]
+        return Sums(sums.total, sums.causes, sums.none, error)
+
+    def eliminate(cases, groups=True):
+        calls.append(len(cases))
+        return type(core._engines.elimination).sums(core._engines.elimination, cases, groups)
+
+    monkeypatch.setattr(_whatif, "answer_sums", uncertain)
+    monkeypatch.setattr(core._engines.elimination, "sums", eliminate)
+    case, names = _ratio_case(core, 3)
+    b = _whatif._ratios(core, core._engines, case, names)
+    assert calls and calls[0] > 1
+    _assert_branches_exact(core, case, names, b)

@@ -297,9 +297,12 @@ class FactoredEngine:
                 none[j] = none[j] * g[pos]
         return np.einsum("chs,gchs->cg", coef_h, np.array(none))
 
-    def _sums(self, cases: Cases, groups: bool) -> Sums:
-        hub_p, constant, tables = self._tables(cases)
-        count, m = cases.present.shape
+    def _coefficients(self, cases: Cases, parts=None):
+        """Per case: the signed Quickscore coefficient of every hub configuration and
+        subset S (C, H, S), the cause weights w_S (C, S, causes) and the unit tables
+        (``parts``: :meth:`_tables` of these cases, when already known)."""
+        hub_p, constant, tables = self._tables(cases) if parts is None else parts
+        m = cases.present.shape[1]
         subsets = _subsets(m)
         n_sub = len(subsets)
 
@@ -311,8 +314,13 @@ class FactoredEngine:
             chosen = subsets[:, j]
             w[:, chosen, :] *= q[cases.present[:, j]][:, None, :]
             coef[:, chosen] *= -keep[cases.present[:, j]][:, None]
-        coef_h = hub_p[:, :, None] * coef[:, None, :]  # (C, H, S)
+        return hub_p[:, :, None] * coef[:, None, :], w, tables
 
+    def _unit_factors(self, tables, w: np.ndarray, count: int):
+        """Each unit's weighted sum g_U (C, H, S), single units first: returns the
+        single causes' "absent" parts (n1, C, H, 1) and "present" parts (n1, C, H, S),
+        the list g, and each larger unit's readouts (R, C, H, S)."""
+        n_sub = w.shape[1]
         # Arrays below put the unit (or cause, or readout) first: every step is then
         # a short Python loop over units of whole contiguous (C, H, S) blocks.
         # Single-cause units: g = T[no] + T[yes] * w
@@ -344,6 +352,14 @@ class FactoredEngine:
                 out = out[:, self._rows[u]].transpose(2, 0, 1, 3)
             readouts[u] = np.ascontiguousarray(out)  # (R, C, H, S)
             g.append(readouts[u][0])
+        return absent, yes_single, g, readouts
+
+    def _sums(self, cases: Cases, groups: bool) -> Sums:
+        count, m = cases.present.shape
+        n_sub = 2 ** m
+        coef_h, w, tables = self._coefficients(cases)
+        absent, yes_single, g, readouts = self._unit_factors(tables, w, count)
+        single, n1 = self._single_causes, len(self._single_causes)
         others = _products_but_one(g)  # per unit: the product over every other unit
         full = others[0] * g[0]
 

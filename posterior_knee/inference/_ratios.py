@@ -1,0 +1,192 @@
+"""Every answer of a question ranking from one Quickscore pass, by ratios of unit factors.
+
+Given a hub configuration h and a subset S of the present findings, Quickscore's term is
+``coef(h, S) * prod_U g_U(h, S)``: the units of causes are independent there, and each
+contributes its weighted sum g_U (:mod:`._factored`). An answer changes few units:
+
+- "no" to finding j multiplies the weight of each of its parent causes by
+  ``1 - strength`` (and the whole by ``1 - leak``): only the units holding a parent of
+  j change;
+- a risk factor's answer changes its mask: a hub's answer weighs the hub
+  configurations, any other risk factor's only the one unit whose table it enters.
+
+So the answer's term is the current term times ``prod_{U changed} g'_U / g_U``, and its
+cause marginals are the current ones' readouts ``y_k = (cause k present part) / g_U``,
+replaced where the unit changed. The cost is one Quickscore pass, then per answer one
+product over the changed units and one row of a matrix product over (h, S), instead
+of a whole Quickscore pass per answer (about ``n`` units times more).
+
+Every factor of a unit is a sum of positive terms, so a ratio adds a few roundings to
+each term; the alternating sum over S is bounded exactly as in Quickscore (the steps
+times eps times the sum of the terms' magnitudes), and the caller treats an answer not
+certain to its limit as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._cases import EPS, Cases, Sums
+
+if TYPE_CHECKING:
+    from ._factored import FactoredEngine
+
+
+CHUNK = 2 ** 21  # entries of (answers x hubs x subsets) per step of the corrections
+
+
+def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
+                nodes: list[str]) -> Sums:
+    """Unnormalised answers (no groups) for a ranking batch built by ``_whatif._answers``:
+    row 0 the current evidence, rows ``1 .. len(found)`` the findings ``found`` answered
+    no, then one row per entry of ``nodes`` (the risk node whose mask that row changes).
+    Every row shares row 0's present findings."""
+    base = batch.take(np.array([0]))
+    count, m = len(batch), base.present.shape[1]
+    base_parts = engine._tables(base)
+    coef, w, tables = engine._coefficients(base, base_parts)
+    absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1)
+    coef, w = coef[0], w[0]  # (H, S), (S, causes)
+    absent, yes_single = absent[:, 0], yes_single[:, 0]  # (n1, H, 1), (n1, H, S)
+    g = np.array([x[0] for x in g])  # (units, H, S): singles first, then larger units
+    n1 = len(engine._single_causes)
+    single_pos = np.full(engine.n, -1, dtype=np.intp)
+    single_pos[engine._single_causes] = np.arange(n1)
+    multi_pos = {u: p for p, u in enumerate(engine._multi, start=n1)}
+    terms = coef * np.prod(g, axis=0)
+    inverse = _ratio(np.ones_like(g), g)
+    # y_k: cause k's "present" part of its unit, relative to the unit's whole factor
+    y = np.empty((engine.n,) + terms.shape)
+    y[engine._single_causes] = yes_single * inverse[:n1]
+    for u in engine._multi:
+        members = engine.units[u]
+        y[members] = readouts[u][1:1 + len(members), 0] * inverse[multi_pos[u]]
+
+    scale = np.ones(count)
+    hub_scale = np.ones((count, terms.shape[0]))
+    extra = np.zeros(count)
+    q, keep = engine._q, engine._keep
+    found = np.asarray(found, dtype=np.intp)
+    first = 1 + len(found)
+    if len(nodes):
+        risk = batch.take(np.arange(first, count))
+        hub_p, constant, risk_tables = engine._tables(risk)
+        base_hub, base_constant, _ = base_parts
+        hub_scale[first:] = _ratio(hub_p, base_hub)
+        scale[first:] = _ratio(constant, base_constant)
+        extra[first:] = 2
+    if len(found):
+        scale[1:first] = keep[found]
+        extra[1:first] = engine._parents[found] + 1
+    weights = np.repeat(terms[None], count, axis=0)
+    weights *= (scale[:, None] * hub_scale)[:, :, None]
+    fixes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, cause, new y)
+
+    # a finding's "no" and the single causes among its parents: every pair at once
+    # (np.nonzero lists the pairs by answer, so each answer's ratios are consecutive)
+    rows, causes_of = np.nonzero(q[found] != 1.0)
+    keep_pairs = single_pos[causes_of] >= 0
+    rows, causes_of = rows[keep_pairs] + 1, causes_of[keep_pairs]
+    if len(rows):
+        pos = single_pos[causes_of]
+        new_yes = yes_single[pos] * q[found[rows - 1], causes_of][:, None, None]
+        new_g = absent[pos] + new_yes
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        weights[rows[starts]] *= np.multiply.reduceat(new_g * inverse[pos], starts, axis=0)
+        fixes.append((rows, causes_of, _ratio(new_yes, new_g)))
+
+    # the larger units: the answer multiplies each configuration K of the unit by
+    # d_a(K) (the product of 1 - strength over its members present in K), so the new
+    # factor is one matrix product over K for every answer at once
+    multi: list[tuple] = []
+    for u in engine._multi:
+        members = engine.units[u]
+        touching = np.flatnonzero((q[found][:, members] != 1.0).any(axis=1))
+        if not len(touching):
+            continue
+        configs = engine._readouts[u][0]
+        d = np.ones((len(touching), len(configs)))
+        for k, i in enumerate(members):
+            d *= np.where(configs[:, k], q[found[touching], i][:, None], 1.0)
+        parts = _configurations(engine, u, tables[u][0][0], w)  # (H, S, K)
+        new_g = np.moveaxis(parts @ d.T, -1, 0)  # (A, H, S)
+        weights[touching + 1] *= new_g * inverse[multi_pos[u]]
+        multi.append((touching + 1, members, configs, d, parts, new_g))
+
+    # risk factors that are no hub: the one unit whose table they enter
+    for k, node in enumerate(nodes):
+        a = first + k
+        for u, private in enumerate(engine._private):
+            if node not in private:
+                continue
+            distinct, which = risk_tables[u]
+            table = distinct[which[k]]
+            members = engine.units[u]
+            if len(members) == 1:
+                i = members[0]
+                new_yes = table[:, 1, None] * w[None, :, i]
+                new_g = table[:, 0, None] + new_yes
+                weights[a] *= new_g * inverse[single_pos[i]]
+                fixes.append((np.array([a]), np.array([i]), _ratio(new_yes, new_g)[None]))
+            else:
+                out = _multi_readouts(engine, u, table, w[None])[0]  # (R, H, S)
+                weights[a] *= out[0] * inverse[multi_pos[u]]
+                fixes.append((np.full(len(members), a), np.asarray(members),
+                              _ratio(out[1:1 + len(members)], out[:1])))
+
+    total = weights.sum(axis=(1, 2))
+    causes = weights.reshape(count, -1) @ y.reshape(engine.n, -1).T
+    step = max(1, CHUNK // max(1, terms.size))
+    for rows, cause, new_y in fixes:
+        # cause's readout where its unit changed: correct the product above
+        for start in range(0, len(rows), step):
+            part = slice(start, start + step)
+            values = np.einsum("khs,khs->k", weights[rows[part]], new_y[part] - y[cause[part]])
+            np.add.at(causes, (rows[part], cause[part]), values)
+    for rows, members, configs, d, parts, new_g in multi:
+        # each member's readout, linear in d: the weights without the unit's factor,
+        # summed against every configuration once
+        flat = weights[rows].reshape(len(rows), -1)
+        spread = (_ratio(weights[rows], new_g).reshape(len(rows), -1)
+                  @ parts.reshape(-1, parts.shape[-1])) * d  # (A, K)
+        causes[rows[:, None], members] = spread @ configs
+        del flat
+    # the steps of a Quickscore term, the answer's own weights, and per changed unit
+    # a ratio (a division and a product) and the corrected readout
+    steps = (engine._term_steps + base.steps[0] + batch.steps + extra + m * (engine.n + 1)
+             + terms.shape[0] + terms.shape[1] + 4 * len(engine.units) + 8)
+    error = steps * EPS * np.abs(weights).sum(axis=(1, 2))
+    none = np.full((count, len(engine.structure.groups)), np.nan)
+    return Sums(total, causes, none, error)
+
+
+def _configurations(engine: FactoredEngine, u: int, table: np.ndarray,
+                    w: np.ndarray) -> np.ndarray:
+    """A larger unit's table times its configurations' weights, (H, S, K)."""
+    configs = engine._readouts[u][0]
+    phi = np.ones((w.shape[0], len(configs)))
+    for k, i in enumerate(engine.units[u]):
+        phi *= np.where(configs[:, k], w[:, i, None], 1.0)
+    return table[engine._rows[u]][:, None, :] * phi[None]
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, 0 where whole is 0 (the answer's term is 0 there)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(whole > 0.0, part / whole, 0.0)
+
+
+def _multi_readouts(engine: FactoredEngine, u: int, table: np.ndarray,
+                    w: np.ndarray) -> np.ndarray:
+    """A larger unit's readouts (P, R, H, S) for one table (rows, K) and P sets of
+    weights (P, S, causes)."""
+    configs, columns, _ = engine._readouts[u]
+    count, n_sub = w.shape[:2]
+    phi = np.ones((count, n_sub, len(configs)))
+    for k, i in enumerate(engine.units[u]):
+        phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
+    out = (table[:, None, :] * columns) @ phi.reshape(-1, len(configs)).T  # (rows, R, P*S)
+    out = out.reshape(out.shape[:2] + (count, n_sub))[engine._rows[u]]  # (H, R, P, S)
+    return out.transpose(2, 1, 0, 3)

@@ -166,9 +166,13 @@ def ranges_markdown() -> str:
                       & ~table["column"].isin(["low", "high"])].iloc[0]
         end = dict(zip(rows["column"], rows["value"]))
         why = re.search(r"\bRanges?\b[^:]{0,20}:\s*(.*)$", point.source, re.S)
+        # "the same transform of the CI" says little without the study it is from
+        cited = re.match(r"[^\[:;(]*?\b(?:19|20)\d\d\b", point.source)
+        text = why.group(1) if why else point.source
+        if why and cited:
+            text = f"{cited.group(0)}: {text}"
         lines.append(f"| {file} | `{key}` | {point.column} | {point.value:g} | "
-                     f"{end['low']:g} | {end['high']:g} | "
-                     f"{_cell(why.group(1) if why else point.source)} |")
+                     f"{end['low']:g} | {end['high']:g} | {_cell(text)} |")
     return "\n".join(lines) + "\n"
 
 

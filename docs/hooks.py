@@ -29,6 +29,7 @@ from mkdocs.structure.files import File
 ROOT = pathlib.Path(__file__).parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 MARKER = "<!-- evidence-table -->"
+RANGES_MARKER = "<!-- shipped-ranges -->"
 VIGNETTE_MARKERS = ("<!-- vignette-counts -->", "<!-- vignette-dev-results -->",
                     "<!-- vignette-cases -->")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -116,6 +117,8 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace("](../notebooks/", "](notebooks/")
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, evidence_markdown())
+    if RANGES_MARKER in markdown:
+        markdown = markdown.replace(RANGES_MARKER, ranges_markdown())
     for marker, make in zip(VIGNETTE_MARKERS, (vignette_counts, vignette_dev_results,
                                                vignette_cases)):
         if marker in markdown:
@@ -146,6 +149,30 @@ def evidence_markdown() -> str:
                   "|---|---|---:|---|---|"]
         lines += [f"| `{r.id}` | {r.column} | {r.value:g} | {r.basis} | {_cell(r.source)} |"
                   for r in rows.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
+def ranges_markdown() -> str:
+    """Every number shipped with a range, from the knowledge base (a hand-kept table
+    went stale when causes were added)."""
+    import posterior_knee as pk
+
+    table = pk.evidence_table()
+    ends = table[table["column"].isin(["low", "high"])]
+    lines = ["| file | id | column | value | low | high | where the range comes from |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for (file, key), rows in ends.groupby(["file", "id"], sort=False):
+        point = table[(table["file"] == file) & (table["id"] == key)
+                      & ~table["column"].isin(["low", "high"])].iloc[0]
+        end = dict(zip(rows["column"], rows["value"]))
+        why = re.search(r"\bRanges?\b[^:]{0,20}:\s*(.*)$", point.source, re.S)
+        # "the same transform of the CI" says little without the study it is from
+        cited = re.match(r"[^\[:;(]*?\b(?:19|20)\d\d\b", point.source)
+        text = why.group(1) if why else point.source
+        if why and cited:
+            text = f"{cited.group(0)}: {text}"
+        lines.append(f"| {file} | `{key}` | {point.column} | {point.value:g} | "
+                     f"{end['low']:g} | {end['high']:g} | {_cell(text)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -76,7 +76,8 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) 
         Two bar containers: ``ax.containers[0]`` the priors (grey),
         ``ax.containers[1]`` the posteriors (blue), first cause of the ranking at the top.
         The causes are labelled with the short form of their labels (a trailing gloss
-        in brackets dropped, two lines at most), so that the bars keep the width.
+        in brackets dropped, two lines at most), so that the bars keep the width; the
+        legend sits above the bars, never on them.
 
     Examples
     --------
@@ -105,7 +106,9 @@ def plot_posterior(dx: Diagnosis, ax: Axes | None = None, k: int | None = None) 
     ax.set_xlabel("probability (causes are not mutually exclusive)")
     ax.set_title(f"Triage: {dx.triage.level.value}. Not a substitute for a clinician.",
                  fontsize="small", loc="left")
-    ax.legend(loc="lower right")
+    # above the bars, not on them: with a few causes the last bar can reach the right
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, fontsize="small",
+              frameon=False, borderaxespad=0.2)
     return ax
 
 
@@ -342,7 +345,8 @@ def plot_tornado(frame: pd.DataFrame, k: int = 15, ax: Axes | None = None) -> Ax
     For the ``k`` rows with the widest ``|p_high - p_low|`` (widest at the top), one
     bar runs from the baseline (``frame.attrs["probability"]``, the dashed line) to
     ``p_low`` (the number at the low end of its range) and one from the baseline to
-    ``p_high``. Rows are labelled ``file:id:column``.
+    ``p_high``. Rows are labelled ``file:id:column``, broken after a colon where that
+    is longer than 40 characters; the legend sits above the bars.
 
     Parameters
     ----------
@@ -377,19 +381,34 @@ def plot_tornado(frame: pd.DataFrame, k: int = 15, ax: Axes | None = None) -> Ax
     _check_k(k, "plot_tornado", allow_none=False)
     spread = (frame["p_high"] - frame["p_low"]).abs()
     top = frame.loc[spread.sort_values(ascending=False, kind="stable").index[:k]]
-    ax = _axes(ax, "plot_tornado", figsize=(8, 0.35 * len(top) + 1.4))
+    labels = [_wrap_parts(f"{f}:{i}:{c}", 40)
+              for f, i, c in zip(top["file"], top["id"], top["column"])]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    ax = _axes(ax, "plot_tornado", figsize=(8, 0.17 * lines + 0.2 * len(top) + 1.5))
     y = np.arange(len(top))[::-1]  # the widest row at the top
     for end, colour, name in (("p_low", "#5dade2", "number at its low end"),
                               ("p_high", "#e67e22", "number at its high end")):
         ax.barh(y, top[end].to_numpy(dtype=float) - baseline, left=baseline, height=0.6,
                 color=colour, alpha=0.85, label=name)
     ax.axvline(baseline, color="black", linestyle="--", linewidth=1)
-    labels = [f"{f}:{i}:{c}" for f, i, c in zip(top["file"], top["id"], top["column"])]
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, fontsize="small")
     target = frame.attrs.get("target")
     ax.set_xlabel(f"P({target})" if target else "probability")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1), ncol=2, fontsize="small",
+              frameon=False, borderaxespad=0.2)
     return ax
+
+
+def _wrap_parts(text: str, width: int) -> str:
+    """``text`` broken after its colons into lines of at most ``width`` characters
+    (a part longer than that keeps a line of its own): a link's id names two long ids,
+    and on one line the labels would squeeze the bars into a sliver."""
+    lines = [""]
+    for part in re.findall(r"[^:]+:?|:", text):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
 
 
 def plot_cohort(scores: pd.DataFrame, axes=None, k: int = 10) -> Figure:

@@ -80,6 +80,24 @@ def test_the_evidence_page_lists_every_number_with_its_source(site):
         assert html.unescape(source) == " ".join(row.source.split())
 
 
+def test_the_sensitivity_page_lists_every_shipped_range(site):
+    """The table of shipped ranges is generated, so a range added with a cause shows."""
+    page = (site / "sensitivity" / "index.html").read_text(encoding="utf-8")
+    table = pk.evidence_table()
+    ends = table[table["column"].isin(["low", "high"])]
+    cell = r"\s*<td[^>]*>([^<]*)</td>"
+    rows = re.findall(r"<tr>" + cell + r"\s*<td[^>]*><code>([^<]*)</code></td>" + cell * 4,
+                      page)
+    shown = {(f, html.unescape(key)): (float(low), float(high))
+             for f, key, _, _, low, high in rows}
+    expected = {(f, key): tuple(rows_["value"]) for (f, key), rows_ in ends.groupby(
+        ["file", "id"]) if list(rows_["column"]) == ["low", "high"]}
+    assert len(expected) == ends.groupby(["file", "id"]).ngroups > 0
+    assert set(shown) == set(expected)
+    for key, ends_ in expected.items():
+        assert shown[key] == pytest.approx(ends_), key
+
+
 def test_the_notebooks_page_links_every_notebook_and_its_download(site):
     page = (site / "notebooks" / "index.html").read_text(encoding="utf-8")
     for notebook in NOTEBOOKS:

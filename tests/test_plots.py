@@ -68,6 +68,22 @@ def test_plot_posterior_gives_the_bars_the_width():
         assert box.x0 <= inside.x0 and inside.x1 <= box.x1 + 1, text.get_text()
 
 
+@pytest.mark.parametrize("k", [1, 3, None])
+def test_the_legend_never_covers_a_bar_or_the_title(k):
+    """With a few causes the last bar can reach the right edge, where the legend was
+    (here the top cause is above 90 %)."""
+    dx = pk.diagnose({**CASE, "age_over_50": True, "known_arthritis": True})
+    assert dx.ranking["probability"].iloc[0] > 0.9
+    ax = plots.plot_posterior(dx, k=k)
+    ax.figure.canvas.draw()
+    legend = extent(ax.get_legend())
+    bars = [bar for container in ax.containers for bar in container]
+    assert [bar for bar in bars if legend.overlaps(extent(bar))] == []
+    assert not legend.overlaps(extent(ax.title))
+    box = ax.figure.bbox
+    assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and legend.y1 <= box.y1
+
+
 def test_plot_posterior_draws_on_a_given_axes():
     import matplotlib.pyplot as plt
 
@@ -210,10 +226,37 @@ def test_plot_tornado_shows_the_widest_rows_from_the_baseline(k):
     rows = [high_bar.get_y() for high_bar in high]
     assert rows == sorted(rows, reverse=True)  # the widest at the top
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == [f"{frame['file'][i]}:{frame['id'][i]}:{frame['column'][i]}"
-                      for i in order]
+    assert [label.replace("\n", "") for label in labels] == [
+        f"{frame['file'][i]}:{frame['id'][i]}:{frame['column'][i]}" for i in order]
     assert ax.lines[0].get_xdata()[0] == baseline
     assert ax.get_xlabel() == "P(dvt)"
+
+
+def test_long_ids_leave_the_tornado_bars_the_width(model):
+    """A link between two long ids once made labels of 80 characters: the bars were a
+    sliver, the axis label was cut and the legend sat on the bars."""
+    dx = model.diagnose({"calf_pain": True, "calf_swelling": True})
+    frame = dx.sensitivity("chronic_exertional_compartment_syndrome")
+    ax = plots.plot_tornado(frame, k=15)
+    figure = ax.figure
+    figure.canvas.draw()
+    box = figure.bbox
+    assert extent(ax).width >= 0.45 * box.width
+    labels = ax.get_yticklabels()
+    rows = frame.loc[(frame["p_high"] - frame["p_low"]).abs()
+                     .sort_values(ascending=False, kind="stable").index[:15]]
+    for text, (f, i, c) in zip(labels, zip(rows["file"], rows["id"], rows["column"])):
+        full = f"{f}:{i}:{c}"
+        assert text.get_text().replace("\n", "") == full
+        # broken only after a colon, and no line longer than 40 unless it is one part
+        for line in text.get_text().split("\n"):
+            assert len(line) <= 40 or line.rstrip(":").count(":") == 0, line
+    for text in [*labels, ax.xaxis.label]:
+        inside = extent(text)
+        assert box.x0 <= inside.x0 and inside.x1 <= box.x1 + 1, text.get_text()
+    legend = extent(ax.get_legend())
+    assert [b for c in ax.containers for b in c if legend.overlaps(extent(b))] == []
+    assert legend.y1 <= box.y1
 
 
 def test_plot_cohort_counts_levels_and_top_causes(model):

@@ -185,7 +185,7 @@ class Model:
         prior = self._prior
         from .reasoning.counterfactual import counterfactual_scores
 
-        counterfactual = counterfactual_scores(self, evidence)
+        counterfactual = counterfactual_scores(self, evidence, post)
         scores = {"disablement": counterfactual.disablement,
                   "sufficiency": counterfactual.sufficiency}
         key = post.causes if rank_by == "probability" else scores[rank_by]

@@ -129,6 +129,7 @@ class FactoredEngine:
             self._private.append(private)
             self._unit_tables.append(np.ascontiguousarray(t))
         self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
+        self._paths: dict[tuple, list] = {}  # einsum paths of _tables, by shape
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's
@@ -253,7 +254,8 @@ class FactoredEngine:
             if name in cases.masks:
                 constant = constant * (cases.masks[name] @ self._risk[name].prior)
         tables = []
-        for table, default, private in zip(self._unit_tables, self._default, self._private):
+        for u, (table, default, private) in enumerate(
+                zip(self._unit_tables, self._default, self._private)):
             used = [k for k, r in enumerate(private) if r in cases.masks]
             if not used:
                 tables.append((default[None], np.zeros(count, dtype=np.intp)))
@@ -269,7 +271,12 @@ class FactoredEngine:
             for k, mask in zip(used, np.split(distinct, split, axis=1)):
                 operands += [mask, [batch, k + 1]]
             operands.append([batch, 0, table.ndim - 1])
-            tables.append((np.einsum(*operands, optimize="greedy"), inverse.ravel()))
+            # the contraction order depends on the shapes only: planned once per shape
+            key = (u, tuple(used), len(distinct))
+            path = self._paths.get(key)
+            if path is None:
+                path = self._paths[key] = np.einsum_path(*operands, optimize="greedy")[0]
+            tables.append((np.einsum(*operands, optimize=path), inverse.ravel()))
         return hub_p, constant, tables
 
     def _none_of_groups(self, coef_h, g, absent, readouts) -> np.ndarray:

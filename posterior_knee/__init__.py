@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._version import __version__
-from .clinical import DISCLAIMER, Plan, Triage, TriageLevel
 from .errors import KnowledgeBaseError, PosteriorKneeError
 
 if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
     from . import interop, plots
+    from .clinical import DISCLAIMER, Plan, Triage, TriageLevel
     from .evaluation import Evaluation, evaluate, vignettes
     from .interview import Interview
     from .knowledge import (
@@ -34,8 +34,11 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
     from .tuning import compare
 
 # Imported when first used (PEP 562), so that the command line, which needs the model
-# only, and its --help do not pay for the interview, the evaluation, FHIR or plots.
+# only, does not pay for the interview, the evaluation, FHIR or plots, and its --help
+# not even for pandas.
 _LAZY = {
+    "DISCLAIMER": "clinical", "Plan": "clinical", "Triage": "clinical",
+    "TriageLevel": "clinical",
     "KnowledgeBase": "knowledge", "default_priors_path": "knowledge",
     "evidence_table": "knowledge", "load_knowledge_base": "knowledge",
     "sources": "knowledge",

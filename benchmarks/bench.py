@@ -20,7 +20,8 @@ Sections
    ``VariableElimination.query`` (one query per case, engine built once), pyAgrum
    ``LazyPropagation`` and ``ShaferShenoyInference`` on the network exported with
    pgmpy's XMLBIF writer (engine built once, evidence replaced per case), and
-   posterior-knee's ``model.posterior(model.evidence(case))`` and ``model.diagnose``.
+   posterior-knee's ``model.posterior(model.evidence(case))`` and ``model.diagnose``
+   (pgmpy: one query per cause, see ``pgmpy_marginals``).
    The posteriors of the three libraries are compared (max abs difference).
 2. Batch: ``model.diagnose_many`` throughput for 1, 100 and 1000 cases (and 100 000
    with ``--large``), against a plain per-case loop with pyAgrum LazyPropagation.
@@ -86,7 +87,7 @@ TARGETS = {
     "single_vs_lazy": "posterior-knee single case faster than pyAgrum LazyPropagation",
     "batch_vs_pyagrum": "diagnose_many throughput >= 20x pyAgrum per-case throughput",
     "next_question": "next-question ranking (all unasked questions) under 20 ms",
-    "cli_vs_pgmpy_import": "CLI end to end faster than a bare 'import pgmpy.inference'",
+    "cli_vs_pgmpy_import": "CLI end to end under a third of a bare 'import pgmpy.inference'",
     "by_m_vs_lazy": "diagnose >= 20x faster than pyAgrum LazyPropagation at every m 0-15",
     "by_m_vs_pgmpy": "diagnose >= 30x faster than pgmpy VE at every m 0-15",
     "by_m_next_question": "next question (all unasked) <= half a LazyPropagation query, m <= 12",
@@ -195,6 +196,18 @@ def yes_no(case: dict[str, bool]) -> dict[str, str]:
     return {name: "yes" if value else "no" for name, value in case.items()}
 
 
+def pgmpy_marginals(elimination, causes, case) -> list[float]:
+    """P(cause = yes | case) for every cause, one VariableElimination query per cause.
+
+    One query over all causes with ``joint=False`` contracts to their joint first
+    (2**n entries: 8 GiB at 30 causes, which got the benchmark killed for lack of
+    memory); a query per cause is pgmpy's path that works at any number of causes.
+    """
+    evidence = yes_no(case)
+    return [elimination.query(variables=[c], evidence=evidence, show_progress=False)
+            .get_value(**{c: "yes"}) for c in causes]
+
+
 def make_pyagrum(model, causes):
     """The network exported with pgmpy's XMLBIF writer and loaded by pyAgrum."""
     import pyagrum as gum
@@ -224,9 +237,7 @@ def bench_single(model, cases, settings) -> dict:
     _, engines = make_pyagrum(model, causes)
 
     def pgmpy_query(case):
-        marginals = elimination.query(variables=causes, evidence=yes_no(case), joint=False,
-                                      show_progress=False)
-        return np.array([marginals[c].get_value(**{c: "yes"}) for c in causes])
+        return np.array(pgmpy_marginals(elimination, causes, case))
 
     def pyagrum_query(engine):
         def run(case):
@@ -421,9 +432,7 @@ def bench_by_m(model, settings, seed) -> dict:
     lazy = engines["lazy"]
 
     def pgmpy_query(case):
-        marginals = elimination.query(variables=causes, evidence=yes_no(case), joint=False,
-                                      show_progress=False)
-        return [marginals[c].get_value(**{c: "yes"}) for c in causes]
+        return pgmpy_marginals(elimination, causes, case)
 
     def lazy_query(case):
         lazy.setEvidence(yes_no(case))
@@ -654,7 +663,7 @@ def ratios(results: dict) -> dict:
         "single_vs_lazy": out["pyagrum_lazy / pk_posterior"] > 1.0,
         "batch_vs_pyagrum": out["pk_batch_throughput / pyagrum_per_case_throughput"] >= 20.0,
         "next_question": nq < 20.0,
-        "cli_vs_pgmpy_import": out["cli_end_to_end / import_pgmpy_inference"] < 1.0,
+        "cli_vs_pgmpy_import": out["cli_end_to_end / import_pgmpy_inference"] < 1.0 / 3.0,
     }
     rows = results["by_m"]["median_ms"]
     worst = {

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ._text import printable
 from ._version import __version__
-from .clinical.triage import DISCLAIMER
 from .errors import PosteriorKneeError, PosteriorKneeWarning, closest
 
 EXAMPLES = """\
@@ -516,6 +515,7 @@ _GO_ON = ("go on", "continue")
 def _ask_in_terminal(interview, console: _Console) -> None:
     """Ask until the interview stops, the person quits, or an emergency (unless the
     person chooses to go on). The disclaimer comes first."""
+    from .clinical.triage import DISCLAIMER
     from .inference._answers import normalise_reply, parse_reply
 
     console.write(DISCLAIMER)
@@ -598,6 +598,8 @@ _CATEGORIES = {
 
 
 def _findings(args: argparse.Namespace, kb) -> int:
+    from .clinical.triage import DISCLAIMER
+
     table = kb.questions()
     if args.json:
         _print_json({"version": _version(), "findings": _records(table),
@@ -615,6 +617,7 @@ def _findings(args: argparse.Namespace, kb) -> int:
 
 
 def _causes(args: argparse.Namespace, kb) -> int:
+    from .clinical.triage import DISCLAIMER
     from .knowledge._schema import GROUPS
 
     table = kb.causes[["id", "group", "label", "prior"]]
@@ -724,6 +727,8 @@ def _problems(error: PosteriorKneeError) -> list[dict]:
 
 
 def _error_json(error: PosteriorKneeError) -> dict:
+    from .clinical.triage import DISCLAIMER
+
     triage = getattr(error, "triage", None)
     return {
         "version": _version(),

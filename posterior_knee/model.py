@@ -26,7 +26,7 @@ from .knowledge._codes import codes_of
 from .knowledge._safety import check_safety_floor
 from .knowledge._schema import GROUPS
 from .knowledge.base import KnowledgeBase, load_knowledge_base
-from .result import Diagnosis
+from .result import Diagnosis, _Table
 
 __all__ = ["Model", "diagnose", "RANK_BY", "DEFAULT_RANK_BY"]
 
@@ -185,7 +185,7 @@ class Model:
         prior = self._prior
         from .reasoning.counterfactual import counterfactual_scores
 
-        counterfactual = counterfactual_scores(self, evidence)
+        counterfactual = counterfactual_scores(self, evidence, post)
         scores = {"disablement": counterfactual.disablement,
                   "sufficiency": counterfactual.sufficiency}
         key = post.causes if rank_by == "probability" else scores[rank_by]
@@ -306,16 +306,15 @@ class Model:
 def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: np.ndarray,
             prior: np.ndarray,
             extra: Mapping[str, np.ndarray | pd.api.extensions.ExtensionArray] | None = None,
-            key: np.ndarray | None = None) -> pd.DataFrame:
+            key: np.ndarray | None = None) -> _Table:
     """Rows sorted by ``key`` (default: the probability), then probability, then prior,
     all descending (ties keep engine order); the ``extra`` columns (scores, then codes)
-    come after the prior."""
+    come after the prior. The DataFrame is built when first read (see
+    :class:`~posterior_knee.result.Diagnosis`)."""
     key = probability if key is None else key
     order = np.lexsort((-prior, -probability, -np.round(key, 12)))
-    columns = {name: values.take(order) for name, values in text.items()}
-    columns.update(probability=probability[order], prior=prior[order])
-    columns.update((name, values[order]) for name, values in (extra or {}).items())
-    return pd.DataFrame(columns, copy=False)
+    return _Table({**text, "probability": probability, "prior": prior, **(extra or {})},
+                  order)
 
 
 _models: weakref.WeakKeyDictionary[KnowledgeBase, Model] = weakref.WeakKeyDictionary()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ._text import printable
@@ -82,11 +83,28 @@ class Diagnosis:
     ranking and groups, cell for cell. The hash is taken from the findings, the ranking
     order and the fingerprint only, so it stays consistent with equality and never
     depends on the tables (which pandas lets anyone change in place).
+
+    The result holds its numbers as arrays and builds :attr:`ranking` and
+    :attr:`groups` when they are first read (then keeps them): a diagnosis whose tables
+    are never read costs no pandas. :attr:`top`, :meth:`probability` and the one-line
+    ``repr`` read the arrays.
     """
 
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """One row per cause, ordered by :attr:`rank_by` (built when first read)."""
+        return self._ranking.frame
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """One row per cause group, most probable first (built when first read)."""
+        return self._groups.frame
+
     findings: Mapping[str, bool]
-    ranking: pd.DataFrame = field(repr=False)
-    groups: pd.DataFrame = field(repr=False)
+    # the tables as arrays; the DataFrames are built when first asked for (see
+    # :class:`Table`): at a few findings pandas would cost more than the arithmetic
+    _ranking: _Table = field(repr=False, compare=False)
+    _groups: _Table = field(repr=False, compare=False)
     triage: Triage = field(repr=False)
     model: Model = field(repr=False, compare=False)
     rank_by: str = "disablement"
@@ -224,12 +242,12 @@ class Diagnosis:
         """
         check_parameter(isinstance(cause, str), "cause", "Diagnosis.probability",
                         "a cause id or 'group:<group id>' (str)", cause)
-        causes = list(self.ranking["cause"])
-        groups = [f"group:{g}" for g in self.groups["group"]]
+        causes = self._ranking.column("cause")
+        groups = [f"group:{g}" for g in self._groups.column("group")]
         if cause in causes:
-            return float(self.ranking["probability"].iloc[causes.index(cause)])
+            return float(self._ranking.column("probability")[causes.index(cause)])
         if cause in groups:
-            return float(self.groups["probability"].iloc[groups.index(cause)])
+            return float(self._groups.column("probability")[groups.index(cause)])
         raise UnknownIdError(cause, "cause", [*causes, *groups],
                              "See dx.ranking['cause'], or use 'group:<id>' for a group.")
 
@@ -277,7 +295,7 @@ class Diagnosis:
     @property
     def top(self) -> str:
         """Id of the first cause of the ranking (see :attr:`rank_by`)."""
-        return str(self.ranking["cause"].iloc[0])
+        return str(self._ranking.column("cause")[0])
 
     @property
     def none_fits(self) -> str | None:
@@ -339,8 +357,9 @@ class Diagnosis:
         return self.summary()
 
     def __repr__(self) -> str:
-        top = ", ".join(f"{row.cause} {row.probability:.0%}"
-                        for row in self.ranking.head(REPR_CAUSES).itertuples(index=False))
+        top = ", ".join(f"{cause} {probability:.0%}" for cause, probability in zip(
+            self._ranking.column("cause")[:REPR_CAUSES],
+            self._ranking.column("probability")[:REPR_CAUSES]))
         return (f"<Diagnosis {self.triage.level.value}: {top}; does not replace a "
                 "clinician, print() for the report>")
 
@@ -466,6 +485,47 @@ _RANK_TITLE = {
     "sufficiency": "Causes that alone would produce most of what you reported, then by "
                    "probability:",
 }
+
+
+class _Table:
+    """A result table kept as arrays, built into a DataFrame when first asked for.
+
+    ``columns`` maps each column name, in order, to its values in engine order (numpy
+    arrays, or pandas extension arrays for text); ``order`` is the row order of the
+    table. The DataFrame is built once, on the first read of :attr:`frame`, and then
+    kept, so changes made to it in place persist as they would on a stored frame.
+    """
+
+    __slots__ = ("columns", "order", "_frame")
+
+    def __init__(self, columns: Mapping[str, Any], order: np.ndarray):
+        self.columns = columns
+        self.order = order
+        self._frame: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            order = self.order
+            self._frame = pd.DataFrame(
+                {name: values.take(order) for name, values in self.columns.items()},
+                copy=False)
+        return self._frame
+
+    def column(self, name: str) -> list:
+        """One column in table order, as a list of Python values (no DataFrame)."""
+        return [self.columns[name][k] for k in self.order]
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    # the DataFrame travels too once built: it may have been changed in place
+    def __getstate__(self) -> dict[str, Any]:
+        return {"columns": dict(self.columns), "order": self.order, "frame": self._frame}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.columns, self.order, self._frame = (state["columns"], state["order"],
+                                                 state["frame"])
 
 
 def _same_float(a: float, b: float) -> bool:

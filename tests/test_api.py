@@ -1,6 +1,8 @@
 """The public API contract of DESIGN.md, and clear errors for bad input."""
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,22 @@ def test_public_names():
                  "TriageLevel", "errors"):
         assert hasattr(pk, name)
     assert all(not name.startswith("_") or name == "__version__" for name in pk.__all__)
+
+
+def test_every_public_name_resolves_though_most_load_when_first_used():
+    code = ("import sys, posterior_knee as pk; "
+            "assert 'pandas' not in sys.modules, 'pandas imported with the package'; "
+            "from posterior_knee import Interview; "
+            "missing = [n for n in pk.__all__ if getattr(pk, n, None) is None]; "
+            "assert not missing, missing; "
+            "assert set(pk.__all__) <= set(dir(pk)); "
+            "assert pk.result.SCHEMA_VERSION and pk.interop.card; "
+            "import posterior_knee.model as m; assert pk.Model is m.Model")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(AttributeError, match="no attribute 'diagnosis'"):
+        pk.diagnosis  # noqa: B018
 
 
 def test_diagnose_result_shape(kb):

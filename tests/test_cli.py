@@ -91,13 +91,28 @@ def test_installed_entry_point():
 
 
 def test_module_runs_without_pgmpy_import():
-    """The main job never imports pgmpy (it takes seconds to import)."""
+    """The main job never imports pgmpy (it takes seconds to import), nor networkx or
+    the parts of the package it does not use."""
     code = ("import sys; from posterior_knee.cli import main; "
             "main(['diagnose', '--yes', 'calf_pain']); "
-            "assert 'pgmpy' not in sys.modules, 'pgmpy was imported'")
+            "extra = [m for m in ('pgmpy', 'networkx', 'posterior_knee.interview', "
+            "'posterior_knee.evaluation', 'posterior_knee.interop', "
+            "'posterior_knee.plots') if m in sys.modules]; "
+            "assert not extra, f'{extra} imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_help_imports_neither_pandas_nor_numpy():
+    code = ("import sys; from posterior_knee.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'numpy') if m in sys.modules]\n"
+            "assert not heavy, f'{heavy} imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "usage: posterior-knee" in done.stdout
 
 
 # -- the interview ---------------------------------------------------------------------

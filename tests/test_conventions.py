@@ -91,6 +91,29 @@ def test_equality_means_the_same_case_the_same_knowledge_and_the_same_results(
     assert other != dx and other.probability("bakers_cyst") != dx.probability("bakers_cyst")
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_tables_are_built_when_first_read_and_kept(model, case):
+    dx = model.diagnose(case)
+    # the one-line repr, the top cause and a probability read the arrays, not pandas
+    line, top, p = repr(dx), dx.top, dx.probability(dx.top)
+    assert dx._ranking._frame is None and dx._groups._frame is None
+    twin = pickle.loads(pickle.dumps(dx))  # pickled before any table was built
+    assert dx.ranking is dx.ranking and dx.groups is dx.groups  # built once, then kept
+    assert top == dx.ranking["cause"].iloc[0] and p == dx.ranking["probability"].iloc[0]
+    names = ", ".join(f"{r.cause} {r.probability:.0%}"
+                      for r in dx.ranking.head(3).itertuples())
+    assert names in line
+    assert twin == dx and twin._ranking._frame is not None  # comparing built them
+
+
+def test_a_table_changed_in_place_travels_with_the_pickle(model):
+    dx = model.diagnose(CASES[1])
+    dx.ranking["note"] = "seen"  # pandas lets anyone change a frame in place
+    twin = pickle.loads(pickle.dumps(dx))
+    assert list(twin.ranking["note"]) == ["seen"] * len(dx.ranking)
+    assert twin.top == dx.top  # the result's own answers come from its arrays
+
+
 @given(case=st.data())
 def test_copies_are_equal_on_random_evidence(model, case):
     findings = case.draw(evidence(model.kb))

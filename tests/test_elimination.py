@@ -394,6 +394,33 @@ def test_counterfactual_variants_in_one_batch(core, m):
                                    atol=TOLERANCE)
 
 
+@pytest.mark.parametrize("m", [1, 3])
+def test_variants_by_factored_and_by_elimination_agree(core, monkeypatch, m):
+    """With few present findings the variants go through the factored engine, one
+    batch per number present; row 0 may come from the caller's posterior."""
+    from posterior_knee.inference import _dispatch
+
+    rng = np.random.default_rng(130 + m)
+    case = with_present(core, rng, m)
+    present = [k for k, v in case.items() if v and k in core.kb.finding_ids]
+    absent = [k for k, v in case.items() if not v]
+    changes = ([{f: False} for f in present] + [{f: None} for f in present]
+               + [{absent[0]: None}])
+    engines = Engines(core.structure)
+    engines.__dict__["enumeration"] = None
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", -1.0)  # never factored
+    by_plan = engines.variants(case, changes)
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", 1e30)  # always factored
+    by_units = engines.variants(case, changes)
+    first = engines.posterior(case)
+    given_first = engines.variants(case, changes, groups=False, first=first)
+    for sums in (by_units, given_first):
+        np.testing.assert_allclose(sums.total, by_plan.total, rtol=1e-12)
+        np.testing.assert_allclose(sums.causes, by_plan.causes, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(by_units.none, by_plan.none, rtol=1e-11, atol=0)
+    assert given_first.total[0] == first.evidence_probability
+
+
 def test_variants_by_enumeration_and_by_elimination_agree(core):
     rng = np.random.default_rng(120)
     case = with_present(core, rng, 7)

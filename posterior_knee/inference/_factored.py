@@ -36,7 +36,6 @@ import itertools
 import string
 from collections.abc import Mapping
 
-import networkx as nx
 import numpy as np
 
 from ..errors import EngineLimitError
@@ -65,12 +64,9 @@ class FactoredEngine:
         index = {c: i for i, c in enumerate(causes)}
         risk = {node.name: node for node in structure.risk_nodes}
 
-        links = nx.Graph()
-        links.add_nodes_from(causes)
-        for cause in structure.causes:
-            links.add_edges_from((cause.name, p) for p in cause.parents if p in index)
-        units = sorted(sorted(index[c] for c in unit)
-                       for unit in nx.connected_components(links))
+        units = _components(len(causes), [
+            (index[cause.name], index[p]) for cause in structure.causes
+            for p in cause.parents if p in index])
         if max(map(len, units)) > MAX_UNIT:
             raise EngineLimitError(
                 f"{max(map(len, units))} causes are linked into one unit, above the "
@@ -133,6 +129,7 @@ class FactoredEngine:
             self._private.append(private)
             self._unit_tables.append(np.ascontiguousarray(t))
         self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
+        self._paths: dict[tuple, list] = {}  # einsum paths of _tables, by shape
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's
@@ -257,7 +254,8 @@ class FactoredEngine:
             if name in cases.masks:
                 constant = constant * (cases.masks[name] @ self._risk[name].prior)
         tables = []
-        for table, default, private in zip(self._unit_tables, self._default, self._private):
+        for u, (table, default, private) in enumerate(
+                zip(self._unit_tables, self._default, self._private)):
             used = [k for k, r in enumerate(private) if r in cases.masks]
             if not used:
                 tables.append((default[None], np.zeros(count, dtype=np.intp)))
@@ -273,7 +271,12 @@ class FactoredEngine:
             for k, mask in zip(used, np.split(distinct, split, axis=1)):
                 operands += [mask, [batch, k + 1]]
             operands.append([batch, 0, table.ndim - 1])
-            tables.append((np.einsum(*operands, optimize="greedy"), inverse.ravel()))
+            # the contraction order depends on the shapes only: planned once per shape
+            key = (u, tuple(used), len(distinct))
+            path = self._paths.get(key)
+            if path is None:
+                path = self._paths[key] = np.einsum_path(*operands, optimize="greedy")[0]
+            tables.append((np.einsum(*operands, optimize=path), inverse.ravel()))
         return hub_p, constant, tables
 
     def _none_of_groups(self, coef_h, g, absent, readouts) -> np.ndarray:
@@ -401,6 +404,28 @@ def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:
         out.append(prefix[k] * suffix)
         suffix = suffix * values[k]
     return out[::-1]
+
+
+def _components(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
+    """The connected components of a graph on nodes 0..n-1, each sorted, in order of
+    their smallest node (union-find: networkx would cost its import, a fifth of the
+    command line's start-up, for these few lines)."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        members.setdefault(root(i), []).append(i)
+    return sorted(members.values())
 
 
 def _subsets(m: int) -> np.ndarray:

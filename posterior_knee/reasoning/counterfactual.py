@@ -41,6 +41,7 @@ import numpy as np
 from ..errors import ImpossibleEvidenceError
 
 if TYPE_CHECKING:
+    from ..inference._engine import Posterior
     from ..model import Model
 
 __all__ = ["Counterfactuals", "counterfactual_scores", "scores_from_joint"]
@@ -134,13 +135,17 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
     return Counterfactuals(disablement, sufficiency, outside, m)
 
 
-def counterfactual_scores(model: Model, evidence: Mapping[str, bool]) -> Counterfactuals:
+def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
+                          posterior: Posterior | None = None) -> Counterfactuals:
     """Expected disablement and sufficiency of every cause, in the model's cause order.
 
     ``evidence`` must be checked (:meth:`Model.evidence`). Only findings count, not risk
     factors: a risk factor is a reason for a cause, not a symptom it produces. The 2m
     evidence variants share m - 1 present findings, so the factored engine answers them
-    in one batch.
+    in one batch (or elimination, in one batch through the plan of the evidence).
+    ``posterior``, the evidence's posterior when the caller has it already
+    (:meth:`Model.diagnose` does), spares one query. With nothing reported present
+    every score is 0 and no query is made.
 
     >>> import posterior_knee as pk
     >>> model = pk.Model()
@@ -159,6 +164,9 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]) -> Counter
     arrays = structure.finding_arrays
     row = {f.name: j for j, f in enumerate(structure.findings)}
     present = [name for name, value in evidence.items() if value and name in row]
+    if not present:
+        zeros = np.zeros(len(structure.cause_ids))
+        return Counterfactuals(zeros, zeros.copy(), 0.0, 0)
     strength = {name: arrays.strength[row[name]] for name in present}
     leak = {name: 1.0 - float(arrays.keep[row[name]]) for name in present}
     dropped_models: dict[tuple[int, str], Model] = {}
@@ -169,12 +177,12 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool]) -> Counter
         causes, totals = _joint_many(target, [e])
         return causes[0], float(totals[0])
 
-    return scores_from_joint(lambda variants: _joint_many(model, variants), evidence,
-                             present, strength, joint_without_link, leak)
+    return scores_from_joint(lambda variants: _joint_many(model, variants, posterior),
+                             evidence, present, strength, joint_without_link, leak)
 
 
-def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]]
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]],
+                first: Posterior | None = None) -> tuple[np.ndarray, np.ndarray]:
     """P(cause k present, variant) and P(variant) for each variant: the factored engine
     in batches of equal present counts where it can certify the answer, one query
     otherwise (zero for evidence of probability zero)."""
@@ -189,7 +197,7 @@ def _joint_many(model: Model, variants: Sequence[Mapping[str, bool]]
         base = variants[0]
         changes = [{name: v.get(name) for name in base if v.get(name) != base[name]}
                    for v in variants[1:]]
-        sums = engines.variants(base, changes)
+        sums = engines.variants(base, changes, groups=False, first=first)
         for j in np.flatnonzero(sums.total > 0):
             causes[j], totals[j] = sums.causes[j], sums.total[j]
             todo.discard(int(j))

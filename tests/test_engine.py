@@ -308,16 +308,3 @@ def test_every_cause_in_a_larger_unit(core):
     for case in ({}, {"lump_behind_knee": True, "calf_pain": True, "fever": False}):
         case = model.evidence(case)
         assert_same(factored(model).posterior(case), enumeration(model).posterior(case))
-
-
-@given(edges=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=14))
-def test_the_units_of_linked_causes_agree_with_networkx(edges):
-    """The factored engine's units (connected causes), found without networkx."""
-    import networkx as nx
-
-    from posterior_knee.inference._factored import _components
-
-    graph = nx.Graph()
-    graph.add_nodes_from(range(7))
-    graph.add_edges_from(edges)
-    assert _components(7, edges) == sorted(sorted(c) for c in nx.connected_components(graph))

@@ -421,21 +421,3 @@ def test_ranges_round_trip_and_empty_ones_are_not_written(priors_copy, tmp_path)
         assert ("low" in header) == getattr(kb, name)["low"].notna().any(), name
 
 
-_EDGES = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=14)
-
-
-@given(edges=_EDGES)
-def test_the_cycle_finder_agrees_with_networkx(edges):
-    """The loader's own cycle search (networkx is not imported to load a knowledge
-    base): a cycle exactly when networkx finds one, and what it returns is one."""
-    import networkx as nx
-
-    from posterior_knee.knowledge.base import _find_cycle
-
-    named = [(f"c{a}", f"c{b}") for a, b in edges]
-    cycle = _find_cycle(named)
-    assert bool(cycle) == (not nx.is_directed_acyclic_graph(nx.DiGraph(named)))
-    assert len(set(cycle)) == len(cycle)
-    closed = list(zip(cycle, cycle[1:] + cycle[:1]))
-    assert all(edge in named for edge in closed)
-

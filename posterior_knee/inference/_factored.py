@@ -64,9 +64,13 @@ class FactoredEngine:
         index = {c: i for i, c in enumerate(causes)}
         risk = {node.name: node for node in structure.risk_nodes}
 
-        units = _components(len(causes), [
-            (index[cause.name], index[p]) for cause in structure.causes
-            for p in cause.parents if p in index])
+        import networkx as nx  # here, not at the top: the package stays quick to import
+
+        links = nx.Graph()
+        links.add_nodes_from(range(len(causes)))
+        links.add_edges_from((index[cause.name], index[p]) for cause in structure.causes
+                             for p in cause.parents if p in index)
+        units = sorted(sorted(unit) for unit in nx.connected_components(links))
         if max(map(len, units)) > MAX_UNIT:
             raise EngineLimitError(
                 f"{max(map(len, units))} causes are linked into one unit, above the "
@@ -404,28 +408,6 @@ def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:
         out.append(prefix[k] * suffix)
         suffix = suffix * values[k]
     return out[::-1]
-
-
-def _components(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
-    """The connected components of a graph on nodes 0..n-1, each sorted, in order of
-    their smallest node (union-find: networkx would cost its import, a fifth of the
-    command line's start-up, for these few lines)."""
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in edges:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    members: dict[int, list[int]] = {}
-    for i in range(n):
-        members.setdefault(root(i), []).append(i)
-    return sorted(members.values())
 
 
 def _subsets(m: int) -> np.ndarray:

@@ -532,7 +532,13 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                                     "must be empty for a 'requires' link (the child is "
                                     "impossible without the parent); delete the number "
                                     "or change kind to 'odds_ratio'"))
-    cycle = _find_cycle(list(zip(links["parent"], links["child"])))
+    import networkx as nx  # only needed here; keeps the package quick to import
+
+    try:
+        cycle = [a for a, _ in nx.find_cycle(nx.DiGraph(list(zip(links["parent"],
+                                                                 links["child"]))))]
+    except nx.NetworkXNoCycle:
+        cycle = []
     if cycle:
         path = " -> ".join([*cycle, cycle[0]])
         problems.append(Problem("cause_links.csv", None, None,
@@ -605,31 +611,3 @@ def _check_ranges(t: dict[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
-def _find_cycle(edges: list[tuple[str, str]]) -> list[str]:
-    """The nodes of one directed cycle among ``edges`` (in order), or [] if none.
-
-    A depth-first search in the order the edges are given; networkx would cost its
-    import, a fifth of the command line's start-up, for these few lines.
-    """
-    children: dict[str, list[str]] = {}
-    for parent, child in edges:
-        children.setdefault(parent, []).append(child)
-        children.setdefault(child, [])
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    for start in children:
-        if start in state:
-            continue
-        path, stack = [start], [iter(children[start])]
-        state[start] = 1
-        while stack:
-            following = next(stack[-1], None)
-            if following is None:
-                state[path.pop()] = 2
-                stack.pop()
-            elif state.get(following) == 1:
-                return path[path.index(following):]
-            elif following not in state:
-                state[following] = 1
-                path.append(following)
-                stack.append(iter(children[following]))
-    return []

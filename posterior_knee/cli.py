@@ -749,23 +749,7 @@ def _diagnosis_text(dx, n: int = 8) -> str:
     text = dx.summary(n=min(n, len(dx.ranking)))
     plan = dx.plan
     cut = text.rfind(plan.summary())
-    return text if cut < 0 else text[:cut] + _plan_text(plan)
-
-
-def _plan_text(plan) -> str:
-    lines = [f"What to do: {plan.action}"]
-    if len(plan.tests):
-        lines += ["", "Tests a clinician may use:"]
-        lines += [f"  - {r.label}: {r.purpose}" for r in plan.tests.itertuples()]
-    if len(plan.self_care):
-        lines += ["", "Self-care while the pain is mild:"]
-        for r in plan.self_care.itertuples():
-            caution = f" Caution: {r.caution}" if r.caution else ""
-            lines.append(f"  - {r.label}: {r.instruction}{caution}")
-    if plan.warning_signs:
-        lines += ["", "Get help sooner if:"]
-        lines += [f"  - {sign}" for sign in plan.warning_signs]
-    return "\n".join([*lines, "", plan.disclaimer])
+    return text if cut < 0 else text[:cut] + plan.summary(warnings=None)
 
 
 def _width() -> int:

@@ -56,3 +56,16 @@ def test_every_cause_has_advice():
     kinds = KB.cause_advice.groupby("cause")["kind"].apply(set)
     for cause in KB.cause_ids:
         assert {"test", "treatment", "warning"} <= kinds[cause], cause
+
+
+def test_summary_lists_the_first_warning_signs_or_all(model):
+    from posterior_knee.clinical.plan import SHOWN_WARNINGS
+
+    plan = model.diagnose({"calf_swelling": True, "calf_pain": True,
+                           "leg_swelling_one_side": True}).plan
+    assert len(plan.warning_signs) > SHOWN_WARNINGS  # a case with many
+    short, full = plan.summary(), plan.summary(warnings=None)
+    hidden = len(plan.warning_signs) - SHOWN_WARNINGS
+    assert f"({hidden} more in plan.warning_signs)" in short
+    assert all(f"  - {sign}" in full for sign in plan.warning_signs)
+    assert "more in plan.warning_signs" not in full and DISCLAIMER in full

@@ -61,9 +61,9 @@ class Plan:
     warning_signs: tuple[str, ...] = field(repr=False)
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
-    def summary(self) -> str:
-        """The plan as plain text: the action, tests, self-care, warning signs and the
-        disclaimer."""
+    def summary(self, warnings: int | None = SHOWN_WARNINGS) -> str:
+        """The plan as plain text: the action, tests, self-care, warning signs (the
+        first ``warnings`` of them, or all with None) and the disclaimer."""
         lines = [f"What to do: {self.action}"]
         if len(self.tests):
             lines += ["", "Tests a clinician may use:"]
@@ -75,8 +75,9 @@ class Plan:
                 lines.append(f"  - {r.label}: {r.instruction}{caution}")
         if self.warning_signs:
             lines += ["", "Get help sooner if:"]
-            lines += [f"  - {sign}" for sign in self.warning_signs[:SHOWN_WARNINGS]]
-            hidden = len(self.warning_signs) - SHOWN_WARNINGS
+            shown = self.warning_signs if warnings is None else self.warning_signs[:warnings]
+            lines += [f"  - {sign}" for sign in shown]
+            hidden = len(self.warning_signs) - len(shown)
             if hidden > 0:
                 lines.append(f"  ({hidden} more in plan.warning_signs)")
         lines += ["", self.disclaimer]

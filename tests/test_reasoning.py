@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 import posterior_knee as pk
 from posterior_knee.errors import UnknownIdError
@@ -132,6 +132,7 @@ def test_stop_rule():
     assert "changes" in stop_reason(pd.DataFrame([{**row, "changes_result": False}]))
 
 
+@settings(max_examples=25)  # each example queries every answer directly (about 100)
 @given(data=evidence(pk.load_knowledge_base(), max_size=5))
 def test_answer_branches_match_direct_queries(model, data):
     """The batched answers ("yes" by subtraction) equal a separate query per answer."""

@@ -288,7 +288,8 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
         # the person gives their age at the door, as to every checker; everything else
         # is known to the interview only if it asks (a case's other findings it never
         # asks about do not count: the score is what the questions found)
-        door = {name: value for name, value in findings.items() if name in _door(model)}
+        ages = _door(model)
+        door = {name: value for name, value in findings.items() if name in ages}
         session = Interview(model, findings=door)
         while (question := session.next_question()) is not None:
             session.answer(question.finding, findings.get(question.finding))

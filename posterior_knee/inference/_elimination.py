@@ -103,6 +103,28 @@ class Plan:
     consumer: dict | None = None  # slot -> the op that uses it
 
 
+@dataclass(frozen=True, eq=False)
+class SilentSums:
+    """What the counterfactual scores of C cases that share their present findings
+    need: ``present`` (m,) the present findings (indices into Structure.findings) in
+    the order of the axes below, and
+
+    - ``total`` (C,): P(e); ``causes`` (C, causes): P(cause present, e);
+    - ``absent`` (C, m): P(e with finding f reported absent instead of present);
+    - ``silent`` (C, m, causes): for each parent k of f, P(k present, e without f,
+      and neither f's leak nor any link to f but k's fired), counted without k's own
+      link (0 where k is not a parent of f). So P(k present, e with f absent) is
+      (1 - s_kf) times it and P(k present, f present only through k's link, e) is
+      s_kf times it.
+    """
+
+    total: np.ndarray
+    causes: np.ndarray
+    present: np.ndarray
+    absent: np.ndarray
+    silent: np.ndarray
+
+
 class EliminationEngine:
     """Compiled once per knowledge base; :meth:`sums` answers a batch of cases."""
 
@@ -438,8 +460,11 @@ class EliminationEngine:
         return values[plan.root], saved
 
     def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
-                  ends=None) -> dict[int, np.ndarray]:
-        """Derivatives of the root with respect to every slot holding case data."""
+                  ends=None, wanted: frozenset = frozenset(),
+                  record: dict | None = None) -> dict[int, np.ndarray]:
+        """Derivatives of the root with respect to every slot holding case data, and to
+        the slots in ``wanted`` (constant or not: their derivatives are per case);
+        those of the op outputs in ``record`` are stored there."""
         first = len(plan.leaves)
         meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
@@ -448,13 +473,19 @@ class EliminationEngine:
         for k in range(len(plan.ops) - 1, -1, -1):
             out = first + k
             g = grads.pop(out, None)
-            if g is None or plan.constant[out]:
+            if g is None or (plan.constant[out] and out not in wanted):
                 continue
+            if record is not None and out in record:
+                record[out] = g
             m = meta[k]
             if m[0] == "mul":
                 a, b = m[1], m[2]
-                ga, gb = _or_product_grad(g, saved[out], m[5], m[6],
-                                          not plan.constant[a], not plan.constant[b])
+                expanded = saved.get(out)
+                if expanded is None:  # a constant op, taken from the cache
+                    expanded = (*_expand(values[a], values[b], m[3]), m[3])
+                ga, gb = _or_product_grad(g, expanded, m[5], m[6],
+                                          not plan.constant[a] or a in wanted,
+                                          not plan.constant[b] or b in wanted)
                 if ga is not None:
                     grads[a] = ga
                 if gb is not None:
@@ -529,6 +560,113 @@ class EliminationEngine:
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
         return Sums(*self._pattern_sums(plan, cases, groups, ends))
 
+    def silent_sums(self, cases: Cases) -> SilentSums:
+        """P(e), P(cause, e) and, per present finding f, the sums a counterfactual
+        score needs (see :class:`SilentSums`), for cases that share their present
+        findings, from one forward and one backward pass and a short pass per finding.
+
+        Why a short pass is enough: P(e) is linear in the two end weights of f's u
+        variable, so P(e with f reported absent) is keep_f times the derivative of P(e)
+        with respect to the "off" weight, read in the backward pass. The "silent" sums
+        need every link to f but k's to stay silent: in f's OR merges below its u-sum,
+        the derivative reaching k's link is taken against the other operand's "off"
+        state alone (the exclusive rule below), which touches only the ops that carry
+        u_f.
+        """
+        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False)
+        count = len(cases)
+        m_present = len(plan.present)
+        first = len(plan.leaves)
+        meta = self._meta(plan)
+        unary = np.ones((count, self.n, 2))
+        unary[:, :, 1] = cases.weight
+        values = self._leaf_values(plan, cases, unary)
+        root, saved = self._forward(plan, values, keep=True)
+        total = np.broadcast_to(root, (count,)) * cases.constant
+        # each present finding's u-sum, and the slots from it up to the root: their
+        # derivatives are needed even where they hold no case data
+        ends: dict[int, int] = {}  # present position -> op index of its u-sum
+        for k, m in enumerate(meta):
+            if m[0] == "sum" and m[3] is not None and m[3] < m_present:
+                ends[m[3]] = k
+        self._ancestors(plan, [])  # fills plan.consumer
+        wanted: set[int] = set()
+        for k in ends.values():
+            slot = first + k
+            while slot not in wanted:
+                wanted.add(slot)
+                if slot not in plan.consumer:
+                    break
+                slot = first + plan.consumer[slot]
+        record = {first + k: None for k in ends.values()}
+        grads = self._backward(plan, values, saved, count, wanted=frozenset(wanted),
+                               record=record)
+        joint = np.zeros((count, self.n))
+        for slot, (kind, index, _) in enumerate(plan.leaves):
+            if kind == "cause" and slot in grads:
+                joint[:, index] = unary[:, index, 1] * grads[slot].reshape(count, 2)[:, 1]
+        absent = np.zeros((count, m_present))
+        silent = np.zeros((count, m_present, self.n))
+        u0 = self.r + self.n
+        for t, k in ends.items():
+            m = meta[k]
+            g = record[first + k]
+            keep = self._keep[plan.present[t]]
+            # P(e with f absent) = keep_f * (the u-off part of the sum)
+            absent[:, t] = keep * np.broadcast_to(np.einsum(m[7], values[m[1]], g)[..., 0],
+                                                  (count,))
+            u = u0 + t
+            # the exclusive derivative is the same for both states of u_f: weights (1, 1)
+            top = np.expand_dims(g, m[2])
+            exclusive = {m[1]: np.concatenate([top, top], axis=m[2])}
+            stack = [m[1]]
+            while stack:
+                slot = stack.pop()
+                e = exclusive.pop(slot)
+                if slot < first:
+                    kind, index, _ = plan.leaves[slot]
+                    if kind == "link":  # (cause, u): read at cause present
+                        silent[:, t, index[1]] = keep * np.broadcast_to(
+                            e[..., 1, 1], (count,))
+                    continue
+                op = meta[slot - first]
+                if op[0] == "sum":  # another variable summed out: the plain rule
+                    weights = self._weights(plan, op[3], op[4], None)
+                    shape = (-1,) + (1,) * (-op[2] - 1)
+                    exclusive[op[1]] = np.expand_dims(e, op[2]) * weights.reshape(shape)
+                    stack.append(op[1])
+                    continue
+                a, b = op[1], op[2]
+                expanded = saved.get(slot)
+                if expanded is None:
+                    expanded = (*_expand(values[a], values[b], op[3]), op[3])
+                ea, eb = plan.scopes[a], plan.scopes[b]
+                if u in ea and u in eb:  # f's OR merge: the other side stays off
+                    wide_a, wide_b, shared = expanded
+                    axis_a, axis_b = ea.index(u) - len(ea), eb.index(u) - len(eb)
+                    off_b = wide_b.copy()
+                    off_b[_at(axis_b, 1)] = wide_b[_at(axis_b, 0)]
+                    off_b[_at(axis_b, 2)] = 0.0
+                    off_a = wide_a.copy()
+                    off_a[_at(axis_a, 1)] = 0.0
+                    exclusive[a], _ = _or_product_grad(e, (wide_a, off_b, shared),
+                                                       op[5], op[6], True, False)
+                    _, exclusive[b] = _or_product_grad(e, (off_a, wide_b, shared),
+                                                       op[5], op[6], False, True)
+                    stack += [a, b]
+                else:
+                    ga, gb = _or_product_grad(e, expanded, op[5], op[6], u in ea, u in eb)
+                    if ga is not None:
+                        exclusive[a] = ga
+                        stack.append(a)
+                    if gb is not None:
+                        exclusive[b] = gb
+                        stack.append(b)
+        scale = cases.constant
+        return SilentSums(total, joint * scale[:, None],
+                          np.array(plan.present, dtype=np.intp),
+                          absent * scale[:, None], silent * scale[:, None, None])
+
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None):
         count = len(cases)
         unary = np.ones((count, self.n, 2))
@@ -591,20 +729,28 @@ def _at(axis: int, k) -> tuple:
     return (Ellipsis, k) + (_ALL,) * (-axis - 1)
 
 
-def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
-    """The product of two factors: pointwise on ordinary variables, the OR rule on the
-    u variables they share (``shared``: their negative axes in a, in b and in the
-    product). Returns the product and the expanded operands (for the backward pass)."""
-    for axis_a, axis_b, _ in shared:  # each shared u axis becomes three states:
-        a = np.take(a, _TAKE_A, axis=axis_a)  # (off, on, off) for a
+def _expand(a: np.ndarray, b: np.ndarray, shared):
+    """The operands of an OR product with each shared u axis written as three states,
+    (off, on, off) for a and (off, off + on, on) for b: their pointwise product is
+    (a off b off, a on (b off or on), a off b on), and the last two add up to "on"."""
+    for axis_a, axis_b, _ in shared:
+        a = np.take(a, _TAKE_A, axis=axis_a)
         shape = list(b.shape)
         shape[axis_b] = 3
-        wide = np.empty(shape)  # (off, off + on, on) for b
+        wide = np.empty(shape)
         b0, b1 = b[_at(axis_b, 0)], b[_at(axis_b, 1)]
         wide[_at(axis_b, 0)] = b0
         np.add(b0, b1, out=wide[_at(axis_b, 1)])
         wide[_at(axis_b, 2)] = b1
         b = wide
+    return a, b
+
+
+def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
+    """The product of two factors: pointwise on ordinary variables, the OR rule on the
+    u variables they share (``shared``: their negative axes in a, in b and in the
+    product). Returns the product and the expanded operands (for the backward pass)."""
+    a, b = _expand(a, b, shared)
     out = np.einsum(subscripts, a, b)
     for _, _, axis in shared:  # on = a on alone, or b on (in place: out is new)
         out[_at(axis, 1)] += out[_at(axis, 2)]

@@ -388,19 +388,8 @@ class EliminationEngine:
         for k, op in enumerate(plan.ops):
             if op[0] == "mul":
                 a, b = op[1], op[2]
-                sa_, sb_, so_ = plan.scopes[a], plan.scopes[b], plan.scopes[first + k]
-                union = sa_ + tuple(x for x in sb_ if x not in sa_)
-                letters = dict(zip(union, _LETTERS))
-                sa = "".join(letters[x] for x in sa_)
-                sb = "".join(letters[x] for x in sb_)
-                so = "".join(letters[x] for x in so_)
-                # negative axes of each shared u variable in a, in b and in the product
-                # (whose scope is a's followed by b's new variables)
-                shared = [(sa_.index(x) - len(sa_), sb_.index(x) - len(sb_),
-                           so_.index(x) - len(so_))
-                          for x in sb_ if x in sa_ and x >= u0]
-                meta.append(("mul", a, b, shared, f"...{sa},...{sb}->...{so}",
-                             f"...{so},...{sb}->...{sa}", f"...{so},...{sa}->...{sb}"))
+                meta.append(("mul", a, b, *_product_meta(
+                    plan.scopes[a], plan.scopes[b], plan.scopes[first + k], u0)))
             else:
                 _, a, v = op
                 scope = plan.scopes[a]
@@ -461,10 +450,16 @@ class EliminationEngine:
 
     def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
                   ends=None, wanted: frozenset = frozenset(),
-                  record: dict | None = None) -> dict[int, np.ndarray]:
+                  record: dict | None = None, delta: bool = False) -> dict[int, np.ndarray]:
         """Derivatives of the root with respect to every slot holding case data, and to
         the slots in ``wanted`` (constant or not: their derivatives are per case);
-        those of the op outputs in ``record`` are stored there."""
+        those of the op outputs in ``record`` are stored there.
+
+        With ``delta``, the derivative along each u axis is held as (at off, at on
+        minus at off) instead of (at off, at on), which keeps every term positive (see
+        :func:`_or_product_grad_delta`); at a present finding's link that difference
+        is P(cause, e, no other link to the finding and not its leak fired) per unit
+        of the link. Not with ``ends`` (weights (keep, 0) would make it negative)."""
         first = len(plan.leaves)
         meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
@@ -480,21 +475,27 @@ class EliminationEngine:
             m = meta[k]
             if m[0] == "mul":
                 a, b = m[1], m[2]
-                expanded = saved.get(out)
-                if expanded is None:  # a constant op, taken from the cache
-                    expanded = (*_expand(values[a], values[b], m[3]), m[3])
-                ga, gb = _or_product_grad(g, expanded, m[5], m[6],
-                                          not plan.constant[a] or a in wanted,
-                                          not plan.constant[b] or b in wanted)
+                want_a = not plan.constant[a] or a in wanted
+                want_b = not plan.constant[b] or b in wanted
+                if delta:
+                    ga, gb = _or_product_grad_delta(g, values[a], values[b], m, want_a,
+                                                    want_b)
+                else:
+                    expanded = saved.get(out)
+                    if expanded is None:  # a constant op, taken from the cache
+                        expanded = (*_expand(values[a], values[b], m[3]), m[3])
+                    ga, gb = _or_product_grad(g, expanded, m[5], m[6], want_a, want_b)
                 if ga is not None:
                     grads[a] = ga
                 if gb is not None:
                     grads[b] = gb
             else:
                 if m[3] is not None and m[3] >= m_present:
-                    self._reads[m[3] - m_present] = np.einsum(
-                        m[7], values[m[1]], g)[..., 0]
+                    self._reads[m[3] - m_present] = self._u_parts(plan, k, values, g,
+                                                                  delta)[..., 0]
                 weights = self._weights(plan, m[3], m[4], ends)
+                if delta and m[3] is not None:  # a u variable: (off, on - off)
+                    weights = np.array([weights[0], weights[1] - weights[0]])
                 axis = m[2]
                 shape = (-1,) + (1,) * (-axis - 1)
                 if weights.ndim == 2:  # per case: batch first, then the leading axes
@@ -560,18 +561,33 @@ class EliminationEngine:
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
         return Sums(*self._pattern_sums(plan, cases, groups, ends))
 
+    def _u_parts(self, plan: Plan, k: int, values: list, g: np.ndarray,
+                 delta: bool) -> np.ndarray:
+        """The root split by the state of the u variable op k sums out: its operand
+        times the derivative ``g`` of its result, summed over everything else (with
+        ``delta``, g holds its other u axes as (off, on - off), and the operand is
+        read in the matching basis, (off + on, on))."""
+        m = self._meta(plan)[k]
+        operand = values[m[1]]
+        if delta:
+            scope = plan.scopes[m[1]]
+            u0 = self.r + self.n
+            operand = _delta_basis(operand, [j - len(scope) for j, x in enumerate(scope)
+                                             if x >= u0 and j - len(scope) != m[2]])
+        return np.einsum(m[7], operand, g)
+
     def silent_sums(self, cases: Cases) -> SilentSums:
         """P(e), P(cause, e) and, per present finding f, the sums a counterfactual
         score needs (see :class:`SilentSums`), for cases that share their present
-        findings, from one forward and one backward pass and a short pass per finding.
+        findings, from one forward and one backward pass.
 
-        Why a short pass is enough: P(e) is linear in the two end weights of f's u
-        variable, so P(e with f reported absent) is keep_f times the derivative of P(e)
-        with respect to the "off" weight, read in the backward pass. The "silent" sums
-        need every link to f but k's to stay silent: in f's OR merges below its u-sum,
-        the derivative reaching k's link is taken against the other operand's "off"
-        state alone (the exclusive rule below), which touches only the ops that carry
-        u_f.
+        P(e) is linear in the two end weights of f's u variable, so P(e with f
+        reported absent) is keep_f times the derivative of P(e) with respect to the
+        "off" weight. The silent sums are, at each of f's links, the derivative at
+        "k's switch on" minus the one at "off" (only the worlds where no other switch
+        and not the leak turned f on differ between the two); the backward pass holds
+        every u axis in that basis (``delta``), where the difference is a sum of
+        positive terms, not a difference of two computed numbers.
         """
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False)
         count = len(cases)
@@ -581,87 +597,38 @@ class EliminationEngine:
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
         values = self._leaf_values(plan, cases, unary)
-        root, saved = self._forward(plan, values, keep=True)
+        root, _ = self._forward(plan, values, keep=False)
         total = np.broadcast_to(root, (count,)) * cases.constant
-        # each present finding's u-sum, and the slots from it up to the root: their
-        # derivatives are needed even where they hold no case data
+        # derivatives needed beyond the case data: at every link of a present finding
+        # and at its u-sum, so on every slot from them up to the root
         ends: dict[int, int] = {}  # present position -> op index of its u-sum
         for k, m in enumerate(meta):
             if m[0] == "sum" and m[3] is not None and m[3] < m_present:
                 ends[m[3]] = k
+        links = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "link"]
         self._ancestors(plan, [])  # fills plan.consumer
         wanted: set[int] = set()
-        for k in ends.values():
-            slot = first + k
+        for slot in links + [first + k for k in ends.values()]:
             while slot not in wanted:
                 wanted.add(slot)
                 if slot not in plan.consumer:
                     break
                 slot = first + plan.consumer[slot]
         record = {first + k: None for k in ends.values()}
-        grads = self._backward(plan, values, saved, count, wanted=frozenset(wanted),
-                               record=record)
+        grads = self._backward(plan, values, {}, count, wanted=frozenset(wanted),
+                               record=record, delta=True)
         joint = np.zeros((count, self.n))
         for slot, (kind, index, _) in enumerate(plan.leaves):
             if kind == "cause" and slot in grads:
                 joint[:, index] = unary[:, index, 1] * grads[slot].reshape(count, 2)[:, 1]
         absent = np.zeros((count, m_present))
+        for t, k in ends.items():  # keep_f * (the u-off part of f's u-sum)
+            part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
+            absent[:, t] = self._keep[plan.present[t]] * np.broadcast_to(part, (count,))
         silent = np.zeros((count, m_present, self.n))
-        u0 = self.r + self.n
-        for t, k in ends.items():
-            m = meta[k]
-            g = record[first + k]
-            keep = self._keep[plan.present[t]]
-            # P(e with f absent) = keep_f * (the u-off part of the sum)
-            absent[:, t] = keep * np.broadcast_to(np.einsum(m[7], values[m[1]], g)[..., 0],
-                                                  (count,))
-            u = u0 + t
-            # the exclusive derivative is the same for both states of u_f: weights (1, 1)
-            top = np.expand_dims(g, m[2])
-            exclusive = {m[1]: np.concatenate([top, top], axis=m[2])}
-            stack = [m[1]]
-            while stack:
-                slot = stack.pop()
-                e = exclusive.pop(slot)
-                if slot < first:
-                    kind, index, _ = plan.leaves[slot]
-                    if kind == "link":  # (cause, u): read at cause present
-                        silent[:, t, index[1]] = keep * np.broadcast_to(
-                            e[..., 1, 1], (count,))
-                    continue
-                op = meta[slot - first]
-                if op[0] == "sum":  # another variable summed out: the plain rule
-                    weights = self._weights(plan, op[3], op[4], None)
-                    shape = (-1,) + (1,) * (-op[2] - 1)
-                    exclusive[op[1]] = np.expand_dims(e, op[2]) * weights.reshape(shape)
-                    stack.append(op[1])
-                    continue
-                a, b = op[1], op[2]
-                expanded = saved.get(slot)
-                if expanded is None:
-                    expanded = (*_expand(values[a], values[b], op[3]), op[3])
-                ea, eb = plan.scopes[a], plan.scopes[b]
-                if u in ea and u in eb:  # f's OR merge: the other side stays off
-                    wide_a, wide_b, shared = expanded
-                    axis_a, axis_b = ea.index(u) - len(ea), eb.index(u) - len(eb)
-                    off_b = wide_b.copy()
-                    off_b[_at(axis_b, 1)] = wide_b[_at(axis_b, 0)]
-                    off_b[_at(axis_b, 2)] = 0.0
-                    off_a = wide_a.copy()
-                    off_a[_at(axis_a, 1)] = 0.0
-                    exclusive[a], _ = _or_product_grad(e, (wide_a, off_b, shared),
-                                                       op[5], op[6], True, False)
-                    _, exclusive[b] = _or_product_grad(e, (off_a, wide_b, shared),
-                                                       op[5], op[6], False, True)
-                    stack += [a, b]
-                else:
-                    ga, gb = _or_product_grad(e, expanded, op[5], op[6], u in ea, u in eb)
-                    if ga is not None:
-                        exclusive[a] = ga
-                        stack.append(a)
-                    if gb is not None:
-                        exclusive[b] = gb
-                        stack.append(b)
+        for slot in links:  # (cause, u_f): at the cause present, the "on - off" entry
+            t, i = plan.leaves[slot][1]
+            silent[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
         scale = cases.constant
         return SilentSums(total, joint * scale[:, None],
                           np.array(plan.present, dtype=np.intp),
@@ -733,8 +700,17 @@ def _expand(a: np.ndarray, b: np.ndarray, shared):
     """The operands of an OR product with each shared u axis written as three states,
     (off, on, off) for a and (off, off + on, on) for b: their pointwise product is
     (a off b off, a on (b off or on), a off b on), and the last two add up to "on"."""
-    for axis_a, axis_b, _ in shared:
+    return _expand_a(a, shared), _expand_b(b, shared)
+
+
+def _expand_a(a: np.ndarray, shared) -> np.ndarray:
+    for axis_a, _, _ in shared:
         a = np.take(a, _TAKE_A, axis=axis_a)
+    return a
+
+
+def _expand_b(b: np.ndarray, shared) -> np.ndarray:
+    for _, axis_b, _ in shared:
         shape = list(b.shape)
         shape[axis_b] = 3
         wide = np.empty(shape)
@@ -743,7 +719,26 @@ def _expand(a: np.ndarray, b: np.ndarray, shared):
         np.add(b0, b1, out=wide[_at(axis_b, 1)])
         wide[_at(axis_b, 2)] = b1
         b = wide
-    return a, b
+    return b
+
+
+def _product_meta(sa_: tuple, sb_: tuple, so_: tuple, u0: int):
+    """For a product of factors over scopes ``sa_`` and ``sb_`` into ``so_``: the
+    (negative) axes of each shared u variable (variables from ``u0`` on) in a, in b
+    and in the product, and the einsum subscripts of the product and of its two
+    derivatives."""
+    union = sa_ + tuple(x for x in sb_ if x not in sa_)
+    letters = dict(zip(union, _LETTERS))
+    sa = "".join(letters[x] for x in sa_)
+    sb = "".join(letters[x] for x in sb_)
+    so = "".join(letters[x] for x in so_)
+    shared = [(sa_.index(x) - len(sa_), sb_.index(x) - len(sb_), so_.index(x) - len(so_))
+              for x in sb_ if x in sa_ and x >= u0]
+    # u axes of one operand only: a derivative with respect to the other sums over them
+    only_a = [k - len(sa_) for k, x in enumerate(sa_) if x >= u0 and x not in sb_]
+    only_b = [k - len(sb_) for k, x in enumerate(sb_) if x >= u0 and x not in sa_]
+    return (shared, f"...{sa},...{sb}->...{so}", f"...{so},...{sb}->...{sa}",
+            f"...{so},...{sa}->...{sb}", only_a, only_b)
 
 
 def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
@@ -776,6 +771,63 @@ def _or_product_grad(g: np.ndarray, expanded, subs_a: str, subs_b: str,
         for _, axis_b, _ in shared:  # transpose of (off, off + on, on)
             gb[_at(axis_b, 0)] += gb[_at(axis_b, 1)]
             gb[_at(axis_b, 2)] += gb[_at(axis_b, 1)]
+            gb = gb[_at(axis_b, slice(0, 3, 2))]
+    return ga, gb
+
+
+def _sum_expand(x: np.ndarray, axis: int) -> np.ndarray:
+    """(off + on, on, off) along ``axis``."""
+    shape = list(x.shape)
+    shape[axis] = 3
+    wide = np.empty(shape)
+    x0, x1 = x[_at(axis, 0)], x[_at(axis, 1)]
+    np.add(x0, x1, out=wide[_at(axis, 0)])
+    wide[_at(axis, 1)] = x1
+    wide[_at(axis, 2)] = x0
+    return wide
+
+
+def _delta_basis(x: np.ndarray, axes) -> np.ndarray:
+    """``x`` with each of ``axes`` read as (off + on, on): the basis in which a
+    derivative held as (off, on - off) pairs with it to the same sum."""
+    for axis in axes:
+        y = np.empty(x.shape)
+        np.add(x[_at(axis, 0)], x[_at(axis, 1)], out=y[_at(axis, 0)])
+        y[_at(axis, 1)] = x[_at(axis, 1)]
+        x = y
+    return x
+
+
+def _or_product_grad_delta(g: np.ndarray, a: np.ndarray, b: np.ndarray, meta,
+                           want_a: bool, want_b: bool):
+    """:func:`_or_product_grad` with the derivative along each u axis held as
+    (g0, d) = (at off, at on - at off). From C0 = A0 B0, C1 = A1 (B0 + B1) + A0 B1,
+    on a shared u axis:
+
+        gA0 = (B0 + B1) gC0 + B1 dC,    dA = B0 dC
+
+    (and the same for B with A): all terms positive. Written as one pointwise
+    product of (gC0, dC, dC) and (B0 + B1, B1, B0), whose first two entries add up
+    to gA0. A u axis of b alone is summed against g's: b enters as (off + on, on)."""
+    shared, subs_a, subs_b, only_a, only_b = meta[3], meta[5], meta[6], meta[7], meta[8]
+    for _, _, axis in shared:
+        g = np.take(g, _UNFOLD, axis=axis)  # (g0, d, d)
+    ga = gb = None
+    if want_a:
+        b = _delta_basis(b, only_b)
+        for _, axis_b, _ in shared:
+            b = _sum_expand(b, axis_b)
+        ga = np.einsum(subs_a, g, b)
+        for axis_a, _, _ in shared:
+            ga[_at(axis_a, 0)] += ga[_at(axis_a, 1)]
+            ga = ga[_at(axis_a, slice(0, 3, 2))]
+    if want_b:
+        a = _delta_basis(a, only_a)
+        for axis_a, _, _ in shared:
+            a = _sum_expand(a, axis_a)
+        gb = np.einsum(subs_b, g, a)
+        for _, axis_b, _ in shared:
+            gb[_at(axis_b, 0)] += gb[_at(axis_b, 1)]
             gb = gb[_at(axis_b, slice(0, 3, 2))]
     return ga, gb
 

@@ -148,18 +148,68 @@ class Engines:
         with one_thread():
             return self.elimination.silent_sums(Cases.from_parts([parts], self.structure))
 
-    def without(self, evidence: Mapping[str, bool],
-                removals: Sequence[Sequence[str]]) -> list[Posterior]:
-        """Posteriors with each group of reported ids in ``removals`` taken out of the
-        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
-        costs one batch, not one query per item."""
-        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals])
+    def cause_without(self, evidence: Mapping[str, bool],
+                      removals: Sequence[Sequence[str]], cause: int) -> np.ndarray:
+        """P(cause | evidence without the ids of each removal), one per removal (an
+        explanation's leave-one-out for one cause). A present finding or a risk factor
+        taken out alone comes from the derivatives of one elimination pass (two rows:
+        P(e) and P(cause, e)); other removals (a finding reported absent, several ids
+        at once) run as variants through the plan. Raises ImpossibleEvidenceError for
+        evidence of probability zero."""
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
+        cases = Cases.from_parts([parts], structure)
+        unary = np.ones((2, self.n, 2))
+        unary[:, :, 1] = cases.weight
+        unary[1, cause, 0] = 0.0  # row 1: P(cause, e)
+        with one_thread():
+            sums = self.elimination.removal_sums(cases, unary)
         if not sums.total[0] > 0.0:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model; check the reported "
                 "values.")
-        causes, groups = sums.posteriors()
-        return [Posterior(causes[k], groups[k], float(sums.total[k]))
+        position = {structure.findings[j].name: t for t, j in enumerate(sums.present)}
+        out = np.empty(len(removals))
+        rest: list[int] = []
+        for r, removed in enumerate(removals):
+            if len(removed) == 1 and removed[0] in position:
+                both = sums.without[:, position[removed[0]]]
+            elif len(removed) == 1 and removed[0] in structure.risk_evidence:
+                node = structure.risk_evidence[removed[0]][0]
+                left = structure.split_evidence(
+                    {k: v for k, v in evidence.items() if k != removed[0]})
+                mask = left.masks.get(node, np.ones(structure.cardinality(node)))
+                both = sums.risk[node] @ mask
+            else:
+                rest.append(r)
+                continue
+            out[r] = both[1] / both[0] if both[0] > 0.0 else np.nan
+        if rest:
+            variants = self.variants(evidence, [dict.fromkeys(removals[r]) for r in rest],
+                                     groups=False)
+            for k, r in enumerate(rest, start=1):
+                total = variants.total[k]
+                out[r] = variants.causes[k, cause] / total if total > 0.0 else np.nan
+        return np.clip(out, 0.0, 1.0)
+
+    def without(self, evidence: Mapping[str, bool],
+                removals: Sequence[Sequence[str]], groups: bool = True) -> list[Posterior]:
+        """Posteriors with each group of reported ids in ``removals`` taken out of the
+        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
+        costs one batch, not one query per item. ``groups=False`` leaves the group
+        probabilities out (NaN), which spares the work they need."""
+        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals],
+                             groups=groups)
+        if not sums.total[0] > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model; check the reported "
+                "values.")
+        if sums.none is None:  # left out: NaN, as the factored path leaves them
+            sums = Sums(sums.total, sums.causes,
+                        np.full((len(sums.total), len(self.structure.groups)), np.nan),
+                        sums.error)
+        causes, by_group = sums.posteriors()
+        return [Posterior(causes[k], by_group[k], float(sums.total[k]))
                 for k in range(1, len(sums.total))]
 
     def variants(self, evidence: Mapping[str, bool],

@@ -101,6 +101,7 @@ class Plan:
     cost: float
     meta: list | None = None  # per op: subscripts and axes (filled when first run)
     consumer: dict | None = None  # slot -> the op that uses it
+    fixed: list | None = None  # per slot: constant whatever the end weights
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,6 +124,19 @@ class SilentSums:
     present: np.ndarray
     absent: np.ndarray
     silent: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RemovalSums:
+    """P(e) of C rows and its leave-one-out variants from one backward pass:
+    ``without`` (C, m): P(e without the present finding ``present[t]``); ``risk``:
+    risk node (with evidence) -> (C, states), whose dot product with a mask over the
+    node's states is P(e with that mask instead of the node's evidence)."""
+
+    total: np.ndarray
+    present: np.ndarray
+    without: np.ndarray
+    risk: Mapping[str, np.ndarray]
 
 
 class EliminationEngine:
@@ -421,13 +435,14 @@ class EliminationEngine:
         (the others' results are taken from ``base``, another run's values)."""
         first = len(plan.leaves)
         saved = {}
-        # per-case end weights make ops that weigh a present finding depend on the
-        # batch: the cache of case-independent results is neither read nor filled then
-        known = self._constant_values(plan) if ends is None else {}
+        known = self._constant_values(plan)
+        # per-case end weights make the ops that weigh a present finding, and those
+        # above them, depend on the batch: only the others use the cache then
+        constant = plan.constant if ends is None else self._fixed(plan)
         meta = self._meta(plan)
         for k in (range(len(plan.ops)) if only is None else only):
             out = first + k
-            if plan.constant[out] and out in known:
+            if constant[out] and out in known:
                 values[out] = known[out]
                 continue
             m = meta[k]
@@ -444,9 +459,24 @@ class EliminationEngine:
                 else:
                     result = np.einsum(m[5], a, self._weights(plan, m[3], m[4], ends))
             values[out] = result
-            if plan.constant[out]:
+            if constant[out]:
                 known[out] = result
         return values[plan.root], saved
+
+    def _fixed(self, plan: Plan) -> list[bool]:
+        """Per slot: constant (:attr:`Plan.constant`) and not below a present finding's
+        u-sum, so the same whatever the end weights."""
+        if plan.fixed is None:
+            fixed = list(plan.constant[:len(plan.leaves)])
+            m_present = len(plan.present)
+            for op in self._meta(plan):
+                if op[0] == "mul":
+                    fixed.append(fixed[op[1]] and fixed[op[2]])
+                else:
+                    fixed.append(fixed[op[1]] and not (op[3] is not None
+                                                       and op[3] < m_present))
+            plan.fixed = [c and f for c, f in zip(plan.constant, fixed)]
+        return plan.fixed
 
     def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
                   ends=None, wanted: frozenset = frozenset(),
@@ -633,6 +663,46 @@ class EliminationEngine:
         return SilentSums(total, joint * scale[:, None],
                           np.array(plan.present, dtype=np.intp),
                           absent * scale[:, None], silent * scale[:, None, None])
+
+    def removal_sums(self, cases: Cases, unary: np.ndarray) -> RemovalSums:
+        """P(e) for cases that share their present findings, with the cause weights
+        ``unary`` (cases, causes, 2) (a row with a cause's "absent" weight 0 gives
+        P(cause, e)), and from the same backward pass the answers with one reported
+        item taken out (see :class:`RemovalSums`): P(e) is linear in a present
+        finding's end weights and in each risk node's prior times its mask."""
+        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False)
+        count = len(unary)
+        m_present = len(plan.present)
+        first = len(plan.leaves)
+        meta = self._meta(plan)
+        values = self._leaf_values(plan, cases, unary)
+        root, saved = self._forward(plan, values, keep=True)
+        total = np.broadcast_to(root, (count,)) * cases.constant
+        ends = {m[3]: k for k, m in enumerate(meta)
+                if m[0] == "sum" and m[3] is not None and m[3] < m_present}
+        self._ancestors(plan, [])  # fills plan.consumer
+        wanted: set[int] = set()
+        for slot in [first + k for k in ends.values()]:
+            while slot not in wanted:
+                wanted.add(slot)
+                if slot not in plan.consumer:
+                    break
+                slot = first + plan.consumer[slot]
+        record = {first + k: None for k in ends.values()}
+        grads = self._backward(plan, values, saved, count, wanted=frozenset(wanted),
+                               record=record)
+        without = np.empty((count, m_present))
+        for t, k in ends.items():  # weights (1, 1): P(e) + keep_f * (the u-off part)
+            part = self._u_parts(plan, k, values, record[first + k], False)[..., 0]
+            without[:, t] = total + self._keep[plan.present[t]] * np.broadcast_to(
+                part, (count,)) * cases.constant
+        risk = {}
+        for slot, (kind, index, _) in enumerate(plan.leaves):
+            if kind == "risk" and slot in grads:
+                node = self.structure.risk_nodes[index]
+                risk[node.name] = (np.broadcast_to(grads[slot], (count, len(node.states)))
+                                   * self._priors[index] * cases.constant[:, None])
+        return RemovalSums(total, np.array(plan.present, dtype=np.intp), without, risk)
 
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None):
         count = len(cases)

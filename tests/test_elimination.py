@@ -546,3 +546,38 @@ def test_cause_without_on_the_shipped_causes(core, m):
         for removed, value in zip(removals, got):
             post = reference.posterior({k: v for k, v in case.items() if k not in removed})
             assert value == pytest.approx(post.causes[cause], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("m", [4, 9, 14])
+def test_posterior_reads_the_silent_sums_on_the_way(core, monkeypatch, m):
+    """The posterior's backward pass in the (off, on - off) basis, on the plan with
+    the groups' OR variables and on the plain one (groups forced absent), equals
+    enumeration, and the silent sums it keeps are those of a fresh pass."""
+    rng = np.random.default_rng(150 + m)
+    case = with_present(core, rng, m)
+    expected = ExactEngine(core.structure).posterior(case)
+    engine = core._engines.elimination
+    cases = cases_of(core.structure, [case])
+    key, masked = tuple(np.sort(cases.present[0])), tuple(sorted(cases.masks))
+    fresh = engine.silent_sums(cases)
+    for plan in (engine.plan(key, masked, True), engine.plan(key, masked, False)):
+        total, causes, none, _, silent = engine._pattern_sums(plan, cases, True,
+                                                              silent=True)
+        got = Posterior(causes[0] / total[0], 1.0 - none[0] / total[0], total[0])
+        assert_same(got, expected)
+        for name in ("total", "causes", "absent", "silent"):
+            np.testing.assert_allclose(getattr(silent, name), getattr(fresh, name),
+                                       rtol=1e-12, atol=0)
+    from posterior_knee.inference import _dispatch
+
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", -1.0)  # never factored
+    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
+    engines = Engines(core.structure)
+    engines.__dict__["enumeration"] = None  # as on a network too large to enumerate
+    assert engines.choose(cases) == "elimination"
+    assert_same(engines.posterior(case), expected)
+    kept = engines.silent_sums(case)
+    assert kept is engines._kept[1]
+    np.testing.assert_allclose(kept.silent, fresh.silent, rtol=1e-12, atol=0)
+    other = {**case, "fever": not case.get("fever", False)}
+    assert engines.silent_sums(other) is not kept  # another case: a fresh pass

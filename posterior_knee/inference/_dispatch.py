@@ -63,6 +63,9 @@ class Engines:
         except EngineLimitError:  # causes linked into a unit too large for its tables
             self.factored = None
         self.elimination = EliminationEngine(structure)
+        # the silent sums the last posterior read on the way (evidence key, sums):
+        # replaced whole, so threads sharing the engines see one pair or the other
+        self._kept: tuple[tuple, SilentSums] | None = None
 
     @cached_property
     def enumeration(self) -> ExactEngine | None:
@@ -123,9 +126,21 @@ class Engines:
                     error)
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
-        """Exact posteriors for checked evidence (one case)."""
+        """Exact posteriors for checked evidence (one case).
+
+        Where elimination answers it and the counterfactual scores of the same
+        evidence would need :meth:`silent_sums`, its backward pass also reads them
+        (a diagnosis asks for both, one after the other) and keeps them for that
+        call, so the diagnosis runs the plan once."""
         parts = self.structure.split_evidence(evidence)
-        return self.certain_sums(Cases.from_parts([parts], self.structure)).first()
+        cases = Cases.from_parts([parts], self.structure)
+        if parts.present and self.choose(cases) == "elimination" and \
+                self.counterfactual_route(evidence) == "silent":
+            with one_thread():
+                sums, silent = self.elimination.sums_with_silent(cases)
+            self._kept = (_key(evidence), silent)
+            return sums.first()
+        return self.certain_sums(cases).first()
 
 
     def counterfactual_route(self, evidence: Mapping[str, bool]) -> str:
@@ -144,6 +159,9 @@ class Engines:
         :class:`~._elimination.SilentSums`): one forward and one backward pass of the
         elimination plan and a short pass per present finding, instead of one query per
         evidence variant."""
+        kept = self._kept
+        if kept is not None and kept[0] == _key(evidence):
+            return kept[1]
         parts = self.structure.split_evidence(evidence)
         with one_thread():
             return self.elimination.silent_sums(Cases.from_parts([parts], self.structure))
@@ -320,6 +338,10 @@ class Engines:
         with one_thread():
             cases = [Cases.from_parts([p], self.structure) for p in rows]
             return _stack([self._enumerated(c) for c in cases])
+
+
+def _key(evidence: Mapping[str, bool]) -> tuple:
+    return tuple(sorted((name, bool(value)) for name, value in evidence.items()))
 
 
 def _stack(parts: Sequence[Sums]) -> Sums:

@@ -569,8 +569,8 @@ class EliminationEngine:
         for key, members in patterns.items():
             rows = np.array(members, dtype=np.intp)
             part = cases if len(rows) == count else cases.take(rows)
-            t, c, g, e = self._pattern_sums(self._plan_for(key, masked, groups), part,
-                                            groups)
+            t, c, g, e, _ = self._pattern_sums(self._plan_for(key, masked, groups), part,
+                                               groups)
             total[rows], causes[rows], error[rows] = t, c, e
             if groups:
                 none[rows] = g
@@ -589,7 +589,7 @@ class EliminationEngine:
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups)
         if ends is not None:  # the plan orders the present findings by index
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
-        return Sums(*self._pattern_sums(plan, cases, groups, ends))
+        return Sums(*self._pattern_sums(plan, cases, groups, ends)[:4])
 
     def _u_parts(self, plan: Plan, k: int, values: list, g: np.ndarray,
                  delta: bool) -> np.ndarray:
@@ -619,22 +619,25 @@ class EliminationEngine:
         every u axis in that basis (``delta``), where the difference is a sum of
         positive terms, not a difference of two computed numbers.
         """
-        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False)
-        count = len(cases)
-        m_present = len(plan.present)
-        first = len(plan.leaves)
+        return self.sums_with_silent(cases, groups=False)[1]
+
+    def sums_with_silent(self, cases: Cases, groups: bool = True) -> tuple[Sums, SilentSums]:
+        """:meth:`sums` and :meth:`silent_sums` of cases that share their present
+        findings, from the same passes."""
+        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups)
+        total, causes, none, error, silent = self._pattern_sums(plan, cases, groups,
+                                                                silent=True)
+        return Sums(total, causes, none, error), silent
+
+    def _silent_wanted(self, plan: Plan) -> tuple[frozenset, dict[int, int], list[int]]:
+        """The slots whose derivatives the silent sums need (every link of a present
+        finding and its u-sum, so every slot from them up to the root), the u-sum op
+        of each present position, and the link slots."""
         meta = self._meta(plan)
-        unary = np.ones((count, self.n, 2))
-        unary[:, :, 1] = cases.weight
-        values = self._leaf_values(plan, cases, unary)
-        root, _ = self._forward(plan, values, keep=False)
-        total = np.broadcast_to(root, (count,)) * cases.constant
-        # derivatives needed beyond the case data: at every link of a present finding
-        # and at its u-sum, so on every slot from them up to the root
-        ends: dict[int, int] = {}  # present position -> op index of its u-sum
-        for k, m in enumerate(meta):
-            if m[0] == "sum" and m[3] is not None and m[3] < m_present:
-                ends[m[3]] = k
+        first = len(plan.leaves)
+        m_present = len(plan.present)
+        ends = {m[3]: k for k, m in enumerate(meta)
+                if m[0] == "sum" and m[3] is not None and m[3] < m_present}
         links = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "link"]
         self._ancestors(plan, [])  # fills plan.consumer
         wanted: set[int] = set()
@@ -644,25 +647,7 @@ class EliminationEngine:
                 if slot not in plan.consumer:
                     break
                 slot = first + plan.consumer[slot]
-        record = {first + k: None for k in ends.values()}
-        grads = self._backward(plan, values, {}, count, wanted=frozenset(wanted),
-                               record=record, delta=True)
-        joint = np.zeros((count, self.n))
-        for slot, (kind, index, _) in enumerate(plan.leaves):
-            if kind == "cause" and slot in grads:
-                joint[:, index] = unary[:, index, 1] * grads[slot].reshape(count, 2)[:, 1]
-        absent = np.zeros((count, m_present))
-        for t, k in ends.items():  # keep_f * (the u-off part of f's u-sum)
-            part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
-            absent[:, t] = self._keep[plan.present[t]] * np.broadcast_to(part, (count,))
-        silent = np.zeros((count, m_present, self.n))
-        for slot in links:  # (cause, u_f): at the cause present, the "on - off" entry
-            t, i = plan.leaves[slot][1]
-            silent[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
-        scale = cases.constant
-        return SilentSums(total, joint * scale[:, None],
-                          np.array(plan.present, dtype=np.intp),
-                          absent * scale[:, None], silent * scale[:, None, None])
+        return frozenset(wanted), ends, links
 
     def removal_sums(self, cases: Cases, unary: np.ndarray) -> RemovalSums:
         """P(e) for cases that share their present findings, with the cause weights
@@ -704,15 +689,35 @@ class EliminationEngine:
                                    * self._priors[index] * cases.constant[:, None])
         return RemovalSums(total, np.array(plan.present, dtype=np.intp), without, risk)
 
-    def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None):
+    def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None,
+                      silent: bool = False):
+        """(total, causes, none, error) of cases on one plan, and with ``silent`` (no
+        ``ends``) their :class:`SilentSums` too (else None)."""
         count = len(cases)
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
         values = self._leaf_values(plan, cases, unary)
-        root, saved = self._forward(plan, values, keep=True, ends=ends)
+        # the silent sums' backward pass needs the operands themselves, not the
+        # expanded ones of the plain backward pass
+        root, saved = self._forward(plan, values, keep=not silent, ends=ends)
         root = np.broadcast_to(root, (count,))
         total = root * cases.constant
-        grads = self._backward(plan, values, saved, count, ends)
+        first = len(plan.leaves)
+        if silent:
+            wanted, u_sums, links = self._silent_wanted(plan)
+            record = {first + k: None for k in u_sums.values()}
+            grads = self._backward(plan, values, saved, count, wanted=wanted,
+                                   record=record, delta=True)
+            absent = np.zeros((count, len(plan.present)))
+            for t, k in u_sums.items():  # keep_f * (the u-off part of f's u-sum)
+                part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
+                absent[:, t] = self._keep[plan.present[t]] * np.broadcast_to(part, (count,))
+            by_link = np.zeros((count, len(plan.present), self.n))
+            for slot in links:  # (cause, u_f): at the cause present, "on - off"
+                t, i = plan.leaves[slot][1]
+                by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
+        else:
+            grads = self._backward(plan, values, saved, count, ends)
         joint = np.zeros((count, self.n, 2))
         cause_slot: dict[int, int] = {}
         for slot, (kind, index, _) in enumerate(plan.leaves):
@@ -751,7 +756,12 @@ class EliminationEngine:
         # (products, sums over at most max(cards) terms per step, the backward pass)
         steps = 3 * len(plan.ops) + 3 * len(plan.leaves) + cases.steps + 8
         error = steps * EPS * total
-        return total, joint[:, :, 1], none, error
+        extra = None
+        if silent:
+            scale = cases.constant
+            extra = SilentSums(total, joint[:, :, 1], np.array(plan.present, dtype=np.intp),
+                               absent * scale[:, None], by_link * scale[:, None, None])
+        return total, joint[:, :, 1], none, error, extra
 
 
 _TAKE_A = np.array([0, 1, 0])

@@ -56,6 +56,7 @@ Cost: the sum over elimination steps of the intermediate sizes, reported by
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -288,7 +289,7 @@ class EliminationEngine:
                 holders[x].add(slot)
 
         def size(scope) -> float:
-            return float(np.prod([cards[x] for x in scope])) if scope else 1.0
+            return float(math.prod(cards[x] for x in scope))
 
         def estimate(v):
             counts: dict[int, int] = {}

@@ -508,7 +508,8 @@ def plot_by_m(by_m: dict, path: Path, title: str) -> None:
               "pk_explain": "posterior-knee explain",
               "pk_sensitivity": "posterior-knee sensitivity table (all numbers)"}
     styles = {"pgmpy_ve": "s--", "pyagrum_lazy": "^--", "pk_posterior": "o-",
-              "pk_diagnose": "o-", "pk_diagnose_cold": "o:", "pk_next_questions": "d-", "pk_explain": "x-",
+              "pk_diagnose": "o-", "pk_diagnose_cold": "o:",
+              "pk_next_questions": "d-", "pk_explain": "x-",
               "pk_sensitivity": "v-"}
     fig, ax = plt.subplots(figsize=(8, 5))
     for name, label in labels.items():

@@ -581,3 +581,32 @@ def test_posterior_reads_the_silent_sums_on_the_way(core, monkeypatch, m):
     np.testing.assert_allclose(kept.silent, fresh.silent, rtol=1e-12, atol=0)
     other = {**case, "fever": not case.get("fever", False)}
     assert engines.silent_sums(other) is not kept  # another case: a fresh pass
+
+
+@settings(max_examples=300)
+@given(data=st.data())
+def test_products_through_matmul_equal_einsum(data):
+    """The engine's products written as one batched matmul (:func:`_contract`) give
+    einsum's answer for any subscripts: shared, kept, summed and one-sided axes, in
+    any order, with leading axes that broadcast."""
+    from unittest import mock
+
+    from posterior_knee.inference import _elimination
+    letters = "abcdefg"[:data.draw(st.integers(1, 7))]
+    sizes = {x: data.draw(st.sampled_from([2, 3])) for x in letters}
+
+    def scope(pool):  # some of the letters, in any order
+        return "".join(data.draw(st.permutations(
+            sorted(data.draw(st.sets(st.sampled_from(pool)))) if pool else [])))
+
+    sa, sb = scope(letters), scope(letters)
+    so = scope(sorted(set(sa) | set(sb)))
+    lead_a, lead_b = data.draw(st.sampled_from(
+        [((), ()), ((1,), (3,)), ((3,), (1,)), ((3,), ()), ((), (3,)), ((2, 3), (3,))]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    a = rng.random(lead_a + tuple(sizes[x] for x in sa))
+    b = rng.random(lead_b + tuple(sizes[x] for x in sb))
+    subscripts = f"...{sa},...{sb}->...{so}"
+    with mock.patch.object(_elimination, "CONTRACT_SIZE", 0):  # always through matmul
+        got = _elimination._contract(subscripts, a, b)
+    np.testing.assert_allclose(got, np.einsum(subscripts, a, b), rtol=1e-13, atol=0)

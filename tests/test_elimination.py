@@ -527,15 +527,25 @@ def test_cause_without_matches_brute_force_on_random_structures(seed, data):
     risks = [k for k in case if k in structure.risk_evidence]
     removals = [[name] for name in case] + ([risks] if risks else [])
     cause = data.draw(st.integers(0, len(structure.causes) - 1))
-    got = Engines(structure).cause_without(case, removals, cause)
-    for removed, value in zip(removals, got):
-        total, causes, _ = brute_force(structure, {k: v for k, v in case.items()
-                                                   if k not in removed})
-        assert value == pytest.approx(causes[cause] / total, abs=TOLERANCE)
+    from unittest import mock
+
+    from posterior_knee.inference import _dispatch
+
+    engines = Engines(structure)
+    for budget in (-1.0, 1e30):  # derivatives (and forward-only variants), variants
+        with mock.patch.object(_dispatch, "WITHOUT_BUDGET", budget):
+            got = engines.cause_without(case, removals, cause)
+        for removed, value in zip(removals, got):
+            total, causes, _ = brute_force(structure, {k: v for k, v in case.items()
+                                                       if k not in removed})
+            assert value == pytest.approx(causes[cause] / total, abs=TOLERANCE)
 
 
 @pytest.mark.parametrize("m", [0, 2, 7, 12])
-def test_cause_without_on_the_shipped_causes(core, m):
+def test_cause_without_on_the_shipped_causes(core, monkeypatch, m):
+    from posterior_knee.inference import _dispatch
+
+    monkeypatch.setattr(_dispatch, "WITHOUT_BUDGET", -1.0)  # never the variants
     rng = np.random.default_rng(140 + m)
     case = with_present(core, rng, m)
     risks = [k for k in case if k in core.structure.risk_evidence]

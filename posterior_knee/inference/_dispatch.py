@@ -47,6 +47,9 @@ FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms
 # variants beat one elimination pass with its per-finding paths (measured on the
 # shipped priors: m = 2, 0.8 ms against 2.3; m = 3, 3.8 ms against 2.5)
 VARIANTS_BUDGET = 5e5
+# an explanation's leave-one-out: below this factored cost of its variants, they beat
+# the derivatives of an elimination pass (measured: m = 2, 3.9 ms against 6.6)
+WITHOUT_BUDGET = 1e6
 ENUMERATION_PASSES = 6
 ELIMINATION_WEIGHT = 8.0
 ELIMINATION_STEP = 1e4
@@ -176,6 +179,11 @@ class Engines:
         evidence of probability zero."""
         structure = self.structure
         parts = structure.split_evidence(evidence)
+        if self.factored is not None and len(parts.present) <= MAX_PRESENT_POSITIVE + 1 \
+                and self.factored.cost(max(len(parts.present) - 1, 0)) * len(removals) \
+                <= WITHOUT_BUDGET:  # few present findings: the variants are cheaper
+            return np.array([p.causes[cause] for p in
+                             self.without(evidence, removals, groups=False)])
         cases = Cases.from_parts([parts], structure)
         unary = np.ones((2, self.n, 2))
         unary[:, :, 1] = cases.weight
@@ -202,12 +210,18 @@ class Engines:
                 rest.append(r)
                 continue
             out[r] = both[1] / both[0] if both[0] > 0.0 else np.nan
-        if rest:
-            variants = self.variants(evidence, [dict.fromkeys(removals[r]) for r in rest],
-                                     groups=False)
-            for k, r in enumerate(rest, start=1):
-                total = variants.total[k]
-                out[r] = variants.causes[k, cause] / total if total > 0.0 else np.nan
+        if rest:  # as variants through the plan, forward only: P(e') and P(cause, e')
+            rows, ends = self._variant_rows(
+                evidence, [dict.fromkeys(removals[r]) for r in rest])
+            rows = rows.take(np.arange(1, len(rest) + 1))
+            count = len(rest)
+            unary = np.ones((2, count, self.n, 2))
+            unary[..., 1] = rows.weight
+            unary[1, :, cause, 0] = 0.0
+            with one_thread():
+                both = self.elimination.pattern_roots(rows, unary, ends[1:])
+            for k, r in enumerate(rest):
+                out[r] = both[1, k] / both[0, k] if both[0, k] > 0.0 else np.nan
         return np.clip(out, 0.0, 1.0)
 
     def without(self, evidence: Mapping[str, bool],
@@ -265,6 +279,16 @@ class Engines:
             if 2.0 ** self.n * (ENUMERATION_PASSES + m) < (
                     ELIMINATION_WEIGHT * plan.cost + ELIMINATION_STEP * len(plan.ops)):
                 return self._enumerated_variants(evidence, changes)
+        cases, ends = self._variant_rows(evidence, changes)
+        with one_thread():
+            return self.elimination.pattern_sums(cases, groups=groups, ends=ends)
+
+    def _variant_rows(self, evidence: Mapping[str, bool],
+                      changes: Sequence[Mapping[str, bool | None]]) -> tuple[Cases, np.ndarray]:
+        """The evidence (row 0) and each variant as cases on the evidence's plan, and
+        the end weights (cases, m, 2) of its present findings (see :meth:`variants`)."""
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
         present = [f.name for f in parts.present]
         keep = structure.finding_arrays.keep
         index = {f.name: j for j, f in enumerate(structure.findings)}
@@ -288,11 +312,8 @@ class Engines:
                 else:
                     row.append((k, 0.0))
             ends.append(row)
-        cases = Cases.from_parts(rows, structure)
-        with one_thread():
-            return self.elimination.pattern_sums(
-                cases, groups=groups,
-                ends=np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
+        return (Cases.from_parts(rows, structure),
+                np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
 
     def _factored_variants(self, evidence, parts, changes, groups, first) -> Sums:
         """:meth:`variants` by the dispatcher, one batch per number of present findings

@@ -385,7 +385,7 @@ class EliminationEngine:
             elif kind == "group":
                 values[slot] = _SWITCH
             elif kind == "cause":
-                values[slot] = cause_unary[:, index]
+                values[slot] = cause_unary[..., index, :]
             elif kind == "unlinked":
                 values[slot] = _OFF
             else:
@@ -651,6 +651,17 @@ class EliminationEngine:
                     break
                 slot = first + plan.consumer[slot]
         return frozenset(wanted), ends, links
+
+    def pattern_roots(self, cases: Cases, unary: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """P(e) alone (a forward pass, no derivatives) for cases that share their
+        present findings, under L sets of cause weights ``unary`` (L, cases, causes, 2)
+        and the present findings' end weights ``ends`` (cases, m, 2) (see
+        :meth:`pattern_sums`): (L, cases)."""
+        plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False)
+        ends = ends[:, np.argsort(cases.present[0], kind="stable")]
+        values = self._leaf_values(plan, cases, unary)
+        root, _ = self._forward(plan, values, keep=False, ends=ends)
+        return np.broadcast_to(root, unary.shape[:2]) * cases.constant
 
     def removal_sums(self, cases: Cases, unary: np.ndarray) -> RemovalSums:
         """P(e) for cases that share their present findings, with the cause weights

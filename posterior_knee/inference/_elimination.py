@@ -536,9 +536,9 @@ class EliminationEngine:
                 grads[m[1]] = np.expand_dims(g, axis) * weights.reshape(shape)
         return grads
 
-    def _ancestors(self, plan: Plan, leaves: Sequence[int]) -> list[int]:
-        """The ops whose result depends on any of these slots, in order."""
-        first = len(plan.leaves)
+    @staticmethod
+    def _consumers(plan: Plan) -> dict[int, int]:
+        """Slot -> the op that uses it (each slot feeds one op; the root none)."""
         consumer = plan.consumer
         if consumer is None:
             consumer = {}
@@ -546,6 +546,25 @@ class EliminationEngine:
                 for slot in op[1:3] if op[0] == "mul" else op[1:2]:
                     consumer[slot] = k
             plan.consumer = consumer
+        return consumer
+
+    def _upwards(self, plan: Plan, slots: Sequence[int]) -> frozenset[int]:
+        """These slots and every slot from them up to the root."""
+        first = len(plan.leaves)
+        consumer = self._consumers(plan)
+        out: set[int] = set()
+        for slot in slots:
+            while slot not in out:
+                out.add(slot)
+                if slot not in consumer:
+                    break
+                slot = first + consumer[slot]
+        return frozenset(out)
+
+    def _ancestors(self, plan: Plan, leaves: Sequence[int]) -> list[int]:
+        """The ops whose result depends on any of these slots, in order."""
+        first = len(plan.leaves)
+        consumer = self._consumers(plan)
         ops: set[int] = set()
         for slot in leaves:
             while slot in consumer:
@@ -642,15 +661,7 @@ class EliminationEngine:
         ends = {m[3]: k for k, m in enumerate(meta)
                 if m[0] == "sum" and m[3] is not None and m[3] < m_present}
         links = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "link"]
-        self._ancestors(plan, [])  # fills plan.consumer
-        wanted: set[int] = set()
-        for slot in links + [first + k for k in ends.values()]:
-            while slot not in wanted:
-                wanted.add(slot)
-                if slot not in plan.consumer:
-                    break
-                slot = first + plan.consumer[slot]
-        return frozenset(wanted), ends, links
+        return self._upwards(plan, links + [first + k for k in ends.values()]), ends, links
 
     def pattern_roots(self, cases: Cases, unary: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """P(e) alone (a forward pass, no derivatives) for cases that share their
@@ -679,17 +690,9 @@ class EliminationEngine:
         total = np.broadcast_to(root, (count,)) * cases.constant
         ends = {m[3]: k for k, m in enumerate(meta)
                 if m[0] == "sum" and m[3] is not None and m[3] < m_present}
-        self._ancestors(plan, [])  # fills plan.consumer
-        wanted: set[int] = set()
-        for slot in [first + k for k in ends.values()]:
-            while slot not in wanted:
-                wanted.add(slot)
-                if slot not in plan.consumer:
-                    break
-                slot = first + plan.consumer[slot]
-        record = {first + k: None for k in ends.values()}
-        grads = self._backward(plan, values, saved, count, wanted=frozenset(wanted),
-                               record=record)
+        wanted = self._upwards(plan, [first + k for k in ends.values()])
+        record: dict[int, Any] = dict.fromkeys(first + k for k in ends.values())
+        grads = self._backward(plan, values, saved, count, wanted=wanted, record=record)
         without = np.empty((count, m_present))
         for t, k in ends.items():  # weights (1, 1): P(e) + keep_f * (the u-off part)
             part = self._u_parts(plan, k, values, record[first + k], False)[..., 0]
@@ -719,7 +722,7 @@ class EliminationEngine:
         first = len(plan.leaves)
         if silent:
             wanted, u_sums, links = self._silent_wanted(plan)
-            record = {first + k: None for k in u_sums.values()}
+            record: dict[int, Any] = dict.fromkeys(first + k for k in u_sums.values())
             grads = self._backward(plan, values, saved, count, wanted=wanted,
                                    record=record, delta=True)
             absent = np.zeros((count, len(plan.present)))

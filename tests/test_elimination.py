@@ -620,3 +620,24 @@ def test_products_through_matmul_equal_einsum(data):
     with mock.patch.object(_elimination, "CONTRACT_SIZE", 0):  # always through matmul
         got = _elimination._contract(subscripts, a, b)
     np.testing.assert_allclose(got, np.einsum(subscripts, a, b), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("m", [3, 5])
+def test_posterior_takes_elimination_where_the_scores_need_it(core, monkeypatch, m):
+    """A case the factored engine would answer goes through elimination when its
+    counterfactual scores need the silent sums and the factored cost reaches
+    SHARED_COST; the answer is the same either way."""
+    from posterior_knee.inference import _dispatch
+
+    rng = np.random.default_rng(160 + m)
+    case = with_present(core, rng, m)
+    expected = ExactEngine(core.structure).posterior(case)
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", 1e30)  # factored by choice
+    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
+    for shared, kept in ((0.0, True), (1e30, False)):
+        monkeypatch.setattr(_dispatch, "SHARED_COST", shared)
+        engines = Engines(core.structure)
+        engines.__dict__["enumeration"] = None
+        assert engines.choose(cases_of(core.structure, [case])) == "factored"
+        assert_same(engines.posterior(case), expected)
+        assert (engines._kept is not None) == kept

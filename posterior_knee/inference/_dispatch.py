@@ -47,6 +47,11 @@ FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms
 # variants beat one elimination pass with its per-finding paths (measured on the
 # shipped priors: m = 2, 0.8 ms against 2.3; m = 3, 3.8 ms against 2.5)
 VARIANTS_BUDGET = 5e5
+# a posterior whose counterfactual scores need the silent sums goes through elimination
+# (which reads them on the way) from this factored cost (measured on the shipped priors
+# at m = 3: elimination with the silent sums 3.5 ms, the factored engine alone 3.65 ms,
+# then 4.4 ms more for the silent sums)
+SHARED_COST = 3e5
 # an explanation's leave-one-out: below this factored cost of its variants, they beat
 # the derivatives of an elimination pass (measured: m = 2, 3.9 ms against 6.6)
 WITHOUT_BUDGET = 1e6
@@ -134,11 +139,16 @@ class Engines:
         Where elimination answers it and the counterfactual scores of the same
         evidence would need :meth:`silent_sums`, its backward pass also reads them
         (a diagnosis asks for both, one after the other) and keeps them for that
-        call, so the diagnosis runs the plan once."""
+        call, so the diagnosis runs the plan once. For that, elimination also takes
+        the cases the factored engine would answer alone at a cost of ``SHARED_COST``
+        or more."""
         parts = self.structure.split_evidence(evidence)
         cases = Cases.from_parts([parts], self.structure)
-        if parts.present and self.choose(cases) == "elimination" and \
-                self.counterfactual_route(evidence) == "silent":
+        kind = self.choose(cases) if parts.present else "factored"
+        if kind == "factored" and parts.present and self.factored is not None and \
+                self.factored.cost(len(parts.present)) >= SHARED_COST:
+            kind = "elimination"  # with the silent sums it beats factored + silent
+        if kind == "elimination" and self.counterfactual_route(evidence) == "silent":
             with one_thread():
                 sums, silent = self.elimination.sums_with_silent(cases)
             self._kept = (_key(evidence), silent)

@@ -617,7 +617,8 @@ def test_products_through_matmul_equal_einsum(data):
     a = rng.random(lead_a + tuple(sizes[x] for x in sa))
     b = rng.random(lead_b + tuple(sizes[x] for x in sb))
     subscripts = f"...{sa},...{sb}->...{so}"
-    with mock.patch.object(_elimination, "CONTRACT_SIZE", 0):  # always through matmul
+    with mock.patch.object(_elimination, "CONTRACT_SIZE", 0), \
+            mock.patch.object(_elimination, "MATRIX_SIZE", 0):  # always through matmul
         got = _elimination._contract(subscripts, a, b)
     np.testing.assert_allclose(got, np.einsum(subscripts, a, b), rtol=1e-13, atol=0)
 

@@ -794,6 +794,9 @@ def _at(axis: int, k) -> tuple:
 
 
 CONTRACT_SIZE = 1024  # operand entries from which a product goes through matmul
+# and each matrix product multiplies at least this many terms (measured: 1-32 alike,
+# 128 slower; einsum beats a batch of many products of tiny matrices)
+MATRIX_SIZE = 8
 _RECIPES: dict[str, tuple] = {}  # subscripts -> how to write them as one matmul
 
 
@@ -807,25 +810,30 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     at 15 present findings about 25 % faster (threshold measured: 1024). The choice
     depends on the shapes alone, so a given query always adds its terms in the same
     order, whatever the batch."""
+    if a.size < CONTRACT_SIZE and b.size < CONTRACT_SIZE:  # so per row too
+        return np.einsum(subscripts, a, b)
     recipe = _RECIPES.get(subscripts)
     if recipe is None:
         recipe = _RECIPES[subscripts] = _recipe(subscripts)
     sa, sb, only_a, only_b, order_a, order_b, both, left, summed, right, back, ka, kb = \
         recipe
     la, lb = a.ndim - len(sa), b.ndim - len(sb)
-    # per row (leading axes left out): a case answers the same in any batch
-    if math.prod(a.shape[la:]) < CONTRACT_SIZE and math.prod(b.shape[lb:]) < CONTRACT_SIZE:
+    size = dict(zip(sa, a.shape[la:]))
+    size.update(zip(sb, b.shape[lb:]))
+    n_both = math.prod(size[x] for x in both)
+    n_sum = math.prod(size[x] for x in summed)
+    # per row (leading axes left out, so a case answers the same in any batch): small
+    # operands, or many tiny matrices, stay with einsum
+    if (math.prod(a.shape[la:]) < CONTRACT_SIZE and math.prod(b.shape[lb:]) < CONTRACT_SIZE) \
+            or math.prod(a.shape[la:]) * math.prod(b.shape[lb:]) < \
+            MATRIX_SIZE * n_both * n_both * n_sum:
         return np.einsum(subscripts, a, b)
     if only_a:  # summed on one side alone: sum it there first
         a = a.sum(axis=tuple(la + k for k in only_a))
     if only_b:
         b = b.sum(axis=tuple(lb + k for k in only_b))
-    size = dict(zip(ka, a.shape[la:]))
-    size.update(zip(kb, b.shape[lb:]))
     a = a.transpose((*range(la), *(la + k for k in order_a)))
     b = b.transpose((*range(lb), *(lb + k for k in order_b)))
-    n_both = math.prod(size[x] for x in both)
-    n_sum = math.prod(size[x] for x in summed)
     out = np.matmul(a.reshape(a.shape[:la] + (n_both, -1, n_sum)),
                     b.reshape(b.shape[:lb] + (n_both, n_sum, -1)))
     lead = out.ndim - 3

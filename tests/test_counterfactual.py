@@ -194,3 +194,149 @@ def test_batches_of_different_sizes_on_one_plan_agree_with_direct_queries(model)
         rest = {k: v for k, v in case.items() if k != row.evidence}
         direct = float(model.posterior(rest).causes[i])
         assert row.probability_without == pytest.approx(direct, abs=1e-9)
+
+
+# -- the scores from one elimination pass (silent sums) ----------------------------------
+
+
+def _without_link(structure, finding: str, cause: str):
+    """``structure`` with the link cause -> finding removed."""
+    import dataclasses
+
+    findings = []
+    for node in structure.findings:
+        if node.name == finding:
+            keep = [k for k, p in enumerate(node.parents) if p != cause]
+            node = dataclasses.replace(node, parents=tuple(node.parents[k] for k in keep),
+                                       strengths=np.asarray(node.strengths)[keep])
+        findings.append(node)
+    return dataclasses.replace(structure, findings=tuple(findings))
+
+
+def _tiny_case(data, structure):
+    ids = [f.name for f in structure.findings] + ["young", "old", "r1", "r2"]
+    case = data.draw(st.dictionaries(st.sampled_from(ids), st.booleans(), max_size=12))
+    if case.get("young") and case.get("old"):
+        del case["old"]
+    return case
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), certain=st.booleans(), data=st.data())
+def test_silent_sums_match_brute_force_on_random_structures(seed, certain, data):
+    """Each sum of the single elimination pass against the sum over every node: P(e),
+    P(k, e), P(e with f absent), and the silent sums (f absent on the network without
+    the link k -> f), links of strength exactly 1 included."""
+    from posterior_knee.inference._cases import Cases
+    from posterior_knee.inference._elimination import EliminationEngine, brute_force
+
+    from .networks import tiny_structure
+
+    structure = tiny_structure(seed, certain)
+    case = _tiny_case(data, structure)
+    total, causes, _ = brute_force(structure, case)
+    if total == 0.0:
+        return
+    sums = EliminationEngine(structure).silent_sums(
+        Cases.from_parts([structure.split_evidence(case)], structure))
+    assert sums.total[0] == pytest.approx(total, rel=1e-12)
+    np.testing.assert_allclose(sums.causes[0], causes, rtol=1e-11, atol=0)
+    present = [structure.findings[j].name for j in sums.present]
+    assert sorted(present) == sorted(n for n, v in case.items() if v and n.startswith("f"))
+    index = {c: i for i, c in enumerate(structure.cause_ids)}
+    for t, name in enumerate(present):
+        absent = {**case, name: False}
+        assert sums.absent[0, t] == pytest.approx(brute_force(structure, absent)[0],
+                                                  rel=1e-11, abs=0)
+        node = next(f for f in structure.findings if f.name == name)
+        expected = np.zeros(len(index))
+        for cause in node.parents:
+            expected[index[cause]] = brute_force(_without_link(structure, name, cause),
+                                                 absent)[1][index[cause]]
+        np.testing.assert_allclose(sums.silent[0, t], expected, rtol=1e-11, atol=1e-300)
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), certain=st.booleans(), data=st.data())
+def test_scores_from_silent_sums_equal_the_closed_form_on_random_structures(seed, certain,
+                                                                           data):
+    """The scores read from the silent sums equal the closed form fed by brute-force
+    joints (itself checked against the twin network above), strength-1 links too."""
+    from posterior_knee.inference._cases import Cases
+    from posterior_knee.inference._elimination import EliminationEngine, brute_force
+    from posterior_knee.reasoning.counterfactual import scores_from_silent
+
+    from .networks import tiny_structure
+
+    structure = tiny_structure(seed, certain)
+    case = _tiny_case(data, structure)
+    if brute_force(structure, case)[0] == 0.0:
+        return
+    arrays = structure.finding_arrays
+    row = {f.name: j for j, f in enumerate(structure.findings)}
+    present = [n for n, v in case.items() if v and n in row]
+
+    def joint_many(variants):
+        answers = [brute_force(structure, v) for v in variants]
+        return np.array([a[1] for a in answers]), np.array([a[0] for a in answers])
+
+    def joint_without_link(e, drop):
+        total, causes, _ = brute_force(
+            _without_link(structure, drop[1], structure.cause_ids[drop[0]]), e)
+        return causes, total
+
+    want = scores_from_joint(joint_many, case, present,
+                             {n: arrays.strength[row[n]] for n in present},
+                             joint_without_link,
+                             {n: 1.0 - arrays.keep[row[n]] for n in present})
+    got = scores_from_silent(EliminationEngine(structure).silent_sums(
+        Cases.from_parts([structure.split_evidence(case)], structure)),
+        arrays.strength, arrays.keep)
+    np.testing.assert_allclose(got.disablement, want.disablement, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.sufficiency, want.sufficiency, rtol=0, atol=1e-9)
+    assert got.outside == pytest.approx(want.outside, abs=1e-9)
+    assert got.present == want.present
+
+
+@pytest.mark.parametrize("m", [1, 3, 6, 9, 12, 15])
+def test_both_routes_give_the_scores_of_one_query_per_variant(core, monkeypatch, m):
+    """On the shipped causes, at every size: the silent sums and the factored variants
+    (each route forced) against the closed form fed by enumeration, one query per
+    variant."""
+    from posterior_knee.inference import _dispatch
+    from posterior_knee.inference._engine import ExactEngine
+
+    rng = np.random.default_rng(300 + m)
+    findings = list(core.kb.finding_ids)
+    while True:
+        chosen = rng.choice(len(findings), m + 3, replace=False)
+        case = {findings[k]: bool(i < m) for i, k in enumerate(chosen)}
+        case["age_over_50"] = True
+        try:
+            case = core.evidence(case)
+            core.posterior(case)
+            break
+        except pk.errors.PosteriorKneeError:
+            continue
+    reference = ExactEngine(core.structure)
+    arrays = core.structure.finding_arrays
+    row = {f.name: j for j, f in enumerate(core.structure.findings)}
+    present = [n for n, v in case.items() if v and n in row]
+
+    def joint_many(variants):
+        posts = [reference.posterior(v) for v in variants]
+        return (np.array([p.causes * p.evidence_probability for p in posts]),
+                np.array([p.evidence_probability for p in posts]))
+
+    want = scores_from_joint(joint_many, case, present,
+                             {n: arrays.strength[row[n]] for n in present}, None,
+                             {n: 1.0 - arrays.keep[row[n]] for n in present})
+    routes = {"silent": -1.0} if m > _dispatch.MAX_PRESENT_POSITIVE + 1 else \
+        {"silent": -1.0, "variants": 1e30}
+    for route, budget in routes.items():
+        monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", budget)
+        assert core._engines.counterfactual_route(case) == route
+        got = counterfactual_scores(core, case)
+        np.testing.assert_allclose(got.disablement, want.disablement, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(got.sufficiency, want.sufficiency, rtol=0, atol=1e-9)
+        assert got.outside == pytest.approx(want.outside, abs=1e-9)

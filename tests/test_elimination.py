@@ -18,17 +18,10 @@ from posterior_knee.inference._cases import Cases
 from posterior_knee.inference._dispatch import Engines
 from posterior_knee.inference._elimination import EliminationEngine, brute_force
 from posterior_knee.inference._engine import ExactEngine, Posterior
-from posterior_knee.inference._structure import (
-    STATES,
-    CauseNode,
-    FindingNode,
-    RiskNode,
-    Structure,
-    cause_p_yes,
-)
+from posterior_knee.inference._structure import STATES
 from posterior_knee.reasoning.questions import _candidates
 
-from .networks import core_kb
+from .networks import core_kb, tiny_structure
 from .strategies import evidence, grown_kb, perturbed_kb, restructured_kb
 
 TOLERANCE = 1e-9
@@ -60,36 +53,6 @@ def with_present(model, rng, m, absent=4, risks=2):
 
 
 # -- tiny random structures against brute force -----------------------------------------
-
-
-def tiny_structure(seed: int) -> Structure:
-    """A random network small enough to sum over every node: a categorical and two
-    binary risk nodes, 6 causes with random cause links (units, latent causes with no
-    finding), 8 findings with random noisy-OR links."""
-    rng = np.random.default_rng(seed)
-    risk = (RiskNode("band", ("other", "young", "old"), rng.dirichlet(np.ones(3)),
-                     {"young": 1, "old": 2}),
-            RiskNode("r1", STATES, np.array([0.7, 0.3]), {"r1": 1}),
-            RiskNode("r2", STATES, np.array([0.4, 0.6]), {"r2": 1}))
-    cards = {"band": 3, "r1": 2, "r2": 2}
-    names = [f"c{i}" for i in range(6)]
-    causes = []
-    for i, name in enumerate(names):
-        parents = [r for r in cards if rng.random() < 0.4]
-        parents += [p for p in names[:i] if rng.random() < 0.35]
-        log_or = [rng.normal(0, 1, cards.get(p, 2)) for p in parents]
-        required = [k for k, p in enumerate(parents) if p in names and rng.random() < 0.2]
-        causes.append(CauseNode(name, tuple(parents),
-                                cause_p_yes(float(rng.uniform(0.05, 0.6)), log_or, required)))
-    latent = set(rng.choice(names, 2, replace=False))
-    findings = []
-    for j in range(8):
-        parents = [c for c in names if c not in latent and rng.random() < 0.5] or [names[0]]
-        findings.append(FindingNode(f"f{j}", float(rng.uniform(0.0, 0.3)), tuple(parents),
-                                    rng.uniform(0.05, 1.0, len(parents))))
-    groups = {"one": ("c0", "c1", "c2"), "two": ("c3",), "three": ("c4", "c5")}
-    evidence = {"young": ("band", 1), "old": ("band", 2), "r1": ("r1", 1), "r2": ("r2", 1)}
-    return Structure(risk, tuple(causes), tuple(findings), groups, evidence)
 
 
 @given(seed=st.integers(0, 2**32 - 1), data=st.data())
@@ -543,3 +506,139 @@ def test_uncertain_ratio_answers_are_redone_by_elimination(core, monkeypatch):
     b = _whatif._ratios(core, core._engines, case, names)
     assert calls and calls[0] > 1
     _assert_branches_exact(core, case, names, b)
+
+
+# -- leave-one-out for one cause from derivatives (explanations) -------------------------
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_cause_without_matches_brute_force_on_random_structures(seed, data):
+    """Each reported item taken out alone (a present finding and a risk factor from
+    the derivatives of one pass, an absent finding as a variant) and all risk factors
+    at once, against the sum over every node."""
+    structure = tiny_structure(seed)
+    ids = [f.name for f in structure.findings] + ["young", "old", "r1", "r2"]
+    case = data.draw(st.dictionaries(st.sampled_from(ids), st.booleans(), max_size=12))
+    if case.get("young") and case.get("old"):
+        del case["old"]
+    if not case or brute_force(structure, case)[0] == 0.0:
+        return
+    risks = [k for k in case if k in structure.risk_evidence]
+    removals = [[name] for name in case] + ([risks] if risks else [])
+    cause = data.draw(st.integers(0, len(structure.causes) - 1))
+    from unittest import mock
+
+    from posterior_knee.inference import _dispatch
+
+    engines = Engines(structure)
+    for budget in (-1.0, 1e30):  # derivatives (and forward-only variants), variants
+        with mock.patch.object(_dispatch, "WITHOUT_BUDGET", budget):
+            got = engines.cause_without(case, removals, cause)
+        for removed, value in zip(removals, got):
+            total, causes, _ = brute_force(structure, {k: v for k, v in case.items()
+                                                       if k not in removed})
+            assert value == pytest.approx(causes[cause] / total, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("m", [0, 2, 7, 12])
+def test_cause_without_on_the_shipped_causes(core, monkeypatch, m):
+    from posterior_knee.inference import _dispatch
+
+    monkeypatch.setattr(_dispatch, "WITHOUT_BUDGET", -1.0)  # never the variants
+    rng = np.random.default_rng(140 + m)
+    case = with_present(core, rng, m)
+    risks = [k for k in case if k in core.structure.risk_evidence]
+    removals = [[name] for name in case] + [risks]
+    reference = ExactEngine(core.structure)
+    for cause in (0, 7, len(core.structure.causes) - 1):
+        got = core._engines.cause_without(case, removals, cause)
+        for removed, value in zip(removals, got):
+            post = reference.posterior({k: v for k, v in case.items() if k not in removed})
+            assert value == pytest.approx(post.causes[cause], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("m", [4, 9, 14])
+def test_posterior_reads_the_silent_sums_on_the_way(core, monkeypatch, m):
+    """The posterior's backward pass in the (off, on - off) basis, on the plan with
+    the groups' OR variables and on the plain one (groups forced absent), equals
+    enumeration, and the silent sums it keeps are those of a fresh pass."""
+    rng = np.random.default_rng(150 + m)
+    case = with_present(core, rng, m)
+    expected = ExactEngine(core.structure).posterior(case)
+    engine = core._engines.elimination
+    cases = cases_of(core.structure, [case])
+    key, masked = tuple(np.sort(cases.present[0])), tuple(sorted(cases.masks))
+    fresh = engine.silent_sums(cases)
+    for plan in (engine.plan(key, masked, True), engine.plan(key, masked, False)):
+        total, causes, none, _, silent = engine._pattern_sums(plan, cases, True,
+                                                              silent=True)
+        got = Posterior(causes[0] / total[0], 1.0 - none[0] / total[0], total[0])
+        assert_same(got, expected)
+        for name in ("total", "causes", "absent", "silent"):
+            np.testing.assert_allclose(getattr(silent, name), getattr(fresh, name),
+                                       rtol=1e-12, atol=0)
+    from posterior_knee.inference import _dispatch
+
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", -1.0)  # never factored
+    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
+    engines = Engines(core.structure)
+    engines.__dict__["enumeration"] = None  # as on a network too large to enumerate
+    assert engines.choose(cases) == "elimination"
+    assert_same(engines.posterior(case), expected)
+    kept = engines.silent_sums(case)
+    assert kept is engines._kept[1]
+    np.testing.assert_allclose(kept.silent, fresh.silent, rtol=1e-12, atol=0)
+    other = {**case, "fever": not case.get("fever", False)}
+    assert engines.silent_sums(other) is not kept  # another case: a fresh pass
+
+
+@settings(max_examples=300)
+@given(data=st.data())
+def test_products_through_matmul_equal_einsum(data):
+    """The engine's products written as one batched matmul (:func:`_contract`) give
+    einsum's answer for any subscripts: shared, kept, summed and one-sided axes, in
+    any order, with leading axes that broadcast."""
+    from unittest import mock
+
+    from posterior_knee.inference import _elimination
+    letters = "abcdefg"[:data.draw(st.integers(1, 7))]
+    sizes = {x: data.draw(st.sampled_from([2, 3])) for x in letters}
+
+    def scope(pool):  # some of the letters, in any order
+        return "".join(data.draw(st.permutations(
+            sorted(data.draw(st.sets(st.sampled_from(pool)))) if pool else [])))
+
+    sa, sb = scope(letters), scope(letters)
+    so = scope(sorted(set(sa) | set(sb)))
+    lead_a, lead_b = data.draw(st.sampled_from(
+        [((), ()), ((1,), (3,)), ((3,), (1,)), ((3,), ()), ((), (3,)), ((2, 3), (3,))]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    a = rng.random(lead_a + tuple(sizes[x] for x in sa))
+    b = rng.random(lead_b + tuple(sizes[x] for x in sb))
+    subscripts = f"...{sa},...{sb}->...{so}"
+    with mock.patch.object(_elimination, "CONTRACT_SIZE", 0), \
+            mock.patch.object(_elimination, "MATRIX_SIZE", 0):  # always through matmul
+        got = _elimination._contract(subscripts, a, b)
+    np.testing.assert_allclose(got, np.einsum(subscripts, a, b), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("m", [3, 5])
+def test_posterior_takes_elimination_where_the_scores_need_it(core, monkeypatch, m):
+    """A case the factored engine would answer goes through elimination when its
+    counterfactual scores need the silent sums and the factored cost reaches
+    SHARED_COST; the answer is the same either way."""
+    from posterior_knee.inference import _dispatch
+
+    rng = np.random.default_rng(160 + m)
+    case = with_present(core, rng, m)
+    expected = ExactEngine(core.structure).posterior(case)
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", 1e30)  # factored by choice
+    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
+    for shared, kept in ((0.0, True), (1e30, False)):
+        monkeypatch.setattr(_dispatch, "SHARED_COST", shared)
+        engines = Engines(core.structure)
+        engines.__dict__["enumeration"] = None
+        assert engines.choose(cases_of(core.structure, [case])) == "factored"
+        assert_same(engines.posterior(case), expected)
+        assert (engines._kept is not None) == kept

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import EngineLimitError, ImpossibleEvidenceError
 from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
-from ._elimination import EliminationEngine
+from ._elimination import EliminationEngine, SilentSums
 from ._engine import ExactEngine, Posterior
 from ._factored import FactoredEngine
 from ._structure import Structure
@@ -43,6 +43,18 @@ FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms
 # (about 3 ns an entry); elimination touches its plan's cost about three times
 # (forward, backward) in smaller, strided arrays (15-25 ns per unit of cost, measured
 # at m = 11-15) and pays Python's overhead per step
+# counterfactual scores: below this factored cost of their 2m evidence variants, the
+# variants beat one elimination pass with its per-finding paths (measured on the
+# shipped priors: m = 2, 0.8 ms against 2.3; m = 3, 3.8 ms against 2.5)
+VARIANTS_BUDGET = 5e5
+# a posterior whose counterfactual scores need the silent sums goes through elimination
+# (which reads them on the way) from this factored cost (measured on the shipped priors
+# at m = 3: elimination with the silent sums 3.5 ms, the factored engine alone 3.65 ms,
+# then 4.4 ms more for the silent sums)
+SHARED_COST = 3e5
+# an explanation's leave-one-out: below this factored cost of its variants, they beat
+# the derivatives of an elimination pass (measured: m = 2, 3.9 ms against 6.6)
+WITHOUT_BUDGET = 1e6
 ENUMERATION_PASSES = 6
 ELIMINATION_WEIGHT = 8.0
 ELIMINATION_STEP = 1e4
@@ -59,6 +71,9 @@ class Engines:
         except EngineLimitError:  # causes linked into a unit too large for its tables
             self.factored = None
         self.elimination = EliminationEngine(structure)
+        # the silent sums the last posterior read on the way (evidence key, sums):
+        # replaced whole, so threads sharing the engines see one pair or the other
+        self._kept: tuple[tuple, SilentSums] | None = None
 
     @cached_property
     def enumeration(self) -> ExactEngine | None:
@@ -119,23 +134,124 @@ class Engines:
                     error)
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
-        """Exact posteriors for checked evidence (one case)."""
+        """Exact posteriors for checked evidence (one case).
+
+        Where elimination answers it and the counterfactual scores of the same
+        evidence would need :meth:`silent_sums`, its backward pass also reads them
+        (a diagnosis asks for both, one after the other) and keeps them for that
+        call, so the diagnosis runs the plan once. For that, elimination also takes
+        the cases the factored engine would answer alone at a cost of ``SHARED_COST``
+        or more."""
         parts = self.structure.split_evidence(evidence)
-        return self.certain_sums(Cases.from_parts([parts], self.structure)).first()
+        cases = Cases.from_parts([parts], self.structure)
+        kind = self.choose(cases) if parts.present else "factored"
+        if kind == "factored" and parts.present and self.factored is not None and \
+                self.factored.cost(len(parts.present)) >= SHARED_COST:
+            kind = "elimination"  # with the silent sums it beats factored + silent
+        if kind == "elimination" and self.counterfactual_route(evidence) == "silent":
+            with one_thread():
+                sums, silent = self.elimination.sums_with_silent(cases)
+            self._kept = (_key(evidence), silent)
+            return sums.first()
+        return self.certain_sums(cases).first()
 
 
-    def without(self, evidence: Mapping[str, bool],
-                removals: Sequence[Sequence[str]]) -> list[Posterior]:
-        """Posteriors with each group of reported ids in ``removals`` taken out of the
-        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
-        costs one batch, not one query per item."""
-        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals])
+    def counterfactual_route(self, evidence: Mapping[str, bool]) -> str:
+        """How the counterfactual scores of this evidence are cheapest: ``"variants"``
+        (its 2m evidence variants through the factored engine, few present findings)
+        or ``"silent"`` (:meth:`silent_sums`)."""
+        findings = self.structure._lookup[0]
+        m = sum(1 for name, value in evidence.items() if value and name in findings)
+        if self.factored is not None and m <= MAX_PRESENT_POSITIVE + 1 and \
+                self.factored.cost(max(m - 1, 0)) * 2 * m <= VARIANTS_BUDGET:
+            return "variants"
+        return "silent"
+
+    def silent_sums(self, evidence: Mapping[str, bool]) -> SilentSums:
+        """The sums of the counterfactual scores for checked evidence (one case, see
+        :class:`~._elimination.SilentSums`): one forward and one backward pass of the
+        elimination plan and a short pass per present finding, instead of one query per
+        evidence variant."""
+        kept = self._kept
+        if kept is not None and kept[0] == _key(evidence):
+            return kept[1]
+        parts = self.structure.split_evidence(evidence)
+        with one_thread():
+            return self.elimination.silent_sums(Cases.from_parts([parts], self.structure))
+
+    def cause_without(self, evidence: Mapping[str, bool],
+                      removals: Sequence[Sequence[str]], cause: int) -> np.ndarray:
+        """P(cause | evidence without the ids of each removal), one per removal (an
+        explanation's leave-one-out for one cause). A present finding or a risk factor
+        taken out alone comes from the derivatives of one elimination pass (two rows:
+        P(e) and P(cause, e)); other removals (a finding reported absent, several ids
+        at once) run as variants through the plan. Raises ImpossibleEvidenceError for
+        evidence of probability zero."""
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
+        if self.factored is not None and len(parts.present) <= MAX_PRESENT_POSITIVE + 1 \
+                and self.factored.cost(max(len(parts.present) - 1, 0)) * len(removals) \
+                <= WITHOUT_BUDGET:  # few present findings: the variants are cheaper
+            return np.array([p.causes[cause] for p in
+                             self.without(evidence, removals, groups=False)])
+        cases = Cases.from_parts([parts], structure)
+        unary = np.ones((2, self.n, 2))
+        unary[:, :, 1] = cases.weight
+        unary[1, cause, 0] = 0.0  # row 1: P(cause, e)
+        with one_thread():
+            sums = self.elimination.removal_sums(cases, unary)
         if not sums.total[0] > 0.0:
             raise ImpossibleEvidenceError(
                 "The evidence has probability zero under the model; check the reported "
                 "values.")
-        causes, groups = sums.posteriors()
-        return [Posterior(causes[k], groups[k], float(sums.total[k]))
+        position = {structure.findings[j].name: t for t, j in enumerate(sums.present)}
+        out = np.empty(len(removals))
+        rest: list[int] = []
+        for r, removed in enumerate(removals):
+            if len(removed) == 1 and removed[0] in position:
+                both = sums.without[:, position[removed[0]]]
+            elif len(removed) == 1 and removed[0] in structure.risk_evidence:
+                node = structure.risk_evidence[removed[0]][0]
+                left = structure.split_evidence(
+                    {k: v for k, v in evidence.items() if k != removed[0]})
+                mask = left.masks.get(node, np.ones(structure.cardinality(node)))
+                both = sums.risk[node] @ mask
+            else:
+                rest.append(r)
+                continue
+            out[r] = both[1] / both[0] if both[0] > 0.0 else np.nan
+        if rest:  # as variants through the plan, forward only: P(e') and P(cause, e')
+            rows, ends = self._variant_rows(
+                evidence, [dict.fromkeys(removals[r]) for r in rest])
+            rows = rows.take(np.arange(1, len(rest) + 1))
+            count = len(rest)
+            unary = np.ones((2, count, self.n, 2))
+            unary[..., 1] = rows.weight
+            unary[1, :, cause, 0] = 0.0
+            with one_thread():
+                both = self.elimination.pattern_roots(rows, unary, ends[1:])
+            for k, r in enumerate(rest):
+                out[r] = both[1, k] / both[0, k] if both[0, k] > 0.0 else np.nan
+        return np.clip(out, 0.0, 1.0)
+
+    def without(self, evidence: Mapping[str, bool],
+                removals: Sequence[Sequence[str]], groups: bool = True) -> list[Posterior]:
+        """Posteriors with each group of reported ids in ``removals`` taken out of the
+        evidence, all in one batch (see :meth:`variants`): a leave-one-out explanation
+        costs one batch, not one query per item. ``groups=False`` leaves the group
+        probabilities out (NaN), which spares the work they need."""
+        sums = self.variants(evidence, [dict.fromkeys(removed) for removed in removals],
+                             groups=groups)
+        if not sums.total[0] > 0.0:
+            raise ImpossibleEvidenceError(
+                "The evidence has probability zero under the model; check the reported "
+                "values.")
+        if sums.none is None:  # left out: NaN, as the factored path leaves them
+            sums = Sums(sums.total, sums.causes,
+                        np.full((len(sums.total), len(self.structure.groups)), np.nan),
+                        sums.error)
+        causes, by_group = sums.posteriors()
+        return [Posterior(causes[k], by_group[k], float(sums.total[k]))
                 for k in range(1, len(sums.total))]
 
     def variants(self, evidence: Mapping[str, bool],
@@ -173,6 +289,16 @@ class Engines:
             if 2.0 ** self.n * (ENUMERATION_PASSES + m) < (
                     ELIMINATION_WEIGHT * plan.cost + ELIMINATION_STEP * len(plan.ops)):
                 return self._enumerated_variants(evidence, changes)
+        cases, ends = self._variant_rows(evidence, changes)
+        with one_thread():
+            return self.elimination.pattern_sums(cases, groups=groups, ends=ends)
+
+    def _variant_rows(self, evidence: Mapping[str, bool],
+                      changes: Sequence[Mapping[str, bool | None]]) -> tuple[Cases, np.ndarray]:
+        """The evidence (row 0) and each variant as cases on the evidence's plan, and
+        the end weights (cases, m, 2) of its present findings (see :meth:`variants`)."""
+        structure = self.structure
+        parts = structure.split_evidence(evidence)
         present = [f.name for f in parts.present]
         keep = structure.finding_arrays.keep
         index = {f.name: j for j, f in enumerate(structure.findings)}
@@ -196,11 +322,8 @@ class Engines:
                 else:
                     row.append((k, 0.0))
             ends.append(row)
-        cases = Cases.from_parts(rows, structure)
-        with one_thread():
-            return self.elimination.pattern_sums(
-                cases, groups=groups,
-                ends=np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
+        return (Cases.from_parts(rows, structure),
+                np.array(ends, dtype=float).reshape(len(rows), len(present), 2))
 
     def _factored_variants(self, evidence, parts, changes, groups, first) -> Sums:
         """:meth:`variants` by the dispatcher, one batch per number of present findings
@@ -246,6 +369,10 @@ class Engines:
         with one_thread():
             cases = [Cases.from_parts([p], self.structure) for p in rows]
             return _stack([self._enumerated(c) for c in cases])
+
+
+def _key(evidence: Mapping[str, bool]) -> tuple:
+    return tuple(sorted((name, bool(value)) for name, value in evidence.items()))
 
 
 def _stack(parts: Sequence[Sums]) -> Sums:

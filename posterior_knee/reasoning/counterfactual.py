@@ -41,10 +41,12 @@ import numpy as np
 from ..errors import ImpossibleEvidenceError
 
 if TYPE_CHECKING:
+    from ..inference._elimination import SilentSums
     from ..inference._engine import Posterior
     from ..model import Model
 
-__all__ = ["Counterfactuals", "counterfactual_scores", "scores_from_joint"]
+__all__ = ["Counterfactuals", "counterfactual_scores", "scores_from_joint",
+           "scores_from_silent"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,44 @@ def scores_from_joint(joint_many: JointMany, evidence: Mapping[str, bool],
     return Counterfactuals(disablement, sufficiency, outside, m)
 
 
+def scores_from_silent(sums: SilentSums, strength: np.ndarray,
+                       keep: np.ndarray) -> Counterfactuals:
+    """Expected disablement and sufficiency of every cause from the engine's sums for
+    one case (:class:`~posterior_knee.inference._elimination.SilentSums`, the first
+    row): the closed forms above with
+
+        P(f goes away if k is cured, e) = s_kf * silent[f, k]
+        P(k, e without f) = P(k, e) + P(k, e with f absent)
+                          = P(k, e) + (1 - s_kf) * silent[f, k]
+
+    (P(e) is linear in f's end weights: "without f" weighs f's u variable (1, 1), the
+    sum of "present", (leak, 1), and "absent", (keep, 0)). A link of strength 1 needs
+    nothing special here.
+
+    Parameters
+    ----------
+    sums
+        The engine's sums for the evidence.
+    strength, keep
+        (findings, causes) link strengths and (findings,) 1 - leak, as in
+        ``Structure.finding_arrays``.
+    """
+    m = len(sums.present)
+    total = float(sums.total[0])
+    disablement = np.zeros(sums.causes.shape[1])
+    sufficiency = np.zeros(sums.causes.shape[1])
+    outside = 0.0
+    if not total > 0.0:
+        return Counterfactuals(disablement, sufficiency, outside, m)
+    for t, j in enumerate(sums.present):
+        p, silent = strength[j], sums.silent[0, t]
+        disablement += p * silent
+        sufficiency += p * (sums.causes[0] + (1.0 - p) * silent)
+        k = float(keep[j])
+        outside += (1.0 - k) / k * float(sums.absent[0, t]) / total if k > 0.0 else 1.0
+    return Counterfactuals(disablement / total, sufficiency / total, outside, m)
+
+
 def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
                           posterior: Posterior | None = None) -> Counterfactuals:
     """Expected disablement and sufficiency of every cause, in the model's cause order.
@@ -167,6 +207,10 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
     if not present:
         zeros = np.zeros(len(structure.cause_ids))
         return Counterfactuals(zeros, zeros.copy(), 0.0, 0)
+    engines = getattr(model, "_engines", None)
+    if engines is not None and engines.counterfactual_route(evidence) == "silent":
+        return scores_from_silent(engines.silent_sums(evidence), arrays.strength,
+                                  arrays.keep)
     strength = {name: arrays.strength[row[name]] for name in present}
     leak = {name: 1.0 - float(arrays.keep[row[name]]) for name in present}
     dropped_models: dict[tuple[int, str], Model] = {}

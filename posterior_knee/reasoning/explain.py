@@ -55,7 +55,7 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
     risks = {k: v for k, v in evidence.items() if k in risk_ids}
     removals = [[name] for name in evidence] + ([list(risks)] if risks else [])
     if model._engines is not None:  # every leave-one-out answer in one engine batch
-        without = [float(p.causes[i]) for p in model._engines.without(evidence, removals)]
+        without = [float(p) for p in model._engines.cause_without(evidence, removals, i)]
     else:
         without = [float(model.posterior({k: v for k, v in evidence.items()
                                           if k not in removed}).causes[i])

@@ -483,7 +483,8 @@ class EliminationEngine:
 
     def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
                   ends=None, wanted: frozenset = frozenset(),
-                  record: dict | None = None, delta: bool = False) -> dict[int, np.ndarray]:
+                  record: dict | None = None, delta: bool = False,
+                  reads: dict | None = None) -> dict[int, np.ndarray]:
         """Derivatives of the root with respect to every slot holding case data, and to
         the slots in ``wanted`` (constant or not: their derivatives are per case);
         those of the op outputs in ``record`` are stored there.
@@ -497,7 +498,9 @@ class EliminationEngine:
         meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
         m_present = len(plan.present)
-        self._reads = {}  # group OR variable -> P(its "off" state, e): read on the way
+        # group OR variable -> P(its "off" state, e), read on the way; the caller's
+        # dict, not the engine's, as threads share the engine
+        reads = {} if reads is None else reads
         for k in range(len(plan.ops) - 1, -1, -1):
             out = first + k
             g = grads.pop(out, None)
@@ -524,7 +527,7 @@ class EliminationEngine:
                     grads[b] = gb
             else:
                 if m[3] is not None and m[3] >= m_present:
-                    self._reads[m[3] - m_present] = self._u_parts(plan, k, values, g,
+                    reads[m[3] - m_present] = self._u_parts(plan, k, values, g,
                                                                   delta)[..., 0]
                 weights = self._weights(plan, m[3], m[4], ends)
                 if delta and m[3] is not None:  # a u variable: (off, on - off)
@@ -720,11 +723,12 @@ class EliminationEngine:
         root = np.broadcast_to(root, (count,))
         total = root * cases.constant
         first = len(plan.leaves)
+        reads: dict[int, np.ndarray] = {}
         if silent:
             wanted, u_sums, links = self._silent_wanted(plan)
             record: dict[int, Any] = dict.fromkeys(first + k for k in u_sums.values())
             grads = self._backward(plan, values, saved, count, wanted=wanted,
-                                   record=record, delta=True)
+                                   record=record, delta=True, reads=reads)
             absent = np.zeros((count, len(plan.present)))
             for t, k in u_sums.items():  # keep_f * (the u-off part of f's u-sum)
                 part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
@@ -734,7 +738,7 @@ class EliminationEngine:
                 t, i = plan.leaves[slot][1]
                 by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
         else:
-            grads = self._backward(plan, values, saved, count, ends)
+            grads = self._backward(plan, values, saved, count, ends, reads=reads)
         joint = np.zeros((count, self.n, 2))
         cause_slot: dict[int, int] = {}
         for slot, (kind, index, _) in enumerate(plan.leaves):
@@ -751,7 +755,7 @@ class EliminationEngine:
                     none[:, g] = joint[:, members[0], 0]
             if plan.groups:  # read in the backward pass, every group at once
                 for k, g in enumerate(self._multi):
-                    none[:, g] = np.broadcast_to(self._reads[k], (count,)) * cases.constant
+                    none[:, g] = np.broadcast_to(reads[k], (count,)) * cases.constant
             elif self._multi:
                 # each group's causes forced absent, as a leading axis of variants; only
                 # the ops downstream of those causes are run again

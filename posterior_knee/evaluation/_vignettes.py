@@ -81,7 +81,7 @@ def vignettes(split: str | None = None) -> pd.DataFrame:
         One row per case, columns in this order:
 
         - ``id``: the case id (``dev-D1`` .. ``dev-D10`` are the ten first dev cases;
-          ``a..`` and ``b..`` the two collections they came from);
+          ``a..``, ``b..`` and ``c..`` the three collections the cases came from);
         - ``split``: ``"dev"`` or ``"test"``;
         - ``cause``: the confirmed diagnosis as a cause id (a few, such as
           ``cellulitis`` or ``acute_limb_ischaemia``, are not causes of the shipped

@@ -1,8 +1,6 @@
 """The public API contract of DESIGN.md, and clear errors for bad input."""
 
 import dataclasses
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,6 +13,8 @@ from posterior_knee.errors import (
     PosteriorKneeError,
     UnknownIdError,
 )
+
+from .fresh import run_python
 
 
 def test_public_names():
@@ -33,9 +33,7 @@ def test_every_public_name_resolves_though_most_load_when_first_used():
             "assert set(pk.__all__) <= set(dir(pk)); "
             "assert pk.result.SCHEMA_VERSION and pk.interop.card; "
             "import posterior_knee.model as m; assert pk.Model is m.Model")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
+    run_python(code)
     with pytest.raises(AttributeError, match="no attribute 'diagnosis'"):
         pk.diagnosis  # noqa: B018
 

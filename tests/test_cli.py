@@ -4,7 +4,6 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -14,6 +13,8 @@ from posterior_knee import DISCLAIMER
 from posterior_knee.cli import _ask_in_terminal, _Console, main
 from posterior_knee.clinical.triage import TriageLevel
 from posterior_knee.interview import Interview
+
+from .fresh import run_python
 
 
 @pytest.fixture(autouse=True)
@@ -99,9 +100,7 @@ def test_module_runs_without_pgmpy_import():
             "'posterior_knee.evaluation', 'posterior_knee.interop', "
             "'posterior_knee.plots') if m in sys.modules]; "
             "assert not extra, f'{extra} imported'")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
+    run_python(code)
 
 
 def test_help_imports_neither_pandas_nor_numpy():
@@ -109,9 +108,7 @@ def test_help_imports_neither_pandas_nor_numpy():
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pandas', 'numpy') if m in sys.modules]\n"
             "assert not heavy, f'{heavy} imported'")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
+    done = run_python(code)
     assert "usage: posterior-knee" in done.stdout
 
 

@@ -979,24 +979,23 @@ def _or_product_grad_delta(g: np.ndarray, a: np.ndarray, b: np.ndarray, meta,
     shared, subs_a, subs_b, only_a, only_b = meta[3], meta[5], meta[6], meta[7], meta[8]
     for _, _, axis in shared:
         g = np.take(g, _UNFOLD, axis=axis)  # (g0, d, d)
-    ga = gb = None
-    if want_a:
-        b = _delta_basis(b, only_b)
-        for _, axis_b, _ in shared:
-            b = _sum_expand(b, axis_b)
-        ga = _contract(subs_a, g, b)
-        for axis_a, _, _ in shared:
-            ga[_at(axis_a, 0)] += ga[_at(axis_a, 1)]
-            ga = ga[_at(axis_a, slice(0, 3, 2))]
-    if want_b:
-        a = _delta_basis(a, only_a)
-        for axis_a, _, _ in shared:
-            a = _sum_expand(a, axis_a)
-        gb = _contract(subs_b, g, a)
-        for _, axis_b, _ in shared:
-            gb[_at(axis_b, 0)] += gb[_at(axis_b, 1)]
-            gb = gb[_at(axis_b, slice(0, 3, 2))]
+    ga = _delta_side(g, b, only_b, shared, 0, subs_a) if want_a else None
+    gb = _delta_side(g, a, only_a, shared, 1, subs_b) if want_b else None
     return ga, gb
+
+
+def _delta_side(g: np.ndarray, other: np.ndarray, only_other, shared, mine: int,
+                subscripts: str) -> np.ndarray:
+    """One operand's derivative in :func:`_or_product_grad_delta` (``mine``: 0 for a,
+    1 for b, its column in ``shared``), from the other operand."""
+    other = _delta_basis(other, only_other)
+    for axes in shared:
+        other = _sum_expand(other, axes[1 - mine])
+    out = _contract(subscripts, g, other)
+    for axes in shared:
+        out[_at(axes[mine], 0)] += out[_at(axes[mine], 1)]
+        out = out[_at(axes[mine], slice(0, 3, 2))]
+    return out
 
 
 def brute_force(structure: Structure, evidence: Mapping[str, bool]):

@@ -155,7 +155,6 @@ class Engines:
             return sums.first()
         return self.certain_sums(cases).first()
 
-
     def counterfactual_route(self, evidence: Mapping[str, bool]) -> str:
         """How the counterfactual scores of this evidence are cheapest: ``"variants"``
         (its 2m evidence variants through the factored engine, few present findings)

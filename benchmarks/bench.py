@@ -4,8 +4,8 @@
 Run by hand (it is not a test and pytest does not collect it)::
 
     pip install pyagrum          # the comparison engine; pgmpy is already a dependency
-    python benchmarks/bench.py                # default run, a few minutes on 2 cores
-    python benchmarks/bench.py --quick        # smoke run, under a minute
+    python benchmarks/bench.py                # default run, over 15 minutes on 2 cores
+    python benchmarks/bench.py --quick        # smoke run, a few minutes
     python benchmarks/bench.py --large        # adds the 100 000-case batch (slow)
 
 Everything is measured in one run on the current machine: the table of medians is

@@ -110,6 +110,25 @@ def test_compartment_syndrome_features_after_an_injury_are_an_emergency(model, i
     assert "compartment_syndrome" in dx.red_flags
 
 
+# -- septic joint, limb ischaemia and compartment syndrome without a reported injury -----
+
+_NO_INJURY_NEEDED = ("hot_swollen_stiff_knee", "fever_swollen_tender_knee",
+                     "sudden_severe_pain", "swollen_numb_calf")
+
+
+@pytest.mark.parametrize("present", [
+    present for rule, condition, _ in FLOOR_RULES if rule in _NO_INJURY_NEEDED
+    for present in minimal_presentations(condition)], ids=lambda p: "+".join(sorted(p)))
+@given(other=evidence(KB, max_size=8))
+def test_a_septic_looking_joint_or_a_threatened_calf_is_an_emergency_whatever_else(
+        model, present, other):
+    """A hot swollen stiff knee, a fever with a swollen tender knee, sudden severe pain, or
+    a suddenly swollen calf with numbness: the emergency department now, with or without
+    an injury, whatever else is answered."""
+    case = {**other, **dict.fromkeys(present, True)}
+    assert model.diagnose(case).triage.level == E
+
+
 # -- A7: a tear with weakness ------------------------------------------------------------
 
 

@@ -76,6 +76,12 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("injured_misshapen_knee", f"knee_misshapen; {_INJURIES}", _E),
     ("compartment_syndrome", f"{_INJURIES}; 2 of tense_calf | severe_pain | numbness_tingling",
      _E),
+    ("hot_swollen_stiff_knee", "hot_painful_knee; reduced_range", _E),
+    ("fever_swollen_tender_knee", "fever; knee_swelling; tenderness | reduced_range | warmth",
+     _E),
+    ("sudden_severe_pain", "sudden_onset; severe_pain", _E),
+    ("swollen_numb_calf", "sudden_onset; calf_swelling | tense_calf | leg_swelling_one_side | "
+     "sudden_calf_swelling; numbness_tingling | pain_out_of_proportion", _E),
     ("sudden_leg_swelling_or_warmth", "sudden_onset; calf_swelling | warmth", _U),
     ("hot_swollen_knee", "hot_painful_knee", _U),
     ("fever_with_swollen_knee", "fever; knee_swelling | warmth | redness", _U),

@@ -147,6 +147,15 @@ def test_a_tendon_gap_or_a_knee_bent_backwards_is_at_least_soon(model, other, fi
     assert model.diagnose(case).triage.level >= S
 
 
+@given(other=evidence(KB, max_size=10),
+       finding=st.sampled_from(["lump_behind_knee", "painless_lump", "pulsatile_lump"]))
+def test_any_lump_behind_the_knee_is_at_least_soon(model, other, finding):
+    """A lump is examined whichever lump question found it: one that does not hurt is the
+    classic presentation of a tumour, one that pulses of an aneurysm."""
+    case = {**other, finding: True}
+    assert model.diagnose(case).triage.level >= S
+
+
 # -- B: over-triage ------------------------------------------------------------------------
 
 

@@ -62,7 +62,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
         ("sudden_big_calf_swelling", "sudden_calf_swelling"),
         ("one_leg_swollen", "leg_swelling_one_side"))),
     *((rule, name, _S) for rule, name in (
-        ("pain_over_3_days", "duration_over_3_days"),
+        ("pain_over_3_days", "duration_over_3_days | duration_over_2_weeks"),
         ("lump_needs_exam", "lump_behind_knee | painless_lump | pulsatile_lump"),
         ("disturbs_sleep_or_walking", "affects_sleep_or_walking"), ("any_fever", "fever"),
         ("numb_or_tingling_leg", "numbness_tingling"))),

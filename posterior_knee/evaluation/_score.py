@@ -292,7 +292,8 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
         door = {name: value for name, value in findings.items() if name in ages}
         session = Interview(model, findings=door)
         while (question := session.next_question()) is not None:
-            session.answer(question.finding, findings.get(question.finding))
+            # a checklist: each item answered from the case (unstated: don't know)
+            session.answer(question.finding, question.reply(findings))
         dx = session.result()
         asked = session.questions_asked
         if rank_by is not None:  # the interview's answers, ranked as asked

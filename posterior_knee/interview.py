@@ -147,12 +147,18 @@ class Interview:
     --------
     >>> interview = Interview(Model(), max_questions=3)
     >>> question = interview.next_question()
-    >>> question.ask_first        # screening questions come first
+    >>> question.ask_first, question.grouped   # the red-flag screen comes first
+    (True, True)
+    >>> len(question.items) == len(interview.model.ask_first)
     True
-    >>> interview.answer(question.finding, False) is None   # no alert raised
+    >>> interview.answer(question.finding, {"fever": False}) is None  # no alert raised
     True
-    >>> len(interview.findings)
-    1
+    >>> dict(interview.findings), len(interview.unknown)  # the items left out: don't know
+    ({'fever': False}, 11)
+    >>> interview.questions_asked, interview.history
+    (1, ('red_flag_screen',))
+
+    "No" to a checklist means none of its items applies.
 
     A reply that means an emergency stops the questions at once:
 
@@ -442,8 +448,9 @@ class Interview:
         if decided is not None and decided[1] is not None and decided[1].finding == name:
             shown = decided[1].items  # the items as asked
         else:
-            done = set(self._state.findings) | set(self._state.unknown)
-            shown = tuple(item for item in checklist.items if item not in done)
+            # not the question on screen: every item not answered yes or no yet
+            shown = tuple(item for item in checklist.items
+                          if item not in self._state.findings)
         if isinstance(value, Mapping):
             checked = self._checked(value)
             stray = [item for item in checked if item not in checklist.items]

@@ -51,10 +51,11 @@ class InterviewWidget:
     to tell the most. **yes**, **no** and **don't know** answer; **back** undoes the
     last answer. A checklist ("which of these apply?") shows a yes / no / don't know
     switch per item (each starts at don't know) and **done** sends them; **no** means
-    none of them, **don't know** don't know for all. An answer that means an emergency stops the questions at once and
-    says what to do; **go on** asks more if the person chooses to (the level stays
-    emergency). An answer that means "be seen today" shows a warning and the
-    questions go on. When the questions stop, the diagnosis is shown below.
+    none of them, **don't know** don't know for all. An answer that means an
+    emergency stops the questions at once and says what to do; **go on** asks more
+    if the person chooses to (the level stays emergency). An answer that means "be
+    seen today" shows a warning and the questions go on. When the questions stop,
+    the diagnosis is shown below.
 
     Parameters
     ----------

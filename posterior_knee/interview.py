@@ -76,6 +76,12 @@ class Question:
         """True for a checklist (answered item by item), False for one finding."""
         return bool(self.items)
 
+    def __repr__(self) -> str:
+        # one short line; the items' texts are in labels and item_questions
+        items = f", {len(self.items)} items" if self.items else ""
+        return (f"Question({self.finding!r}{items}, ask_first={self.ask_first}, "
+                f"expected_gain={self.expected_gain:.3f})")
+
     def reply(self, answers: Mapping[str, object]) -> object:
         """What to pass to :meth:`Interview.answer` when the answers are known in
         advance (a script, a case): the value of ``finding``, or for a checklist a

@@ -434,7 +434,7 @@ def test_answers_that_cannot_fit_together_are_refused_before_the_first_question(
 @pytest.mark.parametrize("kwargs", [
     {"max_questions": 0}, {"max_questions": -1}, {"max_questions": True},
     {"max_questions": 2.5}, {"patience": 0}, {"min_gain": -0.1},
-    {"min_gain": float("nan")}, {"min_gain": "x"},
+    {"min_gain": float("nan")}, {"min_gain": "x"}, {"grouped": "yes"}, {"grouped": 1},
 ])
 def test_parameters_are_checked(model, kwargs):
     with pytest.raises(ParameterError, match=next(iter(kwargs))):

@@ -472,8 +472,9 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         the confirmed cause is its row in the resulting ``ranking``.
     interview
         If True, each case goes through :class:`~posterior_knee.Interview` instead: the
-        age band is given up front, each question is answered from the case (present
-        yes, absent no, anything the case does not state "don't know"), and the case is
+        age band is given up front, each question (each item of a checklist) is
+        answered from the case (present yes, absent no, anything the case does not
+        state "don't know"), and the case is
         scored on the diagnosis where the interview stops, from the answers it asked
         for (a stated finding it never asked about does not count). The summary adds
         ``questions_asked``.

@@ -106,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         "interview", parents=[priors, as_json],
         help="ask questions one at a time, screening for red flags first",
         description="Ask one question at a time (answer yes, no, don't know, back or "
-        "quit) until more questions would not change the result, or at once when an "
+        "quit; a checklist is answered with the numbers of the items that apply) "
+        "until more questions would not change the result, or at once when an "
         "answer means an emergency; then print the ranking, triage and what to do.")
     talk.add_argument("--yes", nargs="+", action="extend", default=[], metavar="ID",
                       help="what brings you (the main complaint), known before the first "
@@ -120,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                       "asked are used too")
     talk.add_argument("--max-questions", type=_count, default=None, metavar="N",
                       help=f"stop after N questions (1 to {MAX_COUNT})")
+    talk.add_argument("--one-at-a-time", action="store_true",
+                      help="ask about one finding per question, never a checklist "
+                      "(\"which of these apply?\")")
 
     commands.add_parser("findings", parents=[priors, as_json],
                         help="list the finding and risk-factor ids with their questions")
@@ -430,7 +434,8 @@ def _interview(args: argparse.Namespace, kb) -> int:
         checked = _checked(kb, given + [(source, k, v) for k, v in answers.items()])
         answers = {name: checked[name] for name in answers}
     findings = _checked(kb, given)
-    interview = Interview(Model(kb), max_questions=args.max_questions, findings=findings)
+    interview = Interview(Model(kb), max_questions=args.max_questions, findings=findings,
+                          grouped=not args.one_at_a_time)
     if answers is not None:
         interview.run(answers)
     else:  # with --json, questions go to stderr so that stdout stays JSON
@@ -451,6 +456,7 @@ def _interview(args: argparse.Namespace, kb) -> int:
         alert = interview.alert
         result.update(
             questions_asked=interview.questions_asked, asked=list(interview.history),
+            items_asked=list(interview.items_asked),
             given=list(interview.given), unknown=list(interview.unknown),
             stopped=interview.stopped, emergency_stop=interview.emergency_stop,
             alert=None if alert is None else {"level": alert.level.value,
@@ -519,14 +525,15 @@ def _ask_in_terminal(interview, console: _Console) -> None:
     from .inference._answers import normalise_reply, parse_reply
 
     console.write(DISCLAIMER)
-    console.write("\nAnswer each question with yes (y), no (n) or don't know (d); type "
-                  "back (b) to change the last answer or quit (q) to stop.\n")
+    console.write("\nAnswer each question with yes (y), no (n) or don't know (d), and "
+                  "a list with the numbers of the items that apply (n: none, d: don't "
+                  "know); type back (b) to change the last answer or quit (q) to stop.\n")
     if interview.alert is not None:  # from what was given with --yes
         _show_alert(interview, console)
         if interview.emergency_stop and not _go_on(interview, console):
             return
     while (question := interview.next_question()) is not None:
-        reply = console.ask(f"Q{interview.questions_asked + 1}. {question.question} ")
+        reply = console.ask(_prompt(question, interview.questions_asked + 1))
         if reply is None:
             return
         command = normalise_reply(reply)
@@ -537,16 +544,58 @@ def _ask_in_terminal(interview, console: _Console) -> None:
                 console.write("  (nothing to go back to)")
             continue
         try:
-            value = parse_reply(reply, question.finding)
+            value = (_checklist_reply(reply, question) if question.grouped
+                     else parse_reply(reply, question.finding))
         except PosteriorKneeError as error:
             hint = str(error).partition("instead.")[2]
-            console.write(f"  Please answer yes, no or don't know (or back, quit).{hint}")
+            console.write("  Please type the numbers of those that apply, n if none "
+                          "does or d if you don't know (or back, quit)." if question.grouped
+                          else f"  Please answer yes, no or don't know (or back, quit).{hint}")
             continue
         alert = interview.answer(question.finding, value)
         if alert is not None:
             _show_alert(interview, console)
             if interview.emergency_stop and not _go_on(interview, console):
                 return
+
+
+def _prompt(question, number: int) -> str:
+    """The question as typed on the terminal: a checklist lists its items, numbered."""
+    if not question.grouped:
+        return f"Q{number}. {question.question} "
+    lines = [f"Q{number}. {question.question}"]
+    lines += [f"  {k:>2}. {label}" for k, label in enumerate(question.labels, start=1)]
+    lines.append("  Type the numbers of those that apply (e.g. 1 3; 2? if unsure), n if "
+                 "none does, d if you don't know: ")
+    return "\n".join(lines)
+
+
+_NUMBER = re.compile(r"(\d+)(\?)?")
+
+
+def _checklist_reply(text: str, question) -> object:
+    """A typed reply to a checklist: "no" (none applies) or "don't know" (for every
+    item), or the numbers of the items that apply (a number with "?": not sure), the
+    others no."""
+    from .errors import EvidenceValueError
+    from .inference._answers import REPLIES, normalise_reply
+
+    key = normalise_reply(text)
+    if key in ("none", "none of them") or (key in REPLIES and REPLIES[key] is not True):
+        return False if key.startswith("none") else REPLIES[key]
+    reply: dict[str, bool | None] = dict.fromkeys(question.items, False)
+    tokens = [t for t in re.split(r"[\s,;]+", key) if t]
+    for token in tokens:
+        match = _NUMBER.fullmatch(token)
+        if match is None or not 1 <= int(match.group(1)) <= len(question.items):
+            raise EvidenceValueError(
+                f"The answer to {question.finding!r} must be the numbers of the items "
+                f"that apply (1 to {len(question.items)}), n (none) or d (don't know); "
+                f"got {text!r} instead.")
+        reply[question.items[int(match.group(1)) - 1]] = None if match.group(2) else True
+    if not tokens:
+        raise EvidenceValueError(f"The answer to {question.finding!r} is empty.")
+    return reply
 
 
 def _show_alert(interview, console: _Console) -> None:

@@ -1,6 +1,11 @@
 """An interview: one question at a time, screening questions first, until asking more
 would not change the result, or at once when an answer means an emergency.
 
+A question is one finding (yes, no or don't know) or, by default, a checklist: "which
+of these apply?" over several related findings (the red-flag screen, where it hurts,
+how it started ...), each item answered yes, no or don't know, counted as one
+question (:mod:`posterior_knee.reasoning.checklists`).
+
 Safety rules the interview keeps whatever the order of answers (tests/test_interview.py
 searches for a way round them):
 
@@ -9,6 +14,7 @@ searches for a way round them):
 - an answer that raises the level to emergency stops the questions (the person may
   choose to go on with :meth:`Interview.carry_on`); urgent and emergency are reported
   by the answer that reached them;
+- the red-flag screen is asked first and whole (every screening item in one checklist);
 - every answer given is used, asked or not; a rejected answer changes nothing;
   :meth:`Interview.back` restores the state before the last step exactly;
 - a result that stopped before the screening questions were answered, or that rests on
@@ -31,6 +37,7 @@ from .errors import EvidenceValueError, ImpossibleEvidenceError, check_int, chec
 from .inference._answers import answer_value
 from .model import Model
 from .reasoning import rank_questions, stop_reason
+from .reasoning.checklists import Checklist, checklists
 from .result import Diagnosis
 
 __all__ = ["Interview", "Question", "MAX_PRESENT"]
@@ -44,12 +51,51 @@ Answer = bool | None  # True (yes), False (no), None (don't know)
 
 @dataclass(frozen=True)
 class Question:
-    """The next question: its evidence id, text, and why it is asked."""
+    """The next question: its id, text, and why it is asked.
+
+    A single question asks about one finding: ``finding`` is its evidence id and
+    ``items`` is empty. A checklist ("which of these apply?") asks about several:
+    ``finding`` is the checklist's id, ``items`` the evidence ids it lists (only those
+    still worth asking), ``labels`` and ``item_questions`` their short labels and full
+    questions. Answer a checklist with :meth:`Interview.answer` and a mapping of item
+    to reply (an item left out is "don't know"), or with one "no" / "don't know" for
+    every item. ``expected_gain``: in bits; for a checklist, the sum over its items
+    of the gain each would bring asked alone.
+    """
 
     finding: str
     question: str
     ask_first: bool
     expected_gain: float
+    items: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    item_questions: tuple[str, ...] = ()
+
+    @property
+    def grouped(self) -> bool:
+        """True for a checklist (answered item by item), False for one finding."""
+        return bool(self.items)
+
+    def __repr__(self) -> str:
+        # one short line; the items' texts are in labels and item_questions
+        items = f", {len(self.items)} items" if self.items else ""
+        return (f"Question({self.finding!r}{items}, ask_first={self.ask_first}, "
+                f"expected_gain={self.expected_gain:.3f})")
+
+    def reply(self, answers: Mapping[str, object]) -> object:
+        """What to pass to :meth:`Interview.answer` when the answers are known in
+        advance (a script, a case): the value of ``finding``, or for a checklist a
+        mapping of each item to its value (None, don't know, where not given).
+
+        >>> Question("fever", "Fever?", True, 0.1).reply({"fever": False})
+        False
+        >>> Question("onset", "How did it start?", False, 0.3,
+        ...          items=("sudden_onset", "injury_twist")).reply({"injury_twist": True})
+        {'sudden_onset': None, 'injury_twist': True}
+        """
+        if self.items:
+            return {name: answers.get(name) for name in self.items}
+        return answers.get(self.finding)
 
 
 @dataclass(frozen=True)
@@ -58,8 +104,9 @@ class _State:
 
     findings: Mapping[str, bool]
     unknown: tuple[str, ...]  # answered "don't know"
-    history: tuple[str, ...]  # ids asked (answered through :meth:`Interview.answer`)
+    history: tuple[str, ...]  # question ids asked (a checklist's id counts once)
     given: tuple[str, ...]  # ids told without a question (findings=, tell, run)
+    asked_items: tuple[str, ...]  # evidence ids asked, checklist items one by one
     # (top three causes, triage level) after each answer to a non-screening question
     # (None for screening answers): what the patience rule looks at
     outcomes: tuple[tuple[frozenset[str], str] | None, ...]
@@ -84,6 +131,10 @@ class Interview:
         the triage level: those questions come right after the screening ones.
     max_questions
         Ask at most this many questions (1 or more); None: no limit.
+    grouped
+        True (default): ask checklists ("which of these apply?", one question for
+        several related findings; the red-flag screen is one of them); False: one
+        finding per question.
     max_present
         Stop asking once this many answers are "yes", the screening questions are all
         answered and no question left could raise a red flag above the current level
@@ -102,12 +153,18 @@ class Interview:
     --------
     >>> interview = Interview(Model(), max_questions=3)
     >>> question = interview.next_question()
-    >>> question.ask_first        # screening questions come first
+    >>> question.ask_first, question.grouped   # the red-flag screen comes first
+    (True, True)
+    >>> len(question.items) == len(interview.model.ask_first)
     True
-    >>> interview.answer(question.finding, False) is None   # no alert raised
+    >>> interview.answer(question.finding, {"fever": False}) is None  # no alert raised
     True
-    >>> len(interview.findings)
-    1
+    >>> dict(interview.findings), len(interview.unknown)  # the items left out: don't know
+    ({'fever': False}, 11)
+    >>> interview.questions_asked, interview.history
+    (1, ('red_flag_screen',))
+
+    "No" to a checklist means none of its items applies.
 
     A reply that means an emergency stops the questions at once:
 
@@ -120,7 +177,7 @@ class Interview:
     def __init__(self, model: Model, min_gain: float = 0.02, patience: int | None = 5,
                  max_questions: int | None = None,
                  findings: Mapping[str, object] | None = None,
-                 max_present: int | None = MAX_PRESENT):
+                 max_present: int | None = MAX_PRESENT, grouped: bool = True):
         check_parameter(isinstance(model, Model), "model", "Interview",
                         "a posterior_knee.Model", model)
         check_parameter(_is_number(min_gain) and min_gain >= 0, "min_gain", "Interview",
@@ -131,12 +188,17 @@ class Interview:
                                   none=True, expected="None or an integer of 1 or more")
         max_present = check_int(max_present, "max_present", "Interview", minimum=1,
                                 none=True, expected="None or an integer of 1 or more")
+        check_parameter(isinstance(grouped, bool), "grouped", "Interview",
+                        "True or False", grouped)
         self.model = model
         self.min_gain = float(min_gain)
         self.patience = patience
         self.max_questions = max_questions
         self.max_present = max_present
-        empty = _State(MappingProxyType({}), (), (), (), (), model.diagnose({}))
+        self.grouped = grouped
+        self.checklists: Mapping[str, Checklist] = MappingProxyType(
+            {c.id: c for c in checklists(model)} if grouped else {})
+        empty = _State(MappingProxyType({}), (), (), (), (), (), model.diagnose({}))
         self._state = empty
         self._undo: list[_State] = []
         # the next question (or the stop reason) of each state, worked out once: going
@@ -163,8 +225,14 @@ class Interview:
 
     @property
     def history(self) -> tuple[str, ...]:
-        """Every id asked, in order (answers given without a question are in :attr:`given`)."""
+        """Every question asked, in order: a finding's id, or a checklist's id
+        (answers given without a question are in :attr:`given`)."""
         return self._state.history
+
+    @property
+    def items_asked(self) -> tuple[str, ...]:
+        """Every evidence id asked, in order, a checklist's items one by one."""
+        return self._state.asked_items
 
     @property
     def given(self) -> tuple[str, ...]:
@@ -276,12 +344,52 @@ class Interview:
         reason = stop_reason(table, self.min_gain) or self._settled(state, table)
         if reason:
             return None, reason
-        row = table.iloc[0]
-        # the question comes from an editable CSV file and front ends print it: a
-        # terminal control sequence in it is shown, never obeyed
-        return Question(row["finding"], printable(row["question"], newlines=False),
-                        bool(row["ask_first"]),
-                        float(row["expected_gain"])), None
+        return self._choose(state, table), None
+
+    def _choose(self, state: _State, table) -> Question:
+        """The best question: a checklist or one finding, ranked as the rows of
+        ``table`` are (screening first, then what a "yes" could make more urgent,
+        then expected gain).
+
+        A checklist lists only its items still worth asking (screening, raising the
+        level, or gaining ``min_gain`` bits); with one such item it is asked alone.
+        A checklist is asked once: items it left out come back as single questions
+        when they become worth asking. Stopping is decided on every single item
+        (:meth:`_decide`), so no item that could raise the level is left unasked.
+        """
+        rows = table.set_index("finding", drop=False)
+        options: list[tuple[tuple[bool, bool, float], Question]] = []
+        covered: set[str] = set()
+        for checklist in self.checklists.values():
+            if checklist.id in state.history:
+                continue
+            items = [name for name in checklist.items if name in rows.index]
+            covered.update(items)
+            sub = rows.loc[items]
+            worth = sub[sub["ask_first"] | sub["raises_level"]
+                        | (sub["expected_gain"] >= self.min_gain)]
+            if len(worth) >= 2:
+                options.append(((bool(worth["ask_first"].any()),
+                                 bool(worth["raises_level"].any()),
+                                 float(worth["expected_gain"].sum())),
+                                self._grouped(checklist, worth)))
+            elif len(worth) == 1:
+                options.append(_single(worth.iloc[0]))
+        options += [_single(row) for _, row in rows.iterrows()
+                    if row["finding"] not in covered]
+        return max(options, key=lambda option: option[0])[1]  # ties: the first
+
+    def _grouped(self, checklist: Checklist, rows) -> Question:
+        labels = self.model.kb.questions().set_index("id")["label"]
+        # texts from editable CSV files, printed by front ends: shown, never obeyed
+        return Question(
+            checklist.id, printable(checklist.question, newlines=False),
+            checklist.ask_first, float(rows["expected_gain"].sum()),
+            items=tuple(rows["finding"]),
+            labels=tuple(printable(str(labels.get(name, name)), newlines=False)
+                         for name in rows["finding"]),
+            item_questions=tuple(printable(str(text), newlines=False)
+                                 for text in rows["question"]))
 
     def _screened(self, state: _State) -> bool:
         """Every screening question (``ask_first``) answered, "don't know" included."""
@@ -332,8 +440,40 @@ class Interview:
         Raises UnknownIdError, EvidenceValueError or ImpossibleEvidenceError (with
         the message naming the id) and then changes nothing.
         """
+        if isinstance(finding, str) and finding in self.checklists:
+            return self._commit(self._step(self._checklist_answers(finding, value),
+                                           asked=finding))
         checked = self._checked({finding: value})
         return self._commit(self._step(checked, asked=finding))
+
+    def _checklist_answers(self, name: str, value: object) -> dict[str, Answer]:
+        """The answers to the checklist ``name``: a mapping item -> reply (items shown
+        and left out: don't know), or one "no" or "don't know" for every item shown."""
+        checklist = self.checklists[name]
+        decided = self._decisions.get(id(self._state))
+        if decided is not None and decided[1] is not None and decided[1].finding == name:
+            shown = decided[1].items  # the items as asked
+        else:
+            # not the question on screen: every item not answered yes or no yet
+            shown = tuple(item for item in checklist.items
+                          if item not in self._state.findings)
+        if isinstance(value, Mapping):
+            checked = self._checked(value)
+            stray = [item for item in checked if item not in checklist.items]
+            if stray:
+                raise EvidenceValueError(
+                    f"{stray[0]!r} is not an item of the checklist {name!r} (its items: "
+                    f"{', '.join(checklist.items)}); answer it on its own with "
+                    f"answer({stray[0]!r}, ...).")
+            return {**dict.fromkeys(shown), **checked}
+        reply = answer_value(name, value)
+        if reply is True:
+            example = shown[0] if shown else checklist.items[0]
+            raise EvidenceValueError(
+                f"{name!r} is a checklist: say which items apply, e.g. "
+                f"answer({name!r}, {{{example!r}: True}}) (items left out: don't know); "
+                "a single 'no' means none of them, 'don't know' don't know for all.")
+        return dict.fromkeys(shown, reply)
 
     def tell(self, answers: Mapping[str, object]) -> Triage | None:
         """Record answers given without a question (a main complaint, a form).
@@ -376,11 +516,11 @@ class Interview:
         checked = self._checked(answers)
         self._step(checked, asked=None)  # would they all fit together? (raises if not)
         while (question := self.next_question()) is not None:
-            self.answer(question.finding, checked.get(question.finding))
+            self.answer(question.finding, question.reply(checked))
         reason = self.stopped
         state = self._state
         late = {name: value for name, value in checked.items()
-                if name not in state.history and not (
+                if name not in state.asked_items and not (
                     name in state.unknown if value is None
                     else state.findings.get(name) is value)}  # not already recorded
         if late:
@@ -421,17 +561,25 @@ class Interview:
         except ImpossibleEvidenceError as error:
             raise ImpossibleEvidenceError(self._impossible(error, findings)) from None
         outcomes = state.outcomes
+        asked_items = state.asked_items
+        step = tuple(answers)
         if asked is not None:
             history = (*state.history, asked)
-            outcome = None if asked in self.model.ask_first else (
+            asked_items = (*asked_items, *answers)
+            checklist = self.checklists.get(asked)
+            screening = checklist.ask_first if checklist is not None else (
+                asked in self.model.ask_first)
+            outcome = None if screening else (
                 frozenset(dx.ranking["cause"].head(3)), dx.triage.level.value)
             outcomes = (*outcomes, outcome)
             given = state.given
+            if checklist is not None:
+                step = (asked, *step)  # back() names the checklist
         else:
             history = state.history
             given = (*state.given, *(name for name in answers if name not in state.given))
-        return _State(MappingProxyType(findings), tuple(unknown), history, given, outcomes,
-                      dx, tuple(answers), state.going_on)
+        return _State(MappingProxyType(findings), tuple(unknown), history, given,
+                      asked_items, outcomes, dx, step, state.going_on)
 
     def _commit(self, new: _State) -> Triage | None:
         before = self._state.diagnosis.triage.level
@@ -451,6 +599,15 @@ class Interview:
         return (f"{error} The answer was not recorded, but these answers are a red flag "
                 f"({level.value}): {self.model.rules.actions[level]} "
                 + " ".join(rule.reason for rule in fired if rule.level == level))
+
+
+def _single(row) -> tuple[tuple[bool, bool, float], Question]:
+    """A row of :func:`rank_questions` as a question, with its sort key."""
+    # the question comes from an editable CSV file and front ends print it: a
+    # terminal control sequence in it is shown, never obeyed
+    question = Question(row["finding"], printable(row["question"], newlines=False),
+                        bool(row["ask_first"]), float(row["expected_gain"]))
+    return (question.ask_first, bool(row["raises_level"]), question.expected_gain), question
 
 
 def _is_number(value: object) -> bool:

@@ -12,7 +12,7 @@ the buttons (inactive), the warnings and, once the questions stop, the diagnosis
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .clinical import DISCLAIMER
 from .clinical.triage import TriageLevel
@@ -49,10 +49,13 @@ class InterviewWidget:
 
     Screening questions for red flags come first, then whichever question is expected
     to tell the most. **yes**, **no** and **don't know** answer; **back** undoes the
-    last answer. An answer that means an emergency stops the questions at once and
-    says what to do; **go on** asks more if the person chooses to (the level stays
-    emergency). An answer that means "be seen today" shows a warning and the
-    questions go on. When the questions stop, the diagnosis is shown below.
+    last answer. A checklist ("which of these apply?") shows a yes / no / don't know
+    switch per item (each starts at don't know) and **done** sends them; **no** means
+    none of them, **don't know** don't know for all. An answer that means an
+    emergency stops the questions at once and says what to do; **go on** asks more
+    if the person chooses to (the level stays emergency). An answer that means "be
+    seen today" shows a warning and the questions go on. When the questions stop,
+    the diagnosis is shown below.
 
     Parameters
     ----------
@@ -69,8 +72,10 @@ class InterviewWidget:
         The question on screen, or None once the questions have stopped.
     buttons
         The answer buttons, by label (see :data:`ANSWERS`).
-    back_button, go_on_button
-        **back** and **go on**.
+    back_button, go_on_button, done_button
+        **back**, **go on** and **done** (sends a checklist's switches).
+    switches
+        A checklist's switches on screen, by item id (empty for one finding).
     view
         The ipywidgets box that Jupyter draws.
 
@@ -114,10 +119,17 @@ class InterviewWidget:
         self.back_button.on_click(lambda _button: self.back())
         self.go_on_button = widgets.Button(description="go on")
         self.go_on_button.on_click(lambda _button: self.go_on())
-        self._row = [*self.buttons.values(), self.back_button, self.go_on_button]
+        self.done_button = widgets.Button(description="done")
+        self.done_button.on_click(lambda _button: self.send_switches())
+        self.switches: dict[str, Any] = {}  # ipywidgets.ToggleButtons
+        self._labels: dict[str, str] = {}
+        self.items = widgets.VBox([])
+        self._row = [*self.buttons.values(), self.done_button, self.back_button,
+                     self.go_on_button]
         self.view = widgets.VBox([
             self.disclaimer,  # first, before any question
             self.prompt,
+            self.items,
             widgets.HBox(self._row),
             self.warning,
             self.status,
@@ -135,6 +147,10 @@ class InterviewWidget:
         self.question = interview.next_question()
         for button in self.buttons.values():
             button.disabled = self.question is None
+        grouped = self.question is not None and self.question.grouped
+        self.buttons["yes"].disabled |= grouped  # which ones: the switches say
+        self.done_button.disabled = not grouped
+        self._show_items(grouped)
         self.go_on_button.disabled = not interview.emergency_stop
         self._show_status()
         if interview.emergency_stop:  # stop at once and say what to do
@@ -154,11 +170,36 @@ class InterviewWidget:
         self.result.value = ""
         kind = "screening question" if self.question.ask_first else (
             f"expected gain {self.question.expected_gain:.2f} bits")
+        if self.question.grouped:
+            kind += "; set each item, then click done (no: none of them)"
         self.prompt.value = (f"<b>Question {interview.questions_asked + 1}</b> "
                              f"({kind}): {html.escape(self.question.question)}")
 
-    def answer(self, value: bool | None) -> None:
-        """Answer the question on screen (what the yes / no / don't know buttons do)."""
+    def _show_items(self, grouped: bool) -> None:
+        """A switch per item of a checklist on screen, each at don't know."""
+        widgets = _ipywidgets()
+        question = self.question
+        if not grouped or question is None:
+            self.switches, self._labels, self.items.children = {}, {}, ()
+            return
+        self.switches = {name: widgets.ToggleButtons(options=list(ANSWERS),
+                                                     value="don't know")
+                         for name in question.items}
+        self._labels = dict(zip(question.items, question.labels))
+        self.items.children = tuple(
+            widgets.HBox([widgets.HTML(html.escape(self._labels[name]),
+                                       layout=widgets.Layout(width="22em")), switch])
+            for name, switch in self.switches.items())
+
+    def send_switches(self) -> None:
+        """Answer a checklist with its switches (what **done** does)."""
+        if self.question is not None and self.question.grouped:
+            self.answer({name: ANSWERS[switch.value]
+                         for name, switch in self.switches.items()})
+
+    def answer(self, value: object) -> None:
+        """Answer the question on screen (what the yes / no / don't know buttons do);
+        a checklist also takes a mapping of item to True / False / None."""
         if self.question is None:
             return
         alert = self.interview.answer(self.question.finding, value)
@@ -202,8 +243,13 @@ class InterviewWidget:
             f"<button disabled style='{_BUTTON_STYLE}"
             f"{'opacity:0.45;' if button.disabled else ''}'>"
             f"{html.escape(button.description)}</button>" for button in self._row)
-        parts = [self.disclaimer.value, self.prompt.value, buttons, self.warning.value,
-                 self.status.value, self.result.value]
+        items = "".join(
+            f"<li>{html.escape(self._labels[name])}: "
+            f"<b>{html.escape(str(switch.value))}</b></li>"
+            for name, switch in self.switches.items())
+        parts = [self.disclaimer.value, self.prompt.value,
+                 f"<ul style='margin:2px 0'>{items}</ul>" if items else "", buttons,
+                 self.warning.value, self.status.value, self.result.value]
         return ("<div class='pk-interview' style='border:1px solid #d5d8dc;"
                 "padding:8px;border-radius:4px'>"
                 + "".join(f"<div style='margin:4px 0'>{part}</div>"

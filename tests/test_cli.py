@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from posterior_knee import DISCLAIMER
 from posterior_knee.cli import _ask_in_terminal, _Console, main
 from posterior_knee.clinical.triage import TriageLevel
+from posterior_knee.errors import PosteriorKneeError
 from posterior_knee.interview import Interview
 
 from .fresh import run_python
@@ -115,8 +116,10 @@ def test_help_imports_neither_pandas_nor_numpy():
 # -- the interview ---------------------------------------------------------------------
 
 def interview_run(capsys, monkeypatch, stdin, *argv):
+    """One finding per question (yes / no typed to each); checklists have tests of
+    their own below."""
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return run(capsys, "interview", *argv)
+    return run(capsys, "interview", "--one-at-a-time", *argv)
 
 
 def single_id_rule(model, level, screening=True):
@@ -131,7 +134,7 @@ def single_id_rule(model, level, screening=True):
 
 def replies_until(model, target):
     """How many 'no' replies come before ``target`` is asked, as the interview runs."""
-    interview = Interview(model)
+    interview = Interview(model, grouped=False)
     while (question := interview.next_question()).finding != target:
         interview.answer(question.finding, False)
     return interview.questions_asked
@@ -242,7 +245,8 @@ def test_interview_answers_file_with_an_emergency_says_so(capsys, tmp_path, mode
     code, out, _ = run(capsys, "interview", "--answers", str(path), "--json")
     result = json.loads(out)
     assert result["emergency_stop"] and result["alert"]["level"] == "emergency"
-    assert result["asked"][-1] == name and "emergency" in result["stopped"]
+    assert name in result["items_asked"] and "emergency" in result["stopped"]
+    assert result["questions_asked"] == 1  # the red-flag screen, and no further
 
 
 @pytest.mark.parametrize(("answers", "message"), [
@@ -288,8 +292,8 @@ class Recorder(_Console):
 
 
 @given(replies=st.lists(st.sampled_from(
-    ["y", "y", "n", "n", "n", "d", "b", "go on", "", "maybe", "don\u2019t know", "q"]),
-    max_size=12))
+    ["y", "y", "n", "n", "n", "d", "b", "go on", "", "maybe", "don\u2019t know", "q",
+     "1", "2 3", "9? 10", "4,5", "none", "13"]), max_size=12))
 def test_no_typed_replies_get_a_question_past_an_emergency(model, replies):
     interview = Interview(model)
     console = Recorder(interview, replies)
@@ -309,3 +313,35 @@ def test_no_typed_replies_get_a_question_past_an_emergency(model, replies):
     present = [name for name, value in interview.findings.items() if value]
     assert interview.level >= model.rules.red_flag_level(present)
     assert console.events[0] == ("write", DISCLAIMER)
+
+
+# -- checklists in the terminal ---------------------------------------------------------
+
+def test_a_checklist_is_answered_with_the_numbers_that_apply(capsys, monkeypatch, model):
+    """The red-flag screen lists its items; the number of an emergency item stops the
+    interview at once."""
+    name = single_id_rule(model, TriageLevel.EMERGENCY)
+    screen = Interview(model).next_question()
+    number = screen.items.index(name) + 1
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"y\n{number} 1?\nn\nn\n"))
+    code, out, _ = run(capsys, "interview", "--json")
+    result = json.loads(out)
+    assert result["questions_asked"] == 1 and result["emergency_stop"]
+    assert result["findings"][name] is True and screen.items[0] in result["unknown"]
+    assert all(result["findings"][item] is False for item in screen.items
+               if item not in (name, screen.items[0]))
+
+
+def test_checklist_replies(model):
+    from posterior_knee.cli import _checklist_reply
+
+    question = Interview(model).next_question()
+    first, second, *rest = question.items
+    assert _checklist_reply("n", question) is False
+    assert _checklist_reply("none", question) is False
+    assert _checklist_reply("don\u2019t know", question) is None
+    assert _checklist_reply("1, 2?", question) == {
+        first: True, second: None, **dict.fromkeys(rest, False)}
+    for bad in ("y", "", "0", f"{len(question.items) + 1}", "1 x"):
+        with pytest.raises(PosteriorKneeError):
+            _checklist_reply(bad, question)

@@ -171,7 +171,8 @@ def _answer_yes_throughout(interview):
                 interview.carry_on()
                 continue
             return stops
-        alert = interview.answer(question.finding, "yes")
+        alert = interview.answer(question.finding, dict.fromkeys(question.items, True)
+                                 if question.grouped else "yes")  # a checklist: all yes
         if alert is not None and alert.level is pk.TriageLevel.EMERGENCY:
             # the safety stop: no question until the person chooses to go on
             assert interview.emergency_stop and interview.next_question() is None
@@ -180,7 +181,9 @@ def _answer_yes_throughout(interview):
 def test_an_interview_answered_yes_throughout_stops_at_the_bound(model):
     from posterior_knee.interview import MAX_PRESENT
 
-    interview = pk.Interview(model, patience=None)  # the bound, not patience, ends it
+    # the bound, not patience, ends it; one finding per question, so that it lands on
+    # the bound exactly (a checklist answered yes throughout may pass it in one step)
+    interview = pk.Interview(model, patience=None, grouped=False)
     stops = _answer_yes_throughout(interview)
     assert stops == 1  # the emergency stopped it once, at once
     present = sum(interview.findings.values())
@@ -257,14 +260,17 @@ def test_terminal_control_codes_in_the_csv_files_are_shown_not_obeyed(priors_cop
     actions["action"] = actions["action"] + code
     actions.to_csv(priors_copy / "triage_actions.csv", index=False, quoting=csv.QUOTE_ALL)
     model = pk.Model(pk.load_knowledge_base(priors_copy))
-    question = pk.Interview(model).next_question()
+    question = pk.Interview(model, grouped=False).next_question()
+    screen = pk.Interview(model).next_question()  # a checklist: its items' questions
     dx = model.diagnose({"calf_pain": True, "fever": False})
     texts = {"question": question.question, "summary": dx.summary(), "str": str(dx),
-             "plan": str(dx.plan), "triage": str(dx.triage), "repr": repr(dx)}
+             "plan": str(dx.plan), "triage": str(dx.triage), "repr": repr(dx),
+             **{f"item {k}": text for k, text in enumerate(screen.item_questions)}}
     for name, text in texts.items():
         assert code not in text and "\x1b" not in text and "\r" not in text, name
-    assert "trailer" in question.question and "\n" not in question.question
-    assert ESCAPES[code] + "trailer" in question.question
+    for shown in (question.question, screen.item_questions[0]):
+        assert "trailer" in shown and "\n" not in shown
+        assert ESCAPES[code] + "trailer" in shown
 
 
 def test_the_bound_never_cuts_short_a_question_that_could_raise_a_red_flag(model):

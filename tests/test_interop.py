@@ -17,6 +17,7 @@ from posterior_knee import interop
 from posterior_knee.clinical.triage import DISCLAIMER, TriageLevel
 from posterior_knee.errors import InteropError, PosteriorKneeError
 from posterior_knee.interview import Interview
+from posterior_knee.reasoning.checklists import SCREEN
 
 from .optional import require
 from .strategies import evidence
@@ -274,15 +275,22 @@ def test_questionnaire_is_valid_and_asks_every_id(model):
 
 
 def answer(response: dict, answers: dict) -> dict:
-    """A client: answer the newest question of the contained Questionnaire."""
+    """A client: answer the newest question of the contained Questionnaire (a group,
+    a checklist: each of its items, nested under it)."""
     form = next(c for c in response["contained"] if c["resourceType"] == "Questionnaire")
-    asked = form["item"][-1]["linkId"]
-    value = answers.get(asked)
-    coding = DONT_KNOW if value is None else YES if value else NO
+    question = form["item"][-1]
+
+    def reply(item):
+        value = answers.get(item["linkId"])
+        coding = DONT_KNOW if value is None else YES if value else NO
+        return {"linkId": item["linkId"], "text": item["text"],
+                "answer": [{"valueCoding": coding}]}
+
     response = json.loads(json.dumps(response))
     response.setdefault("item", []).append(
-        {"linkId": asked, "text": form["item"][-1]["text"],
-         "answer": [{"valueCoding": coding}]})
+        {"linkId": question["linkId"], "text": question["text"],
+         "item": [reply(child) for child in question["item"]]}
+        if question["type"] == "group" else reply(question))
     return response
 
 
@@ -306,7 +314,8 @@ def test_round_trip_questionnaire_answers_risk_assessment(model):
     reference = Interview(model)
     reference.run(answers)
     assert asked == list(reference.history)
-    given = {name: answers[name] for name in asked if answers.get(name) is not None}
+    given = {name: answers[name] for name in reference.items_asked
+             if answers.get(name) is not None}
     dx = model.diagnose(given)
     (ra,) = contained(done, "RiskAssessment")
     assert ra["basis"] == [{"reference": "#"}]  # based on the response itself
@@ -318,7 +327,10 @@ def test_round_trip_questionnaire_answers_risk_assessment(model):
     assert triage["valueCodeableConcept"]["coding"][0]["code"] == dx.triage.level.value
     form = contained(done, "Questionnaire")[0]
     assert form["item"][-1]["type"] == "display" and DISCLAIMER in form["item"][-1]["text"]
-    assert interop.answers_of(done, model) == {name: answers.get(name) for name in asked}
+    assert interop.answers_of(done, model) == {name: answers.get(name)
+                                               for name in reference.items_asked}
+    groups = [item for item in form["item"] if item["type"] == "group"]
+    assert groups and all(len(group["item"]) >= 2 for group in groups)  # checklists
 
 
 def test_a_red_flag_stops_the_adaptive_interview(model):
@@ -326,7 +338,8 @@ def test_a_red_flag_stops_the_adaptive_interview(model):
     everything = dict.fromkeys(model.kb.evidence_ids, False)
     everything["shortness_of_breath"] = True
     done = run_adaptive(everything, model)
-    assert done["item"][-1]["linkId"] == "shortness_of_breath"
+    assert [item["linkId"] for item in done["item"]] == [SCREEN]  # the first question
+    assert interop.answers_of(done, model)["shortness_of_breath"] is True
     (triage,) = [o for o in contained(done, "Observation") if o["id"] == "triage"]
     assert triage["valueCodeableConcept"]["coding"][0]["code"] == "emergency"
     assert any(c["code"]["coding"][0]["code"] == "clot_in_lungs"
@@ -345,21 +358,27 @@ def test_next_question_takes_the_operation_parameters_and_leaves_input_alone(mod
     assert interop.next_question(done, model) == done  # completed stays completed
 
 
+def fever(response):
+    """The answer to 'fever', an item of the first question (the red-flag screen)."""
+    return next(c for c in response["item"][0]["item"] if c["linkId"] == "fever")
+
+
 @pytest.mark.parametrize(("change", "words"), [
     (lambda r: r.update(resourceType="Patient"), "expected a QuestionnaireResponse"),
     (lambda r: r.update(questionnaire="#elsewhere"), "contain its Questionnaire"),
-    (lambda r: r["item"][0].update(linkId="fevr"), "Did you mean 'fever'"),
-    (lambda r: r["item"][0].update(answer=[]), "exactly one answer"),
-    (lambda r: r["item"][0].update(answer=[{"valueCoding": {"system": "x", "code": "Y"}}]),
+    (lambda r: fever(r).update(linkId="fevr"), "Did you mean 'fever'"),
+    (lambda r: fever(r).update(answer=[]), "exactly one answer"),
+    (lambda r: fever(r).update(answer=[{"valueCoding": {"system": "x", "code": "Y"}}]),
      "is not yes"),
-    (lambda r: r["item"][0].update(answer=[{"valueString": "yes"}]), "valueCoding"),
+    (lambda r: fever(r).update(answer=[{"valueString": "yes"}]), "valueCoding"),
     (lambda r: r["item"].append(dict(r["item"][0])), "answered twice"),
     (lambda r: r["item"].clear(), "has no answer yet"),
+    (lambda r: r["item"][0]["item"].remove(fever(r)), "has no answer yet"),
+    (lambda r: r["contained"][0]["item"][0].update(linkId="red_flag_scren"),
+     "Did you mean 'red_flag_screen'"),
 ])
 def test_malformed_responses_are_named(model, change, words):
     response = answer(interop.next_question(None, model), {})
-    # the first question asked, renamed 'fever' so that a typo of it has a suggestion
-    response["contained"][0]["item"][0]["linkId"] = response["item"][0]["linkId"] = "fever"
     change(response)
     with pytest.raises(InteropError, match=words):
         interop.next_question(response, model)

@@ -32,6 +32,7 @@ from posterior_knee.inference._answers import (
 )
 from posterior_knee.interview import Interview
 from posterior_knee.reasoning import rank_questions
+from posterior_knee.reasoning.checklists import SCREEN, checklists
 
 from . import strategies
 
@@ -63,16 +64,36 @@ def test_scripted_interview_equals_diagnose_on_the_same_answers(model):
 
 
 def test_screening_questions_are_asked_first(model):
-    interview = Interview(model, max_questions=len(model.ask_first))
+    interview = Interview(model, max_questions=len(model.ask_first), grouped=False)
     interview.run({})
     assert set(interview.history) == model.ask_first
     assert interview.unknown == interview.history  # nothing in the script: don't know
 
 
-def test_back_undoes_the_last_answer(model):
-    interview = Interview(model)
+def test_the_red_flag_screen_is_the_first_question_and_lists_every_screening_id(model):
+    interview = Interview(model, max_questions=1)
+    question = interview.next_question()
+    assert question.grouped and question.ask_first and question.finding == SCREEN
+    assert set(question.items) == model.ask_first and len(question.labels) == len(
+        question.items) == len(question.item_questions)
+    interview.run({})
+    assert interview.history == (SCREEN,) and interview.questions_asked == 1
+    assert set(interview.items_asked) == set(interview.unknown) == model.ask_first
+
+
+def test_each_id_is_in_one_checklist_at_most_and_every_id_is_a_valid_one(model):
+    lists = checklists(model)
+    items = [name for checklist in lists for name in checklist.items]
+    assert len(items) == len(set(items)) and set(items) <= set(model.kb.evidence_ids)
+    assert not {c.id for c in lists} & set(model.kb.evidence_ids)  # ids never clash
+    assert [c.id for c in lists if c.ask_first] == [SCREEN]
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_back_undoes_the_last_answer(model, grouped):
+    interview = Interview(model, grouped=grouped)
     first = interview.next_question()
-    interview.answer(first.finding, True)
+    interview.answer(first.finding, {first.items[0]: True} if grouped else True)
     assert interview.back() == first.finding
     assert dict(interview.findings) == {} and interview.history == ()
     assert interview.next_question() == first  # the same question comes back
@@ -94,10 +115,11 @@ def test_the_interview_stops(model):
     asked = []
     while (question := interview.next_question()) is not None:
         table = rank_questions(model, interview.findings, exclude=interview.unknown)
-        row = table.set_index("finding").loc[question.finding]
-        assert row["ask_first"] or row["raises_level"], question.finding
-        asked.append(question.finding)
-        interview.answer(question.finding, False)
+        for name in question.items or (question.finding,):  # a checklist: each item
+            row = table.set_index("finding").loc[name]
+            assert row["ask_first"] or row["raises_level"], name
+            asked.append(name)
+        interview.answer(question.finding, False)  # a checklist: none of them
     assert "10.0 bits" in interview.stopped
     assert set(model.ask_first) <= set(asked) and len(asked) > len(model.ask_first)
 
@@ -173,7 +195,7 @@ def test_answers_that_raise_nothing_alert_nobody(model):
 # -- hazard: quitting early printed "no red flag fired" ------------------------------
 
 def test_stopping_before_screening_is_complete_says_so(model):
-    interview = Interview(model)
+    interview = Interview(model, grouped=False)
     assert interview.incomplete.startswith(
         f"this result is incomplete: {len(model.ask_first)} screening questions unanswered")
     question = interview.next_question()
@@ -182,6 +204,68 @@ def test_stopping_before_screening_is_complete_says_so(model):
     assert f"{n} screening questions unanswered" in interview.incomplete
     assert question.finding not in interview.screening_unanswered
     assert set(interview.screening_unanswered) == model.ask_first - {question.finding}
+    grouped = Interview(model)
+    screen = grouped.next_question()
+    grouped.answer(screen.finding, {screen.items[0]: False})  # the others: don't know
+    assert set(grouped.screening_unanswered) == model.ask_first - {screen.items[0]}
+    grouped.answer(screen.finding, "no")  # none of the rest
+    assert grouped.screening_unanswered == ()
+
+
+# -- checklists: one question, several findings ---------------------------------------
+
+def test_a_checklist_is_one_question_one_step_and_back_undoes_it_whole(model):
+    interview = Interview(model)
+    interview.answer(SCREEN, False)
+    before = snapshot(interview)
+    question = interview.next_question()
+    assert question.grouped and not question.ask_first and len(question.items) >= 2
+    reply = {question.items[0]: True, question.items[1]: False}
+    interview.answer(question.finding, reply)
+    assert interview.questions_asked == 2 and interview.history[-1] == question.finding
+    assert interview.findings[question.items[0]] is True
+    assert interview.findings[question.items[1]] is False
+    assert set(question.items[2:]) <= set(interview.unknown)  # left out: don't know
+    assert interview.items_asked[-len(question.items):] == question.items
+    assert interview.result().triage == model.diagnose(interview.findings).triage
+    assert interview.back() == question.finding and snapshot(interview) == before
+    assert interview.next_question() == question
+
+
+def test_a_checklist_refuses_yes_for_all_and_items_it_does_not_list(model):
+    interview = Interview(model)
+    question = interview.next_question()
+    before = snapshot(interview)
+    with pytest.raises(EvidenceValueError, match="say which items apply"):
+        interview.answer(question.finding, "yes")
+    other = next(name for name in model.kb.evidence_ids if name not in question.items)
+    with pytest.raises(EvidenceValueError, match="not an item of the checklist"):
+        interview.answer(question.finding, {other: True})
+    with pytest.raises(UnknownIdError):
+        interview.answer(question.finding, {"feverr": True})
+    with pytest.raises(EvidenceValueError):
+        interview.answer(question.finding, {question.items[0]: "maybe"})
+    assert snapshot(interview) == before
+
+
+def test_an_emergency_item_of_the_screen_stops_the_interview_at_once(model):
+    for rule, present in firing_sets(model, TriageLevel.EMERGENCY):
+        if not set(present) <= model.ask_first:
+            continue
+        interview = Interview(model)
+        screen = interview.next_question()
+        alert = interview.answer(screen.finding, {**dict.fromkeys(screen.items, False),
+                                                  **dict.fromkeys(present, True)})
+        assert alert is not None and alert.level is TriageLevel.EMERGENCY, rule
+        assert interview.emergency_stop and interview.next_question() is None
+        assert interview.questions_asked == 1
+
+
+def test_one_at_a_time_asks_one_finding_per_question(model):
+    interview = Interview(model, grouped=False, max_questions=3)
+    interview.run({})
+    assert interview.history == interview.items_asked and len(interview.history) == 3
+    assert not interview.checklists
 
 
 def test_dont_know_to_a_screening_question_leaves_it_unanswered(model):
@@ -350,7 +434,7 @@ def test_answers_that_cannot_fit_together_are_refused_before_the_first_question(
 @pytest.mark.parametrize("kwargs", [
     {"max_questions": 0}, {"max_questions": -1}, {"max_questions": True},
     {"max_questions": 2.5}, {"patience": 0}, {"min_gain": -0.1},
-    {"min_gain": float("nan")}, {"min_gain": "x"},
+    {"min_gain": float("nan")}, {"min_gain": "x"}, {"grouped": "yes"}, {"grouped": 1},
 ])
 def test_parameters_are_checked(model, kwargs):
     with pytest.raises(ParameterError, match=next(iter(kwargs))):
@@ -374,7 +458,10 @@ def operations(kb):
     ids = st.one_of(*[st.sampled_from(list(kb.evidence_ids))] * 4,
                     st.sampled_from(["feverr", "fever ", "FEVER", "dvt"]))
     answer = st.tuples(st.just("answer"), ids, st.sampled_from(VALUES))
-    asked = st.tuples(st.just("next"), st.sampled_from(VALUES))
+    # one reply: for a checklist, all of them at once (yes is refused); a list of
+    # replies: a checklist's items answered one by one, in turn
+    asked = st.tuples(st.just("next"), st.one_of(
+        st.sampled_from(VALUES), st.lists(st.sampled_from(VALUES), min_size=1, max_size=4)))
     tell = st.tuples(st.just("tell"), st.dictionaries(ids, st.sampled_from(VALUES),
                                                       max_size=3))
     simple = st.sampled_from([("back",), ("carry_on",)])
@@ -395,6 +482,14 @@ def check_invariants(model, interview):
         assert level is TriageLevel.EMERGENCY
         assert interview.next_question() is None and "emergency" in interview.stopped
     assert (interview.alert is not None) == (level >= TriageLevel.URGENT)
+
+
+def recorded(interview, name, value):
+    """What one answer records: id -> reply (a checklist: each item asked)."""
+    if name not in interview.checklists:
+        return {name: value}
+    items = interview.items_asked[len(interview._undo[-1].asked_items):]
+    return value if isinstance(value, dict) else dict.fromkeys(items, value)
 
 
 @given(data=st.data())
@@ -426,8 +521,13 @@ def test_no_sequence_of_answers_lowers_the_level_or_loses_state(model, data):
                     if question is None:
                         assert interview.stopped
                         continue
-                    alert = interview.answer(question.finding, op[1])
-                    name, value = question.finding, op[1]
+                    value = op[1]
+                    if isinstance(value, list):
+                        value = {item: value[k % len(value)]
+                                 for k, item in enumerate(question.items)} \
+                            if question.grouped else value[0]
+                    alert = interview.answer(question.finding, value)
+                    name = question.finding
                 else:
                     alert = interview.tell(op[1])
                     if not op[1]:
@@ -439,11 +539,12 @@ def test_no_sequence_of_answers_lowers_the_level_or_loses_state(model, data):
                 continue
             undo.append(before)
             if name is not None:  # the answer is recorded as given
-                expected = answer_value(name, value)
-                if expected is None:
-                    assert name in interview.unknown and name not in interview.findings
-                else:
-                    assert interview.findings[name] is expected
+                for item, reply in recorded(interview, name, value).items():
+                    expected = answer_value(item, reply)
+                    if expected is None:
+                        assert item in interview.unknown and item not in interview.findings
+                    else:
+                        assert interview.findings[item] is expected
             raised = interview.level >= TriageLevel.URGENT and interview.level > level_before
             assert (alert is not None) == raised
             if alert is not None and alert.level is TriageLevel.EMERGENCY:
@@ -482,8 +583,13 @@ def test_cli_interview_in_a_terminal():
                           input="n\nn\nb\nmaybe\nn\nq\n", capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "Please answer yes, no" in done.stdout
+    assert "Please type the numbers of those that apply" in done.stdout  # a checklist
     assert "2 questions asked" in done.stdout and "does not replace" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "posterior_knee.cli", "interview",
+                           "--one-at-a-time"], input="n\nn\nb\nmaybe\nn\nq\n",
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Please answer yes, no" in done.stdout and "2 questions asked" in done.stdout
 
 
 def test_nan_in_a_json_answers_file_means_dont_know(tmp_path, capsys):
@@ -523,12 +629,15 @@ def test_raises_level_is_what_a_yes_would_do(model):
 def test_no_stop_while_a_yes_could_raise_the_level(model, data):
     """Whatever the answers, a patience or low-gain stop leaves no question whose yes
     would make the advice more urgent."""
-    interview = Interview(model, patience=data.draw(st.integers(1, 4)))
+    interview = Interview(model, patience=data.draw(st.integers(1, 4)),
+                          grouped=data.draw(st.booleans()))
     while (question := interview.next_question()) is not None:
-        reply = data.draw(st.sampled_from([None, None, False, True]))
-        if question.ask_first and reply:
-            reply = None  # keep the screening quiet, so the interview runs on
-        interview.answer(question.finding, reply)
+        replies = {name: data.draw(st.sampled_from([None, None, False, True]))
+                   for name in question.items or (question.finding,)}
+        if question.ask_first:  # keep the screening quiet, so the interview runs on
+            replies = {name: None if reply else reply for name, reply in replies.items()}
+        interview.answer(question.finding,
+                         replies if question.grouped else replies[question.finding])
     if interview.emergency_stop or "limit" in (interview.stopped or ""):
         return
     table = rank_questions(model, interview.findings, exclude=interview.unknown)

@@ -30,11 +30,18 @@ def screening_rule(model, level):
 
 
 def click_until(ui, target, value):
-    """Answer "no" to every question until ``target`` is asked, then ``value``."""
-    while ui.question is not None and ui.question.finding != target:
+    """Answer "no" to every question until ``target`` is asked, then ``value`` (in a
+    checklist: its switch set to ``value``, the others to no, then done)."""
+    while ui.question is not None and target not in (ui.question.finding,
+                                                     *ui.question.items):
         ui.buttons["no"].click()
     assert ui.question is not None, f"{target} was never asked"
-    ui.buttons[LABEL_OF[value]].click()
+    if ui.question.grouped:
+        for name, switch in ui.switches.items():
+            switch.value = LABEL_OF[value] if name == target else "no"
+        ui.done_button.click()
+    else:
+        ui.buttons[LABEL_OF[value]].click()
 
 
 def test_clicks_answer_the_question_on_screen(model):
@@ -80,7 +87,7 @@ def test_an_emergency_answer_stops_at_once_and_go_on_resumes(model):
     assert all(button.disabled for button in ui.buttons.values())
     assert not ui.go_on_button.disabled
     ui.go_on_button.click()  # the person chooses to go on
-    assert ui.question is not None and not ui.buttons["yes"].disabled
+    assert ui.question is not None and not ui.buttons["no"].disabled
     assert ui.interview.level is TriageLevel.EMERGENCY  # going on lowers nothing
     assert ui.go_on_button.disabled
 
@@ -116,7 +123,7 @@ def test_the_plain_html_view_needs_no_script(model):
     assert "<script" not in page
     assert pk.DISCLAIMER in page
     assert ui.prompt.value in page and ui.status.value in page
-    assert page.count("<button disabled") == len(ANSWERS) + 2
+    assert page.count("<button disabled") == len(ANSWERS) + 3
     bundle = ui._repr_mimebundle_()
     assert bundle["text/html"] == page
     view = bundle["application/vnd.jupyter.widget-view+json"]
@@ -135,3 +142,21 @@ def test_without_ipywidgets_the_error_names_the_extra(model, monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
     with pytest.raises(ImportError, match=r"posterior-knee\[widgets\]"):
         InterviewWidget(model)
+
+
+def test_a_checklist_has_a_switch_per_item_and_done_sends_them(model):
+    ui = InterviewWidget(model)
+    question = ui.question
+    assert question.grouped and list(ui.switches) == list(question.items)
+    assert ui.buttons["yes"].disabled and not ui.done_button.disabled
+    assert all(switch.value == "don't know" for switch in ui.switches.values())
+    first, second = question.items[:2]
+    ui.switches[first].value = "no"
+    ui.switches[second].value = "no"
+    assert f"{question.labels[0]}: <b>no</b>" in ui.snapshot_html()
+    ui.done_button.click()
+    assert ui.interview.history == (question.finding,)
+    assert ui.interview.findings == {first: False, second: False}
+    assert set(ui.interview.unknown) == set(question.items[2:])
+    ui.back_button.click()
+    assert ui.question == question and ui.interview.history == ()

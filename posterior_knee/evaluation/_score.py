@@ -292,7 +292,8 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
         door = {name: value for name, value in findings.items() if name in ages}
         session = Interview(model, findings=door)
         while (question := session.next_question()) is not None:
-            session.answer(question.finding, findings.get(question.finding))
+            # a checklist: each item answered from the case (unstated: don't know)
+            session.answer(question.finding, question.reply(findings))
         dx = session.result()
         asked = session.questions_asked
         if rank_by is not None:  # the interview's answers, ranked as asked
@@ -471,8 +472,9 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         the confirmed cause is its row in the resulting ``ranking``.
     interview
         If True, each case goes through :class:`~posterior_knee.Interview` instead: the
-        age band is given up front, each question is answered from the case (present
-        yes, absent no, anything the case does not state "don't know"), and the case is
+        age band is given up front, each question (each item of a checklist) is
+        answered from the case (present yes, absent no, anything the case does not
+        state "don't know"), and the case is
         scored on the diagnosis where the interview stops, from the answers it asked
         for (a stated finding it never asked about does not count). The summary adds
         ``questions_asked``.

@@ -11,7 +11,10 @@ added to that Questionnaire, or, when the interview stops, with ``status`` compl
 a display item giving the result, and the result itself contained: the
 RiskAssessment (based on the response), the triage Observation and the Device. It asks
 what :class:`~posterior_knee.Interview` would ask and stops where it stops; an answer
-that makes the triage level an emergency (a red flag) stops it at once.
+that makes the triage level an emergency (a red flag) stops it at once. A checklist
+("which of these apply?", one question over several findings) is a ``group`` item whose
+``linkId`` is the checklist's id, with one yes / no / don't know child item per finding;
+its answers are nested under the group in the response, as SDC nests them.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from typing import Any
 
 from .._version import __version__
 from ..clinical.triage import DISCLAIMER, TriageLevel
-from ..errors import InteropError, did_you_mean
-from ..interview import Interview
+from ..errors import InteropError, PosteriorKneeError, did_you_mean
+from ..interview import Interview, Question
 from ..knowledge._fingerprint import fingerprint
 from ..model import Model
 from ._common import CANONICAL, DONT_KNOW, NO, YES, concept, narrative
@@ -68,6 +71,12 @@ def _item(model: Model, name: str, canonical: str) -> dict:
         "type": "choice",
         "answerOption": [{"valueCoding": dict(c)} for c in (YES, NO, DONT_KNOW)],
     }
+
+
+def _group(model: Model, question: Question, canonical: str) -> dict:
+    """A checklist as a ``group`` item: one child item per finding it lists."""
+    return {"linkId": question.finding, "text": question.question, "type": "group",
+            "item": [_item(model, name, canonical) for name in question.items]}
 
 
 def questionnaire(model: Model | None = None, *, adaptive: bool = False,
@@ -167,7 +176,7 @@ def answers_of(response: Mapping, model: Model | None = None) -> dict[str, bool 
     response = _response(response)
     valid = model.kb.evidence_ids
     answers: dict[str, bool | None] = {}
-    for item in response.get("item", []):
+    for item in _flat(response.get("item", [])):
         name = item.get("linkId")
         if name not in valid:
             raise InteropError(f"item linkId {name!r} is not a finding or risk-factor id."
@@ -196,6 +205,17 @@ def answers_of(response: Mapping, model: Model | None = None) -> dict[str, bool 
             raise InteropError(f"item {name!r} is answered twice; keep one")
         answers[name] = value
     return answers
+
+
+def _flat(items: list) -> list:
+    """The answer items, a group's (a checklist's) children in its place."""
+    out = []
+    for item in items:
+        if isinstance(item, Mapping) and "item" in item and "answer" not in item:
+            out += _flat(item.get("item") or [])
+        else:
+            out.append(item)
+    return out
 
 
 def next_question(response: Mapping | None = None, model: Model | None = None, *,
@@ -231,12 +251,13 @@ def next_question(response: Mapping | None = None, model: Model | None = None, *
     Examples
     --------
     >>> response = next_question()                      # a new interview
-    >>> first = response["contained"][0]["item"][0]
-    >>> response["status"], first["linkId"] in Model().ask_first
-    ('in-progress', True)
-    >>> yes = {"system": "http://terminology.hl7.org/CodeSystem/v2-0136", "code": "Y"}
-    >>> response["item"] = [{"linkId": first["linkId"],
-    ...                      "answer": [{"valueCoding": yes}]}]
+    >>> first = response["contained"][0]["item"][0]     # the red-flag screen: a group
+    >>> response["status"], first["type"], first["item"][0]["linkId"] in Model().ask_first
+    ('in-progress', 'group', True)
+    >>> no = {"system": "http://terminology.hl7.org/CodeSystem/v2-0136", "code": "N"}
+    >>> response["item"] = [{"linkId": first["linkId"], "item": [
+    ...     {"linkId": child["linkId"], "answer": [{"valueCoding": no}]}
+    ...     for child in first["item"]]}]              # none of them
     >>> response = next_question(response)              # the next question, or the end
     >>> response["status"] in ("in-progress", "completed")
     True
@@ -254,7 +275,13 @@ def next_question(response: Mapping | None = None, model: Model | None = None, *
         return response
     form = _contained_form(response)
     form.setdefault("item", [])
-    asked = [item.get("linkId") for item in form["item"] if item.get("type") != "display"]
+    # each question asked: a finding's id, or a checklist's id with the ids it listed
+    questions = [(item.get("linkId"),
+                  [child.get("linkId") for child in item.get("item") or []]
+                  if item.get("type") == "group" else None)
+                 for item in form["item"] if item.get("type") != "display"]
+    asked = [name for top, children in questions
+             for name in (children if children is not None else [top])]
     answers = answers_of(response, model)
     for name in answers:
         if name not in asked:
@@ -265,14 +292,22 @@ def next_question(response: Mapping | None = None, model: Model | None = None, *
         raise InteropError(f"question {unanswered[0]!r} has no answer yet; answer it "
                            "(yes, no or don't know) before asking for the next one")
     interview = Interview(model)
-    for name in asked:
-        interview.answer(name, answers[name])
+    for top, children in questions:
+        if children is not None and top not in interview.checklists:
+            raise InteropError(f"group item {top!r} is not a checklist of the interview"
+                               + did_you_mean(str(top), interview.checklists))
+        try:
+            interview.answer(top, answers[top] if children is None
+                             else {name: answers[name] for name in children})
+        except PosteriorKneeError as error:  # a child that is not the group's
+            raise InteropError(f"item {top!r}: {error}") from None
     dx = interview.result()
     question = None
     if dx.triage.level is not TriageLevel.EMERGENCY:
         question = interview.next_question()
     if question is not None:
-        form["item"].append(_item(model, question.finding, canonical))
+        form["item"].append(_group(model, question, canonical) if question.grouped
+                            else _item(model, question.finding, canonical))
         response["status"] = "in-progress"
         return response
     reason = ("the triage level is emergency" if dx.triage.level is TriageLevel.EMERGENCY

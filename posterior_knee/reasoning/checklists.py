@@ -30,7 +30,7 @@ _SCREEN_TEXT = "Do you have any of these right now?"
 TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("where_it_hurts", "Where do you feel the pain?",
      ("pain_hollow_of_knee", "pain_inner_side", "pain_outer_side", "pain_front_of_knee",
-      "pain_behind_kneecap", "pain_below_kneecap", "calf_pain", "both_legs",
+      "pain_behind_kneecap", "pain_below_kneecap", "calf_pain", "thigh_pain", "both_legs",
       "back_pain_radiating")),
     ("how_it_started", "How did the pain start?",
      ("sudden_onset", "injury_twist", "injury_blow_or_fall", "injury_push_off",

@@ -660,18 +660,23 @@ def memory_worker(kind: str, n: int, seed: int) -> dict:
         work = lambda: model.diagnose_many(frame)  # noqa: E731
     rss_before, hwm_before = maxrss_mib(), hwm_mib()
     tracemalloc.start()
+    started = time.perf_counter()
     work()
+    seconds = time.perf_counter() - started  # with tracemalloc on: a little slower
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"kind": kind, "cases": 1 if kind == "single" else n,
+    return {"kind": kind, "cases": 1 if kind == "single" else n, "seconds": seconds,
             "tracemalloc_peak_mib": peak / 2**20,
             "maxrss_before_mib": rss_before, "maxrss_mib": maxrss_mib(),
             "vmhwm_before_mib": hwm_before, "vmhwm_mib": hwm_mib()}
 
 
-def bench_memory(settings, seed) -> dict:
+def bench_memory(settings, seed, large: bool = False) -> dict:
     out = {}
-    for kind, n in (("single", 1), ("batch", settings["memory_batch"])):
+    runs = [("single", 1), ("batch", settings["memory_batch"])]
+    if large:  # the cohort of section 2's largest batch, with its time
+        runs.append(("batch", 100_000))
+    for kind, n in runs:
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--_memory", kind, "--_n", str(n),
              "--seed", str(seed)], cwd=tempfile.gettempdir(), capture_output=True, text=True)
@@ -927,7 +932,7 @@ def main(argv=None) -> int:
     # memory first, in fresh processes, while this one is still small: on Linux a
     # child's ru_maxrss starts from its parent's high-water mark
     log("5. memory (fresh processes, measured first) ...")
-    memory = bench_memory(settings, args.seed)
+    memory = bench_memory(settings, args.seed, large=args.large)
     log("building the model and the pgmpy network ...")
     import posterior_knee as pk
 

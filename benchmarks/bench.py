@@ -577,7 +577,9 @@ def plot_by_m(by_m: dict, path: Path, title: str) -> None:
 
     rows = by_m["median_ms"]
     ms = [int(m) for m in rows]
-    labels = {"pgmpy_ve": "pgmpy VariableElimination (causes)",
+    limit = by_m.get("pgmpy", {}).get("limit_s_per_case")
+    capped = f"; a case over {limit:.0f} s counts as {limit:.0f} s" if limit else ""
+    labels = {"pgmpy_ve": f"pgmpy VariableElimination (causes{capped})",
               "pyagrum_lazy": "pyAgrum LazyPropagation (causes)",
               "pk_posterior": "posterior-knee model.posterior",
               "pk_diagnose": "posterior-knee model.diagnose",

@@ -202,9 +202,10 @@ def _eliminated(model: Model, engines: Engines, evidence: Mapping[str, bool],
     # is: one row per risk factor instead of two (the rows are the cost here)
     run = np.arange(int(risk_no[0]) if len(risk_no) else len(batch))
     part = engines.elimination.sums(batch.take(run), groups=groups)
-    sums = Sums(*(np.concatenate([getattr(part, f), getattr(part, f)[:1]
-                                  - getattr(part, f)[risk_yes]])
-                  for f in ("total", "causes", "none")),
+    def and_risk_no(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, x[:1] - x[risk_yes]])
+
+    sums = Sums(and_risk_no(part.total), and_risk_no(part.causes), and_risk_no(part.none),
                 np.concatenate([part.error, part.error[0] + part.error[risk_yes]]))
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no)
 

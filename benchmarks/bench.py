@@ -4,7 +4,7 @@
 Run by hand (it is not a test and pytest does not collect it)::
 
     pip install pyagrum          # the comparison engine; pgmpy is already a dependency
-    python benchmarks/bench.py                # default run, about 10 minutes on 2 cores
+    python benchmarks/bench.py                # default run: 19 minutes on 2 busy cores
     python benchmarks/bench.py --quick        # smoke run, a few minutes
     python benchmarks/bench.py --large        # adds the 100 000-case batch (slow)
 

@@ -74,6 +74,31 @@ def test_fixed_cases_equal_diagnose_per_row(model):
     assert scorer.score(parsed.present, parsed.absent, ids).enumerated >= 1
 
 
+def test_rows_with_many_present_findings_by_elimination(model):
+    """Pairs of rows with four, six and seven present findings, each row a different
+    pattern: the pairs past the factored engine's batch budget go to elimination (one
+    plan per pattern), the others stay one factored batch; all equal one diagnosis per
+    row."""
+    from posterior_knee.inference._dispatch import BATCH_BUDGET
+
+    rng = np.random.default_rng(12)
+    findings = list(KB.finding_ids)
+    cases = []
+    for m in (6, 6, 7, 7, 4, 4):
+        chosen = rng.choice(len(findings), m + 2, replace=False)
+        cases.append({findings[k]: bool(i < m) for i, k in enumerate(chosen)})
+    cases[-1]["age_over_50"] = True
+    frame = frame_of(cases)
+    assert_scores_equal(model.diagnose_many(frame), expected(model, cases, frame.index))
+    factored = model._engines.factored
+    beyond = [m for m in (4, 6, 7) if factored.cost(m) > BATCH_BUDGET]
+    assert beyond == [6, 7]  # the point of the test: both routes in one frame
+    scorer = model._batch
+    ids = scorer.check_columns(frame)
+    parsed = scorer.parse(frame, ids)
+    assert scorer.score(parsed.present, parsed.absent, ids).enumerated == 4
+
+
 def random_frame(model, n, seed):
     rng = np.random.default_rng(seed)
     values = rng.choice(np.array([True, False, None], dtype=object), size=(n, len(IDS)),

@@ -38,6 +38,13 @@ from ._threads import one_thread
 ENUMERATE_CAUSES = 20  # 2**20 entries, 8 MiB: the largest table worth enumerating
 # entries the factored engine may touch per case before elimination is preferred
 FACTORED_BUDGET = 3e6  # measured crossover on the shipped priors: m = 6 (2.6 ms against 2.2)
+# a batch of rows that differ in their present findings goes to the factored engine
+# (one batch) up to this cost per row, and to elimination (one plan per pattern,
+# planning included) beyond: measured on the shipped priors (30 causes, 7 hubs) with
+# rows of 10 random stated ids, factored against elimination with a new plan per row:
+# m = 5 (cost 8e6) 15 ms against 20, m = 6 (1.8e7) 32 against 22, m = 8 (9e7) 122
+# against 31 ms per row
+BATCH_BUDGET = 1.2e7
 # calibrated on the shipped priors (one BLAS thread): enumeration makes about six
 # passes over its 2**n entries plus one per present finding, at numpy's full speed
 # (about 3 ns an entry); elimination touches its plan's cost about three times
@@ -89,8 +96,10 @@ class Engines:
         m = cases.present.shape[1]
         if self.factored is not None and m <= MAX_PRESENT_POSITIVE:
             # a batch of rows that differ in their present findings: only the factored
-            # engine takes them all in one batch (elimination plans each pattern)
-            if len(cases) > 1 or self.factored.cost(m) <= FACTORED_BUDGET:
+            # engine takes them all in one batch (elimination plans each pattern), which
+            # pays while its cost per row stays under BATCH_BUDGET
+            cost = self.factored.cost(m)
+            if cost <= FACTORED_BUDGET or (len(cases) > 1 and cost <= BATCH_BUDGET):
                 return "factored"
         if self.n <= ENUMERATE_CAUSES and len(cases) == 1:
             plan = self.elimination.plan(cases.present[0], tuple(cases.masks))

@@ -197,7 +197,16 @@ def _eliminated(model: Model, engines: Engines, evidence: Mapping[str, bool],
     are computed directly."""
     base, batch, asked, risky, found, no_rows, risk_yes, risk_no = _answers(
         model, evidence, names)
-    sums = engines.elimination.sums(batch, groups=groups)
+    # a risk factor's two answers split its node's mask in two (the answer's state, the
+    # others), so its "no" is the current sums minus its "yes", as a finding's "yes"
+    # is: one row per risk factor instead of two (the rows are the cost here)
+    run = np.arange(int(risk_no[0]) if len(risk_no) else len(batch))
+    part = engines.elimination.sums(batch.take(run), groups=groups)
+    def and_risk_no(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, x[:1] - x[risk_yes]])
+
+    sums = Sums(and_risk_no(part.total), and_risk_no(part.causes), and_risk_no(part.none),
+                np.concatenate([part.error, part.error[0] + part.error[risk_yes]]))
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no)
 
 

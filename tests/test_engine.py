@@ -50,7 +50,7 @@ def test_no_evidence_matches_pgmpy(model, reference):
     assert_same(model.posterior({}), reference.posterior({}))
 
 
-@settings(max_examples=20)  # pgmpy answers 30 queries per example on the full network
+@settings(max_examples=10)  # pgmpy answers 30 queries per example on the full network
 @given(data=evidence(pk.load_knowledge_base()))
 def test_random_evidence_matches_pgmpy(model, reference, data):
     case = model.evidence(data)

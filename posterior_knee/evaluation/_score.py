@@ -474,9 +474,9 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         If True, each case goes through :class:`~posterior_knee.Interview` instead: the
         age band is given up front, each question (each item of a checklist) is
         answered from the case (present yes, absent no, anything the case does not
-        state "don't know"), and the case is
-        scored on the diagnosis where the interview stops, from the answers it asked
-        for (a stated finding it never asked about does not count). The summary adds
+        state "don't know"), and the case is scored on the diagnosis where the
+        interview stops, from the answers it asked for (a stated finding it never
+        asked about does not count). The summary adds
         ``questions_asked``.
 
     Returns

@@ -75,3 +75,11 @@ def test_calf_strain_needs_an_event(model, risk):
     with_push_off = {"calf_pain": True, "injury_push_off": True}
     assert p_dvt(model, with_push_off, "calf_strain") > \
         2 * p_dvt(model, {"calf_pain": True, **NO_INJURY}, "calf_strain")
+
+
+@pytest.mark.parametrize("risk", ["recent_surgery", "immobilisation"])
+def test_an_operation_or_a_cast_makes_a_calf_strain_less_likely(model, risk):
+    # clinical review D: no push-off after surgery or in a cast, so the same calf
+    # findings point less to a strain and more to a clot
+    case = {"calf_pain": True, "calf_swelling": True, "tenderness": True}
+    assert p_dvt(model, {**case, risk: True}, "calf_strain") < p_dvt(model, case, "calf_strain")

@@ -121,7 +121,7 @@ FLOOR_RULES: tuple[tuple[str, Condition, TriageLevel], ...] = tuple(
 MANDATED_CANT_MISS: dict[str, tuple[tuple[TriageLevel, float], ...]] = {
     "dvt": ((_S, 0.03), (_U, 0.05), (_E, 0.4)),
     "septic_arthritis": ((_S, 0.01), (_U, 0.03), (_E, 0.15)),
-    "bakers_cyst_rupture": ((_S, 0.08), (_U, 0.15)),
+    "bakers_cyst_rupture": ((_S, 0.01), (_U, 0.02)),
     "popliteal_artery_entrapment": ((_S, 0.1),),
     "tumour": ((_S, 0.02),),
     "fracture": ((_U, 0.2),),

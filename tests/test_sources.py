@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 import posterior_knee as pk
 from posterior_knee.knowledge._schema import TABLES
@@ -64,3 +65,19 @@ def test_a_tuned_number_shows_in_the_table(kb):
     table = pk.evidence_table(kb.replace(causes=causes))
     row = table[(table["file"] == "causes.csv") & (table["id"] == "dvt")]
     assert row[["value", "source"]].values.tolist() == [[0.2, "expert estimate: test"]]
+
+
+def test_every_prior_computed_in_its_source_cell_still_holds(kb, model):
+    """A baseline prior is chosen so that the average over risk factors hits a stated
+    figure ("... (model gives 0.150 ...)"): that figure must still be what the model
+    gives, or the cell describes numbers that have since moved."""
+    import re
+
+    averages = model.diagnose({}).ranking.set_index("cause")["prior"]
+    checked = 0
+    for cause, source in zip(kb.causes["id"], kb.causes["source"]):
+        stated = re.search(r"model gives ([0-9]*\.[0-9]+)", source)
+        if stated:
+            checked += 1
+            assert averages[cause] == pytest.approx(float(stated.group(1)), rel=0.05), cause
+    assert checked >= 20  # the convention is followed, so the check has something to read

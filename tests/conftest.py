@@ -111,7 +111,7 @@ NOTEBOOK_MODULES = ("tests/test_docs.py::", "tests/test_notebooks.py::")
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """On workers, the site build and the notebooks' tests run in one worker, which
+    """With workers (``-n``), the site build and the notebooks' tests run in one, which
     executes each notebook once for both (``executed_notebooks``: 50 s); every other
     test is handed out on its own, in order, as ``--dist load`` does.
 

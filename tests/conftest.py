@@ -103,3 +103,30 @@ class ExecutedNotebooks:
 @pytest.fixture(scope="session")
 def executed_notebooks(tmp_path_factory):
     return ExecutedNotebooks(tmp_path_factory.mktemp("executed-notebooks"))
+
+
+# -- pytest-xdist (the README runs the suite with -n 2) -----------------------------------
+
+NOTEBOOK_MODULES = ("tests/test_docs.py::", "tests/test_notebooks.py::")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With workers (``-n``), the site build and the notebooks' tests run in one, which
+    executes each notebook once for both (``executed_notebooks``: 50 s); every other
+    test is handed out on its own, in order, as ``--dist load`` does.
+
+    (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but pytest 9
+    ignores the group that xdist 3.8 appends to the node ids.) Another ``--dist`` is
+    left as chosen.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksTogether(LoadScopeScheduling):
+        # the largest unit is handed out first (xdist orders units by size), so the
+        # notebooks never start last
+        def _split_scope(self, nodeid):
+            return "notebooks" if nodeid.startswith(NOTEBOOK_MODULES) else nodeid
+
+    return NotebooksTogether(config, log)

@@ -34,3 +34,14 @@ def test_priors_are_one_copy():
         return  # an editable install maps the folder itself
     for csv in (ROOT / "priors").glob("*.csv"):
         assert (shipped / csv.name).read_bytes() == csv.read_bytes(), csv.name
+
+
+def test_the_test_extra_installs_the_workers_the_test_command_asks_for():
+    """``-n`` is pytest-xdist's option: without it in the test extra, command 2 stops."""
+    import tomllib
+
+    if not re.search(r"pytest .*-n ", readme_commands()[1]):
+        return
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test_extra = config["project"]["optional-dependencies"]["test"]
+    assert any(re.match(r"pytest-xdist\b", requirement) for requirement in test_extra)

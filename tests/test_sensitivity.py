@@ -48,18 +48,34 @@ def edited(kb, table, key, column, value):
 
 
 def probability(kb, case, target):
-    dx = pk.diagnose(case, kb=kb)
+    return read(pk.diagnose(case, kb=kb), target)
+
+
+def read(dx, target):
     if target.startswith("group:"):
         return dx.groups.set_index("group").loc[target.removeprefix("group:"), "probability"]
     return dx.ranking.set_index("cause").loc[target, "probability"]
+
+
+_EDITED: dict = {}
+
+
+def edited_diagnosis(kb, case, table, key, column, value):
+    """``case`` diagnosed on ``kb`` with one cell changed, remembered: the derivatives
+    of every target are checked on the same edited copies (``kb`` is kept with its
+    answers, so its id is not reused)."""
+    memo = (id(kb), tuple(sorted(case.items())), table, key, column, value)
+    if memo not in _EDITED:
+        _EDITED[memo] = kb, pk.diagnose(case, kb=edited(kb, table, key, column, value))
+    return _EDITED[memo][1]
 
 
 def finite_difference(kb, case, target, table, key, column):
     """Central difference in the value itself, each side a freshly validated KB."""
     value = getattr(kb, table).loc[keys(kb, table).index(key), column]
     h = 1e-4 * (value if column == "odds_ratio" else min(value, 1.0 - value))
-    up = probability(edited(kb, table, key, column, value + h), case, target)
-    down = probability(edited(kb, table, key, column, value - h), case, target)
+    up, down = (read(edited_diagnosis(kb, case, table, key, column, value + step), target)
+                for step in (h, -h))
     # the answers each carry rounding of about 1e-14, so the estimate is only good to
     # about 1e-14 / h in absolute terms
     return (up - down) / (2 * h), 1e-14 / h

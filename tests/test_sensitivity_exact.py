@@ -13,6 +13,8 @@ configurations, ``ExactEngine``) on structures rebuilt with the changed number:
   tolerance; each side an exact recomputation).
 """
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -86,16 +88,47 @@ def case_for(kb: pk.KnowledgeBase, rng: np.random.Generator) -> dict[str, bool]:
     return case
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _paths_planned_once():
+    """The references below build an enumeration engine for every changed number, and
+    planning its contraction (``np.einsum_path``) took five sixths of this module's
+    time. A changed number keeps every shape, and numpy's greedy planner reads only the
+    subscripts and the shapes, so each plan is made once and reused: the same path,
+    the same sums."""
+    plan, plans = np.einsum_path, {}
+
+    def planned_once(subscripts, *operands, **options):
+        if not isinstance(subscripts, str):  # the interleaved form: planned as before
+            return plan(subscripts, *operands, **options)
+        key = (subscripts, tuple(np.shape(o) for o in operands), tuple(sorted(options.items())))
+        if key not in plans:
+            plans[key] = plan(subscripts, *operands, **options)
+        return plans[key]
+
+    with mock.patch.object(np, "einsum_path", planned_once):
+        yield
+
+
 _SEEN: dict = {}
+_LAST: dict = {}
+
+
+def parameters(model) -> Parameters:
+    """The parameters of ``model``, one object for the last model asked about (so the
+    sums that ``exact`` remembers serve every target of one network and case)."""
+    if _LAST.get("model") is not model:
+        _LAST.update(model=model, params=Parameters(model.kb, model.structure))
+    return _LAST["params"]
 
 
 def exact(params: Parameters, evidence, p: int | None = None, value: float | None = None):
     """(P(e), P(cause, e) per cause, P(no cause of group, e) per group) by enumeration,
-    with parameter p moved to value (remembered for the last network and case)."""
+    with parameter p moved to value (remembered for the last network and case; the
+    parameters are kept alive meanwhile, so their id is not reused)."""
     key = (id(params), tuple(sorted(evidence.items())))
     if _SEEN.get("key") != key:
         _SEEN.clear()
-        _SEEN["key"] = key
+        _SEEN["key"], _SEEN["kept"] = key, params
     if (p, value) not in _SEEN:
         _SEEN[p, value] = _exact(params, evidence, p, value)
     return _SEEN[p, value]
@@ -146,7 +179,7 @@ def reference_derivative(model, params, evidence, target, p, low, high) -> float
 
 def check_table(model, case, target, sample=None):
     table = model.sensitivity(case, target)
-    params = Parameters(model.kb, model.structure)
+    params = parameters(model)
     evidence = model.evidence(case)
     frame = params.frame.reset_index(drop=True)
     rows = table.set_index(["file", "id"])

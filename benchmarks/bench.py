@@ -4,9 +4,10 @@
 Run by hand (it is not a test and pytest does not collect it)::
 
     pip install pyagrum          # the comparison engine; pgmpy is already a dependency
-    python benchmarks/bench.py                # default run: 19 minutes on 2 busy cores
+    python benchmarks/bench.py                # default run: 13.5 minutes on 2 idle cores
     python benchmarks/bench.py --quick        # smoke run, a few minutes
     python benchmarks/bench.py --large        # adds the 100 000-case batch (slow)
+    python benchmarks/bench.py --only-large   # that batch alone, beside pyAgrum (15 min)
 
 Everything is measured in one run on the current machine: the table of medians is
 printed and the same numbers (and the raw timings) are written as JSON to ``--out``

@@ -317,16 +317,25 @@ def _read_until(process, marker: bytes, timeout: float = 90.0) -> bytes:
     return seen
 
 
+def _default_sigint():
+    # as in a terminal: a test runner's worker may have left SIGINT ignored, and an
+    # ignored disposition is inherited by the child
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted(argv, replies=b"", marker=b"Q1."):
     process = subprocess.Popen([sys.executable, "-m", "posterior_knee", "interview",
                                 *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     try:
         if replies:
             process.stdin.write(replies)
             process.stdin.flush()
         _read_until(process, marker)
         process.send_signal(signal.SIGINT)
+        # stdin stays open until the process has ended: closing it first (communicate
+        # does) let an end of input finish the interview before the signal arrived
+        process.wait(timeout=60)
         _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

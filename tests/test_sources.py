@@ -1,6 +1,7 @@
 """evidence_table: every number in the CSV files, beside its own row's source cell."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -71,8 +72,6 @@ def test_every_prior_computed_in_its_source_cell_still_holds(kb, model):
     """A baseline prior is chosen so that the average over risk factors hits a stated
     figure ("... (model gives 0.150 ...)"): that figure must still be what the model
     gives, or the cell describes numbers that have since moved."""
-    import re
-
     averages = model.diagnose({}).ranking.set_index("cause")["prior"]
     checked = 0
     for cause, source in zip(kb.causes["id"], kb.causes["source"]):

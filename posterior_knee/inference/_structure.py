@@ -6,7 +6,7 @@ Both the pgmpy network and the compiled engine are built from one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -17,6 +17,7 @@ import numpy as np
 from ..knowledge._schema import GROUPS
 
 if TYPE_CHECKING:
+    import pandas as pd
 
     from ..knowledge.base import KnowledgeBase
 
@@ -148,64 +149,89 @@ class Structure:
             for member, state in node.members.items()
         }
         cards = {node.name: len(node.states) for node in risk_nodes}
-        causes = tuple(_cause_node(kb, row, risk_evidence, cards)
-                       for row in kb.causes.itertuples(index=False))
+        # every table read once, as plain lists grouped by the row they belong to: a
+        # boolean mask per cause and per finding cost most of a command-line start-up
+        effects = _rows_by(kb.risk_effects, "cause", ("risk_factor", "odds_ratio"))
+        links = _rows_by(kb.cause_links, "child", ("parent", "kind", "odds_ratio"))
+        causes = tuple(
+            _cause_node(cause, prior, effects.get(cause, ()), links.get(cause, ()),
+                        risk_evidence, cards)
+            for cause, prior in zip(_column(kb.causes, "id"), _column(kb.causes, "prior")))
+        produced = _rows_by(kb.finding_links, "finding", ("cause", "strength"))
         findings = []
-        for row in kb.findings.itertuples(index=False):
-            links = kb.finding_links[kb.finding_links["finding"] == row.id]
-            findings.append(FindingNode(row.id, float(row.leak), tuple(links["cause"]),
-                                        links["strength"].to_numpy(dtype=float)))
-        groups = {
-            group: tuple(kb.causes.loc[kb.causes["group"] == group, "id"])
-            for group in GROUPS
-        }
-        groups = {g: ids for g, ids in groups.items() if ids}
+        for name, leak in zip(_column(kb.findings, "id"), _column(kb.findings, "leak")):
+            rows = produced.get(name, ())
+            findings.append(FindingNode(name, float(leak), tuple(c for c, _ in rows),
+                                        np.array([s for _, s in rows], dtype=float)))
+        members: dict[str, list[str]] = {}
+        for cause, group in zip(_column(kb.causes, "id"), _column(kb.causes, "group")):
+            members.setdefault(group, []).append(cause)
+        groups = {group: tuple(members[group]) for group in GROUPS if group in members}
         return cls(risk_nodes, causes, tuple(findings), MappingProxyType(groups),
                    MappingProxyType(risk_evidence))
 
 
+def _column(frame: pd.DataFrame, name: str) -> list:
+    """One column as a list of Python values (cheaper to walk than the frame's rows)."""
+    return frame[name].tolist()
+
+
+def _rows_by(frame: pd.DataFrame, key: str, columns: tuple[str, ...]) -> dict[object, list[tuple]]:
+    """The rows of ``frame`` grouped by their ``key`` cell, each as a tuple of
+    ``columns``, in file order within each group (the order the nodes' axes follow)."""
+    grouped: dict[object, list[tuple]] = {}
+    for name, *values in zip(_column(frame, key), *(_column(frame, c) for c in columns)):
+        grouped.setdefault(name, []).append(tuple(values))
+    return grouped
+
+
 def _risk_nodes(kb: KnowledgeBase) -> tuple[RiskNode, ...]:
     nodes: list[RiskNode] = []
+    rows = list(zip(_column(kb.risk_factors, "id"), _column(kb.risk_factors, "exclusive_group"),
+                    _column(kb.risk_factors, "prevalence")))
     done: set[str] = set()
-    for row in kb.risk_factors.itertuples(index=False):
-        group = row.exclusive_group
+    for name, group, prevalence in rows:
         if not group:
-            p = float(row.prevalence)
-            nodes.append(RiskNode(row.id, STATES, np.array([1.0 - p, p]),
-                                  MappingProxyType({row.id: 1})))
+            p = float(prevalence)
+            nodes.append(RiskNode(name, STATES, np.array([1.0 - p, p]),
+                                  MappingProxyType({name: 1})))
         elif group not in done:
             done.add(group)
-            members = kb.risk_factors[kb.risk_factors["exclusive_group"] == group]
-            p = members["prevalence"].to_numpy(dtype=float)
+            members = [(m, v) for m, g, v in rows if g == group]
+            p = np.array([v for _, v in members], dtype=float)
             prior = np.concatenate([[max(0.0, 1.0 - p.sum())], p])
             nodes.append(RiskNode(
-                group, (OTHER_STATE, *members["id"]), prior,
-                MappingProxyType({m: i + 1 for i, m in enumerate(members["id"])})))
+                group, (OTHER_STATE, *(m for m, _ in members)), prior,
+                MappingProxyType({m: i + 1 for i, (m, _) in enumerate(members)})))
     return tuple(nodes)
 
 
-def _cause_node(kb, row, risk_evidence, cards) -> CauseNode:
-    """P(cause | parents): odds(prior) times the odds ratios of the parents present."""
-    effects = kb.risk_effects[kb.risk_effects["cause"] == row.id]
-    links = kb.cause_links[kb.cause_links["child"] == row.id]
+def _cause_node(name: str, prior: float, effects: Sequence[tuple], links: Sequence[tuple],
+                risk_evidence: Mapping[str, tuple[str, int]],
+                cards: Mapping[str, int]) -> CauseNode:
+    """P(cause | parents): odds(prior) times the odds ratios of the parents present.
+
+    ``effects`` holds the cause's (risk_factor, odds_ratio) rows of risk_effects.csv,
+    ``links`` its (parent, kind, odds_ratio) rows of cause_links.csv, in file order.
+    """
     parents: list[str] = []
     log_or: list[np.ndarray] = []  # per parent: log odds ratio for each parent state
-    for effect in effects.itertuples(index=False):
-        node, state = risk_evidence[effect.risk_factor]
+    for risk_factor, odds_ratio in effects:
+        node, state = risk_evidence[risk_factor]
         if node not in parents:
             parents.append(node)
             log_or.append(np.zeros(cards.get(node, 2)))
-        log_or[parents.index(node)][state] += np.log(effect.odds_ratio)
+        log_or[parents.index(node)][state] += np.log(odds_ratio)
     required: list[str] = []
-    for link in links.itertuples(index=False):
-        parents.append(link.parent)
-        if link.kind == "requires":
-            required.append(link.parent)
+    for parent, kind, odds_ratio in links:
+        parents.append(parent)
+        if kind == "requires":
+            required.append(parent)
             log_or.append(np.zeros(2))
         else:
-            log_or.append(np.array([0.0, np.log(link.odds_ratio)]))
-    p_yes = cause_p_yes(float(row.prior), log_or, [parents.index(p) for p in required])
-    return CauseNode(row.id, tuple(parents), p_yes)
+            log_or.append(np.array([0.0, np.log(odds_ratio)]))
+    p_yes = cause_p_yes(float(prior), log_or, [parents.index(p) for p in required])
+    return CauseNode(name, tuple(parents), p_yes)
 
 
 def cause_p_yes(prior: float, log_or: list[np.ndarray], required: list[int]) -> np.ndarray:

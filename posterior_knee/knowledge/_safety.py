@@ -29,6 +29,7 @@ from ..clinical._condition import (
     Condition,
     condition_ids,
     format_condition,
+    holds,
     minimal_presentations,
     parse_condition,
 )
@@ -118,6 +119,11 @@ FLOOR_RULES: tuple[tuple[str, Condition, TriageLevel], ...] = tuple(
     (rule, _parsed(text), level) for rule, text, level in _FLOOR)
 """(shipped rule id, condition, minimum level): the floor, named after the rules it keeps."""
 
+_PRESENTATIONS: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(minimal_presentations(condition)) for _, condition, _ in FLOOR_RULES)
+"""The smallest presentations of each floor rule (in FLOOR_RULES order), found once: the
+floor is checked on every load and every model build."""
+
 MANDATED_CANT_MISS: dict[str, tuple[tuple[TriageLevel, float], ...]] = {
     "dvt": ((_S, 0.03), (_U, 0.05), (_E, 0.4)),
     "septic_arthritis": ((_S, 0.01), (_U, 0.03), (_E, 0.15)),
@@ -163,7 +169,7 @@ def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
 
 def _red_flags(rules: TriageRules, evidence: set[str]) -> list[Problem]:
     problems = []
-    for rule, condition, minimum in FLOOR_RULES:
+    for (rule, condition, minimum), presentations in zip(FLOOR_RULES, _PRESENTATIONS):
         missing = sorted(condition_ids(condition) - evidence)
         if missing:
             problems.append(Problem(
@@ -171,7 +177,12 @@ def _red_flags(rules: TriageRules, evidence: set[str]) -> list[Problem]:
                 f"the safety rule '{rule}' [{format_condition(condition)}] needs the id(s) "
                 f"{missing}; restore them from the shipped priors"))
             continue
-        for present in minimal_presentations(condition):
+        # a presentation triages at least `minimum` when one rule at that level or above
+        # fires; only when none does are all the rules weighed, for the message
+        strong = [r.condition for r in rules.red_flags if r.level >= minimum]
+        for present in presentations:
+            if any(holds(c, present) for c in strong):
+                continue
             got = rules.red_flag_level(present)
             if got < minimum:
                 problems.append(Problem(

@@ -361,7 +361,9 @@ def _parse_files(files: Mapping[str, bytes]) -> tuple[
             for line, cell in zip(frame.index, cells):
                 if is_formula_like(cell):
                     formulas.append(Problem(table.file, int(line), column, repr(cell[:40])))
-            frame[column] = [restore_formula(cell) for cell in cells]
+            restored = [restore_formula(cell) for cell in cells]
+            if restored != cells.tolist():  # most columns have no escaped formula
+                frame[column] = restored
         tables[name] = frame
     return tables, layouts, problems, formulas
 
@@ -399,10 +401,25 @@ def _same_table(table: Table, mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as stripped strings (numbers in full precision, missing as '')."""
+    index = frame.index
+    if not (isinstance(index, pd.Index) and index.name == "line"):
+        index = pd.RangeIndex(2, 2 + len(frame), name="line")
+    names = [str(c).strip() for c in frame.columns]
+    if len(set(names)) < len(names):
+        return _as_strings_by_name(frame, index, names)
+    # built in one go: editing frames column by column (here and in _parse_table) cost
+    # about a tenth of a command-line diagnosis
+    cells = {name: np.array([_cell_text(v) for v in frame.iloc[:, k]], dtype=object)
+             for k, name in enumerate(names)}
+    return pd.DataFrame(cells, index=index, columns=names, dtype=object)
+
+
+def _as_strings_by_name(frame: pd.DataFrame, index: pd.Index, names: list[str]) -> pd.DataFrame:
+    """:func:`_as_strings` for a frame whose column names repeat, column by column as
+    it always was, so that such a frame gets the same problems (or error) as before."""
     out = frame.copy()
-    if not (isinstance(out.index, pd.Index) and out.index.name == "line"):
-        out.index = pd.RangeIndex(2, 2 + len(out), name="line")
-    out.columns = [str(c).strip() for c in out.columns]
+    out.index = index
+    out.columns = names
     for column in out.columns:
         out[column] = [_cell_text(v) for v in out[column]]
     return out.astype(object)
@@ -435,7 +452,7 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
     if frame.empty and not table.optional:
         problems.append(Problem(file, None, None, "has no rows; at least one is needed"))
         return frame
-    out = frame.copy()
+    parsed: dict[str, list[object]] = {}
     for column in table.columns:
         values = []
         for line, text in zip(frame.index, frame[column.name]):
@@ -443,9 +460,22 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
             if error:
                 problems.append(Problem(file, int(line), column.name, error))
             values.append(value)
-        out[column.name] = values
-        if column.kind in NUMERIC_KINDS:
-            out[column.name] = out[column.name].astype(float)
+        parsed[column.name] = values
+    # extra columns (notes a tuner adds) are kept as strings and saved back
+    ordered = list(table.column_names) + [c for c in frame.columns
+                                          if c not in table.column_names]
+    numeric = {c.name for c in table.columns if c.kind in NUMERIC_KINDS}
+    if frame.columns.is_unique:  # one frame built at once (start-up time)
+        out = pd.DataFrame({c: np.array(parsed[c], dtype=float) if c in numeric
+                            else parsed[c] if c in parsed else frame[c] for c in ordered},
+                           index=frame.index)
+    else:  # repeated column names: column by column, as it always was
+        out = frame.copy()
+        for name, values in parsed.items():
+            out[name] = values
+            if name in numeric:
+                out[name] = out[name].astype(float)
+        out = out[ordered]
     if table.key:
         keys = ["/".join(map(str, values)) for values in zip(*(out[k] for k in table.key))]
         first_line: dict[str, int] = {}
@@ -458,9 +488,7 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
                 )
             else:
                 first_line[key] = int(line)
-    # extra columns (notes a tuner adds) are kept as strings and saved back
-    ordered = list(table.column_names) + [c for c in out.columns if c not in table.column_names]
-    return out[ordered]
+    return out
 
 
 # -- consistency across tables ------------------------------------------------------

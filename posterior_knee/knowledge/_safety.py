@@ -169,8 +169,10 @@ def check_safety_floor(kb: KnowledgeBase) -> list[Problem]:
 
 def _red_flags(rules: TriageRules, evidence: set[str]) -> list[Problem]:
     problems = []
+    ranked = [(r.level.rank, r.condition) for r in rules.red_flags]  # ranks compare fast
     for (rule, condition, minimum), presentations in zip(FLOOR_RULES, _PRESENTATIONS):
-        missing = sorted(condition_ids(condition) - evidence)
+        ids = condition_ids(condition)
+        missing = sorted(ids - evidence)
         if missing:
             problems.append(Problem(
                 "findings.csv", None, "id",
@@ -178,8 +180,12 @@ def _red_flags(rules: TriageRules, evidence: set[str]) -> list[Problem]:
                 f"{missing}; restore them from the shipped priors"))
             continue
         # a presentation triages at least `minimum` when one rule at that level or above
-        # fires; only when none does are all the rules weighed, for the message
-        strong = [r.condition for r in rules.red_flags if r.level >= minimum]
+        # fires; only when none does are all the rules weighed, for the message. A
+        # presentation holds only ids of `condition`, so a rule with a term that these
+        # ids cannot satisfy cannot fire on any of them
+        strong = [rule_condition for rank, rule_condition in ranked if rank >= minimum.rank
+                  and all(len(ids.intersection(term.ids)) >= term.at_least
+                          for term in rule_condition)]
         for present in presentations:
             if any(holds(c, present) for c in strong):
                 continue

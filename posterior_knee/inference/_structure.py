@@ -198,8 +198,8 @@ def _risk_nodes(kb: KnowledgeBase) -> tuple[RiskNode, ...]:
         elif group not in done:
             done.add(group)
             members = [(m, v) for m, g, v in rows if g == group]
-            p = np.array([v for _, v in members], dtype=float)
-            prior = np.concatenate([[max(0.0, 1.0 - p.sum())], p])
+            shares = np.array([v for _, v in members], dtype=float)
+            prior = np.concatenate([[max(0.0, 1.0 - shares.sum())], shares])
             nodes.append(RiskNode(
                 group, (OTHER_STATE, *(m for m, _ in members)), prior,
                 MappingProxyType({m: i + 1 for i, (m, _) in enumerate(members)})))

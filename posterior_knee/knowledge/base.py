@@ -593,15 +593,15 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
-def _has_cycle(edges: list[tuple[object, object]]) -> bool:
+def _has_cycle(edges: list[tuple[str, str]]) -> bool:
     """Whether the directed graph of ``edges`` has a cycle (a self-link included).
 
     Kahn's algorithm: peel off the nodes no remaining edge points to; a cycle is what
     cannot be peeled. Answering this without networkx keeps it out of the command
     line's start-up, where importing it cost a sixth of a diagnosis.
     """
-    into: dict[object, int] = {}
-    out: dict[object, list[object]] = {}
+    into: dict[str, int] = {}
+    out: dict[str, list[str]] = {}
     for parent, child in edges:
         into.setdefault(parent, 0)
         into[child] = into.get(child, 0) + 1
@@ -618,7 +618,7 @@ def _has_cycle(edges: list[tuple[object, object]]) -> bool:
     return peeled < len(into)
 
 
-def _find_cycle(edges: list[tuple[object, object]]) -> list[object]:
+def _find_cycle(edges: list[tuple[str, str]]) -> list[str]:
     """The nodes of one cycle in order, as networkx finds it (named in the message)."""
     import networkx as nx  # only for a knowledge base with a cycle, to name it
 

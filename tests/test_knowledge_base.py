@@ -127,6 +127,16 @@ def test_missing_column_suggests_the_name(priors_copy):
     assert p.column == "prior" and "Did you mean 'priors'" in p.message
 
 
+def test_a_table_given_with_a_repeated_column_names_it(kb):
+    """A frame given with a column twice (a CSV header is checked on reading) is
+    refused with the file, the header line and the column."""
+    twice = pd.concat([kb.causes, kb.causes[["prior"]]], axis=1)
+    with pytest.raises(KnowledgeBaseError) as info:
+        kb.replace(causes=twice)
+    p = problem(info.value, "causes.csv")
+    assert (p.line, p.column) == (1, "prior") and "repeated" in p.message
+
+
 def test_empty_file(priors_copy):
     (priors_copy / "findings.csv").write_text("")
     with pytest.raises(KnowledgeBaseError) as info:
@@ -224,8 +234,11 @@ def test_cycle_in_cause_links(priors_copy):
                 odds_ratio="2", source="test")
     rows.append([back[c] for c in header])
     write_rows(priors_copy / "cause_links.csv", rows)
-    with pytest.raises(KnowledgeBaseError, match="cycle"):
+    with pytest.raises(KnowledgeBaseError, match="cycle") as info:
         pk.load_knowledge_base(priors_copy)
+    message = problem(info.value, "cause_links.csv").message
+    a, b = first["parent"], first["child"]
+    assert f"{a} -> {b} -> {a}" in message or f"{b} -> {a} -> {b}" in message
 
 
 def test_requires_link_with_ratio(priors_copy):

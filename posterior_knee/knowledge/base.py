@@ -7,6 +7,7 @@ the compiled engine, triage) is built from a :class:`KnowledgeBase`.
 from __future__ import annotations
 
 import dataclasses
+import graphlib
 import os
 import warnings
 from collections.abc import Mapping
@@ -122,8 +123,12 @@ class KnowledgeBase:
             )
         for name, table in TABLES.items():
             if name in tables or table.optional:
-                frame = _as_strings(tables[name] if name in tables else _empty(name))
-                parsed[name] = _parse_table(table, frame, problems)
+                given = tables[name] if name in tables else _empty(name)
+                repeated = _repeated_columns(given)
+                problems += [Problem(table.file, 1, column, "is repeated in the header; "
+                                     "keep one column of each name") for column in repeated]
+                if not repeated:
+                    parsed[name] = _parse_table(table, _as_strings(given), problems)
         if not problems:
             problems += _check_consistency(parsed)
         if problems:
@@ -399,30 +404,23 @@ def _same_table(table: Table, mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
     return True
 
 
+def _repeated_columns(frame: pd.DataFrame) -> list[str]:
+    """Column names (stripped) that appear more than once, as a CSV header check does."""
+    names = [str(c).strip() for c in frame.columns]
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as stripped strings (numbers in full precision, missing as '')."""
     index = frame.index
     if not (isinstance(index, pd.Index) and index.name == "line"):
         index = pd.RangeIndex(2, 2 + len(frame), name="line")
-    names = [str(c).strip() for c in frame.columns]
-    if len(set(names)) < len(names):
-        return _as_strings_by_name(frame, index, names)
     # built in one go: editing frames column by column (here and in _parse_table) cost
     # about a tenth of a command-line diagnosis
-    cells = {name: np.array([_cell_text(v) for v in frame.iloc[:, k]], dtype=object)
-             for k, name in enumerate(names)}
-    return pd.DataFrame(cells, index=index, columns=names, dtype=object)
-
-
-def _as_strings_by_name(frame: pd.DataFrame, index: pd.Index, names: list[str]) -> pd.DataFrame:
-    """:func:`_as_strings` for a frame whose column names repeat, column by column as
-    it always was, so that such a frame gets the same problems (or error) as before."""
-    out = frame.copy()
-    out.index = index
-    out.columns = names
-    for column in out.columns:
-        out[column] = [_cell_text(v) for v in out[column]]
-    return out.astype(object)
+    cells = {str(name).strip(): np.array([_cell_text(v) for v in frame.iloc[:, k]],
+                                          dtype=object)
+             for k, name in enumerate(frame.columns)}
+    return pd.DataFrame(cells, index=index, dtype=object)
 
 
 def _cell_text(value: object) -> str:
@@ -465,17 +463,9 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: list[Problem]) -> 
     ordered = list(table.column_names) + [c for c in frame.columns
                                           if c not in table.column_names]
     numeric = {c.name for c in table.columns if c.kind in NUMERIC_KINDS}
-    if frame.columns.is_unique:  # one frame built at once (start-up time)
-        out = pd.DataFrame({c: np.array(parsed[c], dtype=float) if c in numeric
-                            else parsed[c] if c in parsed else frame[c] for c in ordered},
-                           index=frame.index)
-    else:  # repeated column names: column by column, as it always was
-        out = frame.copy()
-        for name, values in parsed.items():
-            out[name] = values
-            if name in numeric:
-                out[name] = out[name].astype(float)
-        out = out[ordered]
+    out = pd.DataFrame({c: np.array(parsed[c], dtype=float) if c in numeric
+                        else parsed[c] if c in parsed else frame[c] for c in ordered},
+                       index=frame.index)
     if table.key:
         keys = ["/".join(map(str, values)) for values in zip(*(out[k] for k in table.key))]
         first_line: dict[str, int] = {}
@@ -560,10 +550,18 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                                     "must be empty for a 'requires' link (the child is "
                                     "impossible without the parent); delete the number "
                                     "or change kind to 'odds_ratio'"))
-    edges = list(zip(links["parent"], links["child"]))
-    cycle = _find_cycle(edges) if _has_cycle(edges) else []
+    # the standard library's graphlib rather than networkx: importing networkx cost
+    # a sixth of a command-line diagnosis
+    parents: dict[str, list[str]] = {}
+    for parent, child in zip(links["parent"], links["child"]):
+        parents.setdefault(child, []).append(parent)
+    try:
+        graphlib.TopologicalSorter(parents).prepare()
+        cycle: list[str] = []
+    except graphlib.CycleError as error:
+        cycle = list(error.args[1])  # its first node repeated at the end
     if cycle:
-        path = " -> ".join([*cycle, cycle[0]])
+        path = " -> ".join(cycle)
         problems.append(Problem("cause_links.csv", None, None,
                                 f"links form a cycle ({path}); remove one of these links"))
 
@@ -591,41 +589,6 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
                                     f"unknown finding or risk-factor id {name!r}."
                                     + did_you_mean(name, evidence)))
     return problems
-
-
-def _has_cycle(edges: list[tuple[str, str]]) -> bool:
-    """Whether the directed graph of ``edges`` has a cycle (a self-link included).
-
-    Kahn's algorithm: peel off the nodes no remaining edge points to; a cycle is what
-    cannot be peeled. Answering this without networkx keeps it out of the command
-    line's start-up, where importing it cost a sixth of a diagnosis.
-    """
-    into: dict[str, int] = {}
-    out: dict[str, list[str]] = {}
-    for parent, child in edges:
-        into.setdefault(parent, 0)
-        into[child] = into.get(child, 0) + 1
-        out.setdefault(parent, []).append(child)
-    ready = [node for node, count in into.items() if count == 0]
-    peeled = 0
-    while ready:
-        node = ready.pop()
-        peeled += 1
-        for child in out.get(node, ()):
-            into[child] -= 1
-            if into[child] == 0:
-                ready.append(child)
-    return peeled < len(into)
-
-
-def _find_cycle(edges: list[tuple[str, str]]) -> list[str]:
-    """The nodes of one cycle in order, as networkx finds it (named in the message)."""
-    import networkx as nx  # only for a knowledge base with a cycle, to name it
-
-    try:
-        return [a for a, _ in nx.find_cycle(nx.DiGraph(edges))]
-    except nx.NetworkXNoCycle:  # pragma: no cover - _has_cycle found one; ids are strings
-        return []
 
 
 def _check_ranges(t: dict[str, pd.DataFrame]) -> list[Problem]:

@@ -814,8 +814,16 @@ _ALL = slice(None)
 
 
 def _at(axis: int, k) -> tuple:
-    """Index of entry (or slice) k along a negative axis, whatever the leading axes."""
+    """Index of entry (or slice) k along a negative axis, whatever the leading axes
+    (the entries 0, 1 and 2 read from a table: a query asks for thousands)."""
+    if k.__class__ is int and 0 <= k < 3 and -len(_AT) <= axis < 0:
+        return _AT[axis][k]
     return (Ellipsis, k) + (_ALL,) * (-axis - 1)
+
+
+# _AT[axis][k] for the negative axes -32..-1
+_AT = [[(Ellipsis, k) + (_ALL,) * (-axis - 1) for k in range(3)]
+       for axis in range(-32, 0)]
 
 
 CONTRACT_SIZE = 1024  # operand entries from which a product goes through matmul
@@ -834,36 +842,62 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     slower) than einsum's loops over many axes of two or three entries; a diagnosis
     at 15 present findings about 25 % faster (threshold measured: 1024). The choice
     depends on the shapes alone, so a given query always adds its terms in the same
-    order, whatever the batch."""
+    order, whatever the batch; it is worked out once per subscripts and shapes
+    (:func:`_way`) and kept, as a query makes some hundreds of these products."""
     if a.size < CONTRACT_SIZE and b.size < CONTRACT_SIZE:  # so per row too
         return np.einsum(subscripts, a, b)
+    key = (subscripts, a.shape, b.shape)
+    way = _WAYS.get(key, _UNKNOWN)
+    if way is _UNKNOWN:
+        if len(_WAYS) >= WAY_CACHE:  # bounded (batch sizes vary): start again
+            _WAYS.clear()
+        way = _WAYS[key] = _way(subscripts, a.shape, b.shape)
+    if way is None:
+        return np.einsum(subscripts, a, b)
+    only_a, only_b, order_a, order_b, shape_a, shape_b, shape_out, back = way
+    if only_a:  # summed on one side alone: sum it there first
+        a = a.sum(axis=only_a)
+    if only_b:
+        b = b.sum(axis=only_b)
+    out = np.matmul(a.transpose(order_a).reshape(shape_a),
+                    b.transpose(order_b).reshape(shape_b))
+    return out.reshape(shape_out).transpose(back)
+
+
+WAY_CACHE = 65536  # (subscripts, shapes) whose way of contracting is kept
+_WAYS: dict[tuple, tuple | None] = {}
+_UNKNOWN = object()
+
+
+def _way(subscripts: str, shape_a: tuple, shape_b: tuple) -> tuple | None:
+    """How :func:`_contract` multiplies operands of these shapes: None for einsum, or
+    the axes summed on one side alone, the transpositions and shapes of the batched
+    matmul and those that take its result back to the subscripts' order."""
     recipe = _RECIPES.get(subscripts)
     if recipe is None:
         recipe = _RECIPES[subscripts] = _recipe(subscripts)
     sa, sb, only_a, only_b, order_a, order_b, both, left, summed, right, back, ka, kb = \
         recipe
-    la, lb = a.ndim - len(sa), b.ndim - len(sb)
-    size = dict(zip(sa, a.shape[la:]))
-    size.update(zip(sb, b.shape[lb:]))
+    la, lb = len(shape_a) - len(sa), len(shape_b) - len(sb)
+    size = dict(zip(sa, shape_a[la:]))
+    size.update(zip(sb, shape_b[lb:]))
     n_both = math.prod(size[x] for x in both)
     n_sum = math.prod(size[x] for x in summed)
     # per row (leading axes left out, so a case answers the same in any batch): small
     # operands, or many tiny matrices, stay with einsum
-    if (math.prod(a.shape[la:]) < CONTRACT_SIZE and math.prod(b.shape[lb:]) < CONTRACT_SIZE) \
-            or math.prod(a.shape[la:]) * math.prod(b.shape[lb:]) < \
-            MATRIX_SIZE * n_both * n_both * n_sum:
-        return np.einsum(subscripts, a, b)
-    if only_a:  # summed on one side alone: sum it there first
-        a = a.sum(axis=tuple(la + k for k in only_a))
-    if only_b:
-        b = b.sum(axis=tuple(lb + k for k in only_b))
-    a = a.transpose((*range(la), *(la + k for k in order_a)))
-    b = b.transpose((*range(lb), *(lb + k for k in order_b)))
-    out = np.matmul(a.reshape(a.shape[:la] + (n_both, -1, n_sum)),
-                    b.reshape(b.shape[:lb] + (n_both, n_sum, -1)))
-    lead = out.ndim - 3
-    out = out.reshape(out.shape[:lead] + tuple(size[x] for x in both + left + right))
-    return out.transpose((*range(lead), *(lead + k for k in back)))
+    row_a, row_b = math.prod(shape_a[la:]), math.prod(shape_b[lb:])
+    if (row_a < CONTRACT_SIZE and row_b < CONTRACT_SIZE) \
+            or row_a * row_b < MATRIX_SIZE * n_both * n_both * n_sum:
+        return None
+    n_left = math.prod(size[x] for x in left)
+    n_right = math.prod(size[x] for x in right)
+    lead = np.broadcast_shapes(shape_a[:la], shape_b[:lb])
+    return (tuple(la + k for k in only_a), tuple(lb + k for k in only_b),
+            (*range(la), *(la + k for k in order_a)),
+            (*range(lb), *(lb + k for k in order_b)),
+            shape_a[:la] + (n_both, n_left, n_sum), shape_b[:lb] + (n_both, n_sum, n_right),
+            lead + tuple(size[x] for x in both + left + right),
+            (*range(len(lead)), *(len(lead) + k for k in back)))
 
 
 def _recipe(subscripts: str) -> tuple:

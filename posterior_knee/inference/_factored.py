@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -424,7 +425,19 @@ class FactoredEngine:
             g.append(readouts[u][0])
         return absent, yes_single, g, readouts
 
-    def _sums(self, cases: Cases, groups: bool) -> Sums:
+    def certain_sums_with_subsets(self, cases: Cases) -> tuple[Sums, SubsetSums]:
+        """:meth:`certain_sums` of cases with at most MAX_PRESENT present findings (one
+        chunk), and the first case's Quickscore sums by subset (:class:`SubsetSums`),
+        from which the variants of a counterfactual score are read."""
+        sums, subsets = self._sums(cases, True, subsets=True)
+        redo = np.flatnonzero(~sums.ok)
+        if len(redo):
+            again = positive_sums(self, cases.take(redo), True)
+            for name in ("total", "causes", "none", "error"):
+                getattr(sums, name)[redo] = getattr(again, name)
+        return sums, subsets
+
+    def _sums(self, cases: Cases, groups: bool, subsets: bool = False):
         count, m = cases.present.shape
         n_sub = 2 ** m
         coef_h, w, tables = self._coefficients(cases)
@@ -444,18 +457,61 @@ class FactoredEngine:
         error = steps * EPS * np.abs(terms).sum(axis=(1, 2))
 
         causes = np.empty((count, self.n))
+        by_cause = np.empty((count, self.n, n_sub)) if subsets else None
         if n1:
-            causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
-                                          np.array(others[:n1]) * yes_single)
+            present = np.array(others[:n1]) * yes_single
+            causes[:, single] = np.einsum("chs,uchs->cu", coef_h, present)
+            if by_cause is not None:
+                by_cause[:, single] = np.einsum("chs,uchs->cus", coef_h, present)
         for pos, u in enumerate(self._multi, start=n1):
             members = self.units[u]
-            causes[:, members] = np.einsum("chs,kchs->ck", coef_h * others[pos],
+            weighted = coef_h * others[pos]
+            causes[:, members] = np.einsum("chs,kchs->ck", weighted,
                                            readouts[u][1:1 + len(members)])
+            if by_cause is not None:
+                by_cause[:, members] = np.einsum("chs,kchs->cks", weighted,
+                                                 readouts[u][1:1 + len(members)])
         if groups:
             none = self._none_of_groups(coef_h, g, absent, readouts)
         else:
             none = np.full((count, self._n_groups), np.nan)
-        return Sums(total, causes, none, error)
+        sums = Sums(total, causes, none, error)
+        if by_cause is None:
+            return sums
+        return sums, SubsetSums(cases.present[0], _subsets(m), terms[0].sum(axis=0),
+                                by_cause[0].T, np.abs(terms[0]).sum(axis=0), float(steps[0]))
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetSums:
+    """One case's Quickscore sums by subset S of its present findings, before the
+    alternating sum: ``total`` (S,) and ``causes`` (S, causes) hold the signed terms
+    summed over the hub configurations, ``magnitude`` (S,) their absolute values,
+    ``subsets`` (S, m) which findings each subset holds, ``present`` (m,) the findings
+    (indices into Structure.findings) and ``steps`` the rounding steps of one term.
+
+    The variants of a counterfactual score are partial sums of these terms: the
+    evidence with present finding j taken out is the sum over the subsets without j
+    (the same terms, the same coefficients), and with j reported absent instead, minus
+    the sum over the subsets with j (its weight q_j and keep_j are in those terms;
+    the minus undoes the sign Quickscore gives j). See :meth:`variant`."""
+
+    present: np.ndarray
+    subsets: np.ndarray
+    total: np.ndarray
+    causes: np.ndarray
+    magnitude: np.ndarray
+    steps: float
+
+    def variant(self, j: int, absent: bool) -> tuple[float, np.ndarray, float]:
+        """P(e'), P(cause, e') and a bound on their rounding error for the evidence
+        with present finding ``j`` (its position in ``present``) taken out
+        (``absent=False``) or reported absent (``absent=True``)."""
+        rows = self.subsets[:, j] if absent else ~self.subsets[:, j]
+        sign = -1.0 if absent else 1.0
+        return (sign * float(self.total[rows].sum()),
+                sign * self.causes[rows].sum(axis=0),
+                self.steps * EPS * float(self.magnitude[rows].sum()))
 
 
 class _Tables(list):

@@ -870,8 +870,9 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.size < CONTRACT_SIZE and b.size < CONTRACT_SIZE:  # so per row too
         return np.einsum(subscripts, a, b)
     key = (subscripts, a.shape, b.shape)
-    way = _WAYS.get(key, _UNKNOWN)
-    if way is _UNKNOWN:
+    try:
+        way = _WAYS[key]
+    except KeyError:
         if len(_WAYS) >= WAY_CACHE:  # bounded (batch sizes vary): start again
             _WAYS.clear()
         way = _WAYS[key] = _way(subscripts, a.shape, b.shape)
@@ -889,7 +890,6 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 WAY_CACHE = 65536  # (subscripts, shapes) whose way of contracting is kept
 _WAYS: dict[tuple, tuple | None] = {}
-_UNKNOWN = object()
 
 
 def _way(subscripts: str, shape_a: tuple, shape_b: tuple) -> tuple | None:

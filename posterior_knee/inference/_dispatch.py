@@ -150,7 +150,9 @@ class Engines:
         (a diagnosis asks for both, one after the other) and keeps them for that
         call, so the diagnosis runs the plan once. For that, elimination also takes
         the cases the factored engine would answer alone at a cost of ``SHARED_COST``
-        or more."""
+        or more. A factored answer with up to MAX_PRESENT present findings carries its
+        Quickscore sums by subset (``Posterior.quickscore``), from which
+        :meth:`variants` reads the counterfactual variants of the same evidence."""
         parts = self.structure.split_evidence(evidence)
         cases = Cases.from_parts([parts], self.structure)
         kind = self.choose(cases) if parts.present else "factored"

@@ -76,6 +76,8 @@ class Model:
         self.structure = Structure.from_knowledge_base(kb)
         self.rules = TriageRules.from_tables(kb.red_flags, kb.thresholds, kb.triage_actions)
         self._valid = dict.fromkeys(kb.evidence_ids)
+        # read once: kb.cause_ids reads a DataFrame column on every access
+        self._cause_ids = tuple(kb.cause_ids)
         self._causes = kb.causes.set_index("id")
         # the exact engines and the rule that picks one per query (None: pgmpy)
         self._engines = Engines(self.structure) if engine == "exact" else None
@@ -96,7 +98,7 @@ class Model:
 
     def evidence(self, findings: Mapping[str, object]) -> dict[str, bool]:
         """Check ``findings`` and return them as {id: bool}, unknown values dropped."""
-        return normalise_evidence(findings, self._valid, self.structure, self.kb.cause_ids)
+        return normalise_evidence(findings, self._valid, self.structure, self._cause_ids)
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Raw posteriors for checked evidence (see :meth:`evidence`)."""

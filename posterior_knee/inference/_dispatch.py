@@ -28,10 +28,10 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import EngineLimitError, ImpossibleEvidenceError
-from ._cases import MAX_PRESENT_POSITIVE, Cases, Sums
+from ._cases import ERROR_LIMIT, MAX_PRESENT, MAX_PRESENT_POSITIVE, Cases, Sums
 from ._elimination import EliminationEngine, SilentSums
 from ._engine import ExactEngine, Posterior
-from ._factored import FactoredEngine
+from ._factored import FactoredEngine, SubsetSums
 from ._structure import Structure
 from ._threads import one_thread
 
@@ -150,7 +150,9 @@ class Engines:
         (a diagnosis asks for both, one after the other) and keeps them for that
         call, so the diagnosis runs the plan once. For that, elimination also takes
         the cases the factored engine would answer alone at a cost of ``SHARED_COST``
-        or more."""
+        or more. A factored answer with up to MAX_PRESENT present findings carries its
+        Quickscore sums by subset (``Posterior.quickscore``), from which
+        :meth:`variants` reads the counterfactual variants of the same evidence."""
         parts = self.structure.split_evidence(evidence)
         cases = Cases.from_parts([parts], self.structure)
         kind = self.choose(cases) if parts.present else "factored"
@@ -162,6 +164,18 @@ class Engines:
                 sums, silent = self.elimination.sums_with_silent(cases)
             self._kept = (_key(evidence), silent)
             return sums.first()
+        if kind == "factored" and parts.present and self.factored is not None and \
+                len(parts.present) <= MAX_PRESENT:
+            # Quickscore's terms by subset hold the counterfactual variants too (see
+            # SubsetSums): the answer carries them to the counterfactual scores
+            with one_thread():
+                sums, subsets = self.factored.certain_sums_with_subsets(cases)
+            redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
+            if len(redo):  # never expected (positive sums are certain): be safe
+                _put(sums, redo, self.elimination.sums(cases.take(redo), True))
+            answer = sums.first()
+            return Posterior(answer.causes, answer.groups, answer.evidence_probability,
+                             (_key(evidence), subsets))
         return self.certain_sums(cases).first()
 
     def counterfactual_route(self, evidence: Mapping[str, bool]) -> str:
@@ -285,6 +299,10 @@ class Engines:
         leave-one-out explanations are such batches.
         """
         structure = self.structure
+        if not groups and first is not None:
+            sums = self._subset_variants(evidence, changes, first)
+            if sums is not None:
+                return sums
         parts = structure.split_evidence(evidence)
         m = len(parts.present)
         if (self.factored is not None and m <= MAX_PRESENT_POSITIVE + 1
@@ -300,6 +318,36 @@ class Engines:
         cases, ends = self._variant_rows(evidence, changes)
         with one_thread():
             return self.elimination.pattern_sums(cases, groups=groups, ends=ends)
+
+    def _subset_variants(self, evidence: Mapping[str, bool],
+                         changes: Sequence[Mapping[str, bool | None]],
+                         first: Posterior) -> Sums | None:
+        """:meth:`variants` (without groups) read from the Quickscore sums by subset
+        that the evidence's factored posterior ``first`` carries, where every change
+        takes out one present finding or reports it absent and every row is certain
+        to ERROR_LIMIT; else None (the caller computes them)."""
+        kept = first.quickscore
+        if kept is None or kept[0] != _key(evidence):
+            return None
+        subsets: SubsetSums = kept[1]
+        position = {self.structure.findings[j].name: t
+                    for t, j in enumerate(subsets.present)}
+        count = len(changes) + 1
+        total = first.evidence_probability
+        out = Sums(np.zeros(count), np.zeros((count, self.n)),
+                   np.full((count, len(self.structure.groups)), np.nan), np.zeros(count))
+        out.total[0], out.causes[0] = total, first.causes * total
+        for k, change in enumerate(changes, start=1):
+            if len(change) != 1:
+                return None
+            [(name, value)] = change.items()
+            if name not in position or value not in (None, False):
+                return None
+            row_total, row_causes, error = subsets.variant(position[name], value is False)
+            if not (row_total > 0.0 and error <= ERROR_LIMIT * row_total):
+                return None
+            out.total[k], out.causes[k], out.error[k] = row_total, row_causes, error
+        return out
 
     def _variant_rows(self, evidence: Mapping[str, bool],
                       changes: Sequence[Mapping[str, bool | None]]) -> tuple[Cases, np.ndarray]:

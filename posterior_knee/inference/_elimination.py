@@ -522,6 +522,9 @@ class EliminationEngine:
         # group OR variable -> P(its "off" state, e), read on the way; the caller's
         # dict, not the engine's, as threads share the engine
         reads = {} if reads is None else reads
+        # constant slots hold the same values at every query of the plan (not with
+        # ``ends``, which change some of them: then nothing is kept)
+        known = self._constant_values(plan) if ends is None else {}
         for k in range(len(plan.ops) - 1, -1, -1):
             out = first + k
             g = grads.pop(out, None)
@@ -535,8 +538,11 @@ class EliminationEngine:
                 want_a = not plan.constant[a] or a in wanted
                 want_b = not plan.constant[b] or b in wanted
                 if delta:
-                    ga, gb = _or_product_grad_delta(g, values[a], values[b], m, want_a,
-                                                    want_b)
+                    ga, gb = _or_product_grad_delta(
+                        g, self._delta_operand(plan, known, values, b, m, 0) if want_a
+                        else None,
+                        self._delta_operand(plan, known, values, a, m, 1) if want_b
+                        else None, m)
                 else:
                     expanded = saved.get(out)
                     if expanded is None:  # a constant op, taken from the cache
@@ -636,6 +642,23 @@ class EliminationEngine:
         if ends is not None:  # the plan orders the present findings by index
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
         return Sums(*self._pattern_sums(plan, cases, groups, ends)[:4])
+
+    @staticmethod
+    def _delta_operand(plan: Plan, known: dict, values: list, slot: int, meta: tuple,
+                       side: int) -> np.ndarray:
+        """The operand ``slot`` of a product as the other side's derivative reads it in
+        the delta basis (:func:`_delta_other`; ``side``: 0 when it is b, read for a's
+        derivative, 1 when it is a). An operand that holds no case data is the same at
+        every query of the plan: its reading is kept with the plan's constants (keys
+        ("delta", slot, side); never written to)."""
+        if plan.constant[slot]:
+            key = ("delta", slot, side)
+            kept = known.get(key)
+            if kept is None:
+                kept = known[key] = _delta_other(values[slot], meta[8 - side], meta[3],
+                                                 side)
+            return kept
+        return _delta_other(values[slot], meta[8 - side], meta[3], side)
 
     def _u_parts(self, plan: Plan, k: int, values: list, g: np.ndarray,
                  delta: bool) -> np.ndarray:
@@ -814,8 +837,16 @@ _ALL = slice(None)
 
 
 def _at(axis: int, k) -> tuple:
-    """Index of entry (or slice) k along a negative axis, whatever the leading axes."""
+    """Index of entry (or slice) k along a negative axis, whatever the leading axes
+    (the entries 0, 1 and 2 read from a table: a query asks for thousands)."""
+    if k.__class__ is int and 0 <= k < 3 and -len(_AT) <= axis < 0:
+        return _AT[axis][k]
     return (Ellipsis, k) + (_ALL,) * (-axis - 1)
+
+
+# _AT[axis][k] for the negative axes -32..-1
+_AT = [[(Ellipsis, k) + (_ALL,) * (-axis - 1) for k in range(3)]
+       for axis in range(-32, 0)]
 
 
 CONTRACT_SIZE = 1024  # operand entries from which a product goes through matmul
@@ -834,36 +865,62 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     slower) than einsum's loops over many axes of two or three entries; a diagnosis
     at 15 present findings about 25 % faster (threshold measured: 1024). The choice
     depends on the shapes alone, so a given query always adds its terms in the same
-    order, whatever the batch."""
+    order, whatever the batch; it is worked out once per subscripts and shapes
+    (:func:`_way`) and kept, as a query makes some hundreds of these products."""
     if a.size < CONTRACT_SIZE and b.size < CONTRACT_SIZE:  # so per row too
         return np.einsum(subscripts, a, b)
+    key = (subscripts, a.shape, b.shape)
+    try:
+        way = _WAYS[key]
+    except KeyError:
+        if len(_WAYS) >= WAY_CACHE:  # bounded (batch sizes vary): start again
+            _WAYS.clear()
+        way = _WAYS[key] = _way(subscripts, a.shape, b.shape)
+    if way is None:
+        return np.einsum(subscripts, a, b)
+    only_a, only_b, order_a, order_b, shape_a, shape_b, shape_out, back = way
+    if only_a:  # summed on one side alone: sum it there first
+        a = a.sum(axis=only_a)
+    if only_b:
+        b = b.sum(axis=only_b)
+    out = np.matmul(a.transpose(order_a).reshape(shape_a),
+                    b.transpose(order_b).reshape(shape_b))
+    return out.reshape(shape_out).transpose(back)
+
+
+WAY_CACHE = 65536  # (subscripts, shapes) whose way of contracting is kept
+_WAYS: dict[tuple, tuple | None] = {}
+
+
+def _way(subscripts: str, shape_a: tuple, shape_b: tuple) -> tuple | None:
+    """How :func:`_contract` multiplies operands of these shapes: None for einsum, or
+    the axes summed on one side alone, the transpositions and shapes of the batched
+    matmul and those that take its result back to the subscripts' order."""
     recipe = _RECIPES.get(subscripts)
     if recipe is None:
         recipe = _RECIPES[subscripts] = _recipe(subscripts)
     sa, sb, only_a, only_b, order_a, order_b, both, left, summed, right, back, ka, kb = \
         recipe
-    la, lb = a.ndim - len(sa), b.ndim - len(sb)
-    size = dict(zip(sa, a.shape[la:]))
-    size.update(zip(sb, b.shape[lb:]))
+    la, lb = len(shape_a) - len(sa), len(shape_b) - len(sb)
+    size = dict(zip(sa, shape_a[la:]))
+    size.update(zip(sb, shape_b[lb:]))
     n_both = math.prod(size[x] for x in both)
     n_sum = math.prod(size[x] for x in summed)
     # per row (leading axes left out, so a case answers the same in any batch): small
     # operands, or many tiny matrices, stay with einsum
-    if (math.prod(a.shape[la:]) < CONTRACT_SIZE and math.prod(b.shape[lb:]) < CONTRACT_SIZE) \
-            or math.prod(a.shape[la:]) * math.prod(b.shape[lb:]) < \
-            MATRIX_SIZE * n_both * n_both * n_sum:
-        return np.einsum(subscripts, a, b)
-    if only_a:  # summed on one side alone: sum it there first
-        a = a.sum(axis=tuple(la + k for k in only_a))
-    if only_b:
-        b = b.sum(axis=tuple(lb + k for k in only_b))
-    a = a.transpose((*range(la), *(la + k for k in order_a)))
-    b = b.transpose((*range(lb), *(lb + k for k in order_b)))
-    out = np.matmul(a.reshape(a.shape[:la] + (n_both, -1, n_sum)),
-                    b.reshape(b.shape[:lb] + (n_both, n_sum, -1)))
-    lead = out.ndim - 3
-    out = out.reshape(out.shape[:lead] + tuple(size[x] for x in both + left + right))
-    return out.transpose((*range(lead), *(lead + k for k in back)))
+    row_a, row_b = math.prod(shape_a[la:]), math.prod(shape_b[lb:])
+    if (row_a < CONTRACT_SIZE and row_b < CONTRACT_SIZE) \
+            or row_a * row_b < MATRIX_SIZE * n_both * n_both * n_sum:
+        return None
+    n_left = math.prod(size[x] for x in left)
+    n_right = math.prod(size[x] for x in right)
+    lead = np.broadcast_shapes(shape_a[:la], shape_b[:lb])
+    return (tuple(la + k for k in only_a), tuple(lb + k for k in only_b),
+            (*range(la), *(la + k for k in order_a)),
+            (*range(lb), *(lb + k for k in order_b)),
+            shape_a[:la] + (n_both, n_left, n_sum), shape_b[:lb] + (n_both, n_sum, n_right),
+            lead + tuple(size[x] for x in both + left + right),
+            (*range(len(lead)), *(len(lead) + k for k in back)))
 
 
 def _recipe(subscripts: str) -> tuple:
@@ -899,15 +956,13 @@ def _expand_a(a: np.ndarray, shared) -> np.ndarray:
 
 def _expand_b(b: np.ndarray, shared) -> np.ndarray:
     for _, axis_b, _ in shared:
-        shape = list(b.shape)
-        shape[axis_b] = 3
-        wide = np.empty(shape)
-        b0, b1 = b[_at(axis_b, 0)], b[_at(axis_b, 1)]
-        wide[_at(axis_b, 0)] = b0
-        np.add(b0, b1, out=wide[_at(axis_b, 1)])
-        wide[_at(axis_b, 2)] = b1
+        wide = np.take(b, _OFF_OFF_ON, axis=axis_b)
+        wide[_at(axis_b, 1)] += b[_at(axis_b, 1)]
         b = wide
     return b
+
+
+_OFF_OFF_ON = np.array([0, 0, 1])
 
 
 def _product_meta(sa_: tuple, sb_: tuple, so_: tuple, u0: int):
@@ -965,29 +1020,25 @@ def _or_product_grad(g: np.ndarray, expanded, subs_a: str, subs_b: str,
 
 def _sum_expand(x: np.ndarray, axis: int) -> np.ndarray:
     """(off + on, on, off) along ``axis``."""
-    shape = list(x.shape)
-    shape[axis] = 3
-    wide = np.empty(shape)
-    x0, x1 = x[_at(axis, 0)], x[_at(axis, 1)]
-    np.add(x0, x1, out=wide[_at(axis, 0)])
-    wide[_at(axis, 1)] = x1
-    wide[_at(axis, 2)] = x0
+    wide = np.take(x, _ON_ON_OFF, axis=axis)
+    wide[_at(axis, 0)] += x[_at(axis, 0)]  # on + off: the same sum as off + on
     return wide
+
+
+_ON_ON_OFF = np.array([1, 1, 0])
 
 
 def _delta_basis(x: np.ndarray, axes) -> np.ndarray:
     """``x`` with each of ``axes`` read as (off + on, on): the basis in which a
     derivative held as (off, on - off) pairs with it to the same sum."""
     for axis in axes:
-        y = np.empty(x.shape)
-        np.add(x[_at(axis, 0)], x[_at(axis, 1)], out=y[_at(axis, 0)])
-        y[_at(axis, 1)] = x[_at(axis, 1)]
-        x = y
+        x = x.copy()
+        x[_at(axis, 0)] += x[_at(axis, 1)]
     return x
 
 
-def _or_product_grad_delta(g: np.ndarray, a: np.ndarray, b: np.ndarray, meta,
-                           want_a: bool, want_b: bool):
+def _or_product_grad_delta(g: np.ndarray, other_b: np.ndarray | None,
+                           other_a: np.ndarray | None, meta):
     """:func:`_or_product_grad` with the derivative along each u axis held as
     (g0, d) = (at off, at on - at off). From C0 = A0 B0, C1 = A1 (B0 + B1) + A0 B1,
     on a shared u axis:
@@ -996,22 +1047,32 @@ def _or_product_grad_delta(g: np.ndarray, a: np.ndarray, b: np.ndarray, meta,
 
     (and the same for B with A): all terms positive. Written as one pointwise
     product of (gC0, dC, dC) and (B0 + B1, B1, B0), whose first two entries add up
-    to gA0. A u axis of b alone is summed against g's: b enters as (off + on, on)."""
-    shared, subs_a, subs_b, only_a, only_b = meta[3], meta[5], meta[6], meta[7], meta[8]
+    to gA0. A u axis of b alone is summed against g's: b enters as (off + on, on).
+    ``other_b`` and ``other_a`` are b and a so read (:func:`_delta_other`), or None
+    where that derivative is not wanted."""
+    shared, subs_a, subs_b = meta[3], meta[5], meta[6]
     for _, _, axis in shared:
         g = np.take(g, _UNFOLD, axis=axis)  # (g0, d, d)
-    ga = _delta_side(g, b, only_b, shared, 0, subs_a) if want_a else None
-    gb = _delta_side(g, a, only_a, shared, 1, subs_b) if want_b else None
+    ga = _delta_side(g, other_b, shared, 0, subs_a) if other_b is not None else None
+    gb = _delta_side(g, other_a, shared, 1, subs_b) if other_a is not None else None
     return ga, gb
 
 
-def _delta_side(g: np.ndarray, other: np.ndarray, only_other, shared, mine: int,
-                subscripts: str) -> np.ndarray:
-    """One operand's derivative in :func:`_or_product_grad_delta` (``mine``: 0 for a,
-    1 for b, its column in ``shared``), from the other operand."""
+def _delta_other(other: np.ndarray, only_other, shared, mine: int) -> np.ndarray:
+    """The other operand as one operand's derivative reads it (``mine``: 0 for a, 1
+    for b, its column in ``shared``): its own u axes in the basis (off + on, on), the
+    shared ones as (off + on, on, off)."""
     other = _delta_basis(other, only_other)
     for axes in shared:
         other = _sum_expand(other, axes[1 - mine])
+    return other
+
+
+def _delta_side(g: np.ndarray, other: np.ndarray, shared, mine: int,
+                subscripts: str) -> np.ndarray:
+    """One operand's derivative in :func:`_or_product_grad_delta` (``mine``: 0 for a,
+    1 for b, its column in ``shared``), from the other operand read by
+    :func:`_delta_other`."""
     out = _contract(subscripts, g, other)
     for axes in shared:
         out[_at(axes[mine], 0)] += out[_at(axes[mine], 1)]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,10 @@ class Posterior:
     causes: np.ndarray  # P(cause = yes | evidence), in Structure.causes order
     groups: np.ndarray  # P(at least one cause of the group | evidence), in groups order
     evidence_probability: float  # P(evidence)
+    # a factored answer's (evidence key, Quickscore sums by subset), from which the
+    # dispatcher reads the counterfactual variants of the same evidence; carried by the
+    # answer rather than kept in the engine, so threads never read each other's
+    quickscore: Any = field(default=None, compare=False, repr=False)
 
 
 class ExactEngine:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,6 +52,8 @@ from ._cases import (
 from ._engine import Posterior
 from ._positive import positive_sums
 from ._structure import Structure
+
+TABLE_CACHE = 4096  # masks patterns whose tables are kept (then the cache starts again)
 
 
 class FactoredEngine:
@@ -134,6 +137,10 @@ class FactoredEngine:
             self._unit_tables.append(np.ascontiguousarray(t))
         self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
         self._paths: dict[tuple, list] = {}  # einsum paths of _tables, by shape
+        # P(h) and the unit tables by risk-factor masks (see _tables); read-only
+        # arrays, replaced or cleared whole, so threads sharing the engine see either
+        # a complete entry or none
+        self._kept: dict[tuple, tuple] = {}
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's
@@ -247,16 +254,67 @@ class FactoredEngine:
 
     def _tables(self, cases: Cases):
         """P(h) per case (C, H); the constant; per unit, its distinct tables given the
-        evidence (D, rows, K) and which one each case uses (C,)."""
+        evidence (D, rows, K) and which one each case uses (C,).
+
+        A batch whose rows all carry the same risk-factor masks (one query, or the
+        variants of one) reads P(h) and the tables from a cache keyed by those masks:
+        they depend on nothing else, and a diagnosis would otherwise contract the
+        same tables again for every query it makes."""
+        count = len(cases)
+        key = _same_masks(cases.masks) if count else None
+        if key is not None:
+            kept = self._kept.get(key)
+            if kept is None:
+                first = Cases({k: v[:1] for k, v in cases.masks.items()},
+                              cases.weight[:1], cases.constant[:1], cases.present[:1],
+                              cases.steps[:1])
+                hub_p, _, tables = self._compute_tables(first)
+                hub_p = _frozen(np.array(hub_p))
+                tables = [(_frozen(t), _frozen(which)) for t, which in tables]
+                single, weighted = self._stacked(tables)
+                if len(self._kept) >= TABLE_CACHE:  # bounded: start again
+                    self._kept.clear()
+                kept = self._kept[key] = (hub_p, tables, single, weighted)
+            hub_p, tables, single, weighted = kept
+            zeros = np.zeros(count, dtype=np.intp)
+            out = _Tables((t, zeros if count > 1 else which) for t, which in tables)
+            out.single, out.weighted = single, weighted
+            return np.broadcast_to(hub_p, (count, hub_p.shape[1])), \
+                self._loose_constant(cases), out
+        return self._compute_tables(cases)
+
+    def _stacked(self, tables) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """What :meth:`_unit_factors` reads from tables shared by every case: the
+        single causes' tables stacked (n1, 1, H, 2), and per larger unit its table
+        times its readout columns as one matrix (rows * R, K)."""
+        n1 = len(self._single_causes)
+        single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
+                  if n1 else np.ones((0, 1, len(self._hub_prior), 2)))
+        weighted = {}
+        for u in self._multi:
+            configs, columns, _ = self._readouts[u]
+            distinct = tables[u][0]
+            weighted[u] = _frozen(np.ascontiguousarray(
+                (distinct[:, :, None, :] * columns).reshape(-1, len(configs))))
+        return _frozen(single), weighted
+
+    def _loose_constant(self, cases: Cases) -> np.ndarray:
+        """The cases' constant times the masked prior of each risk factor that touches
+        no cause."""
+        constant = cases.constant
+        for name in self.loose:
+            if name in cases.masks:
+                constant = constant * (cases.masks[name] @ self._risk[name].prior)
+        return constant
+
+    def _compute_tables(self, cases: Cases):
+        """:meth:`_tables` without the cache."""
         count = len(cases)
         hub_p = np.broadcast_to(self._hub_prior, (count, len(self._hub_prior)))
         for k, name in enumerate(self.hubs):
             if name in cases.masks:
                 hub_p = hub_p * cases.masks[name][:, self._hub_states[:, k]]
-        constant = cases.constant
-        for name in self.loose:
-            if name in cases.masks:
-                constant = constant * (cases.masks[name] @ self._risk[name].prior)
+        constant = self._loose_constant(cases)
         tables = []
         for u, (table, default, private) in enumerate(
                 zip(self._unit_tables, self._default, self._private)):
@@ -334,8 +392,12 @@ class FactoredEngine:
         single = self._single_causes
         n1 = len(single)
         shape = (n1, count, len(self._hub_prior), 2)
-        t_single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
-                    if n1 else np.ones(shape))  # (n1, C, H, 2)
+        stacked = getattr(tables, "single", None)  # every case's tables alike: kept
+        if stacked is not None:
+            t_single = np.broadcast_to(stacked, shape)
+        else:
+            t_single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
+                        if n1 else np.ones(shape))  # (n1, C, H, 2)
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
         g = list(absent + yes_single)  # n1 arrays (C, H, S)
@@ -349,8 +411,10 @@ class FactoredEngine:
             distinct, which = tables[u]
             # every distinct table against every case's weights in one matrix product,
             # then each case keeps its own table's rows (few tables: yes / no / unknown)
-            weighted = distinct[:, :, None, :] * columns  # (D, rows, R, K)
-            out = weighted.reshape(-1, len(configs)) @ phi.reshape(-1, len(configs)).T
+            kept = getattr(tables, "weighted", None)
+            weighted = (kept[u] if kept is not None else
+                        (distinct[:, :, None, :] * columns).reshape(-1, len(configs)))
+            out = weighted @ phi.reshape(-1, len(configs)).T
             out = out.reshape(len(distinct), -1, len(columns), count, n_sub)
             out = out[which, :, :, np.arange(count)] if len(distinct) > 1 else out[0]
             if len(distinct) == 1:  # (rows, R, C, S)
@@ -361,7 +425,19 @@ class FactoredEngine:
             g.append(readouts[u][0])
         return absent, yes_single, g, readouts
 
-    def _sums(self, cases: Cases, groups: bool) -> Sums:
+    def certain_sums_with_subsets(self, cases: Cases) -> tuple[Sums, SubsetSums]:
+        """:meth:`certain_sums` of cases with at most MAX_PRESENT present findings (one
+        chunk), and the first case's Quickscore sums by subset (:class:`SubsetSums`),
+        from which the variants of a counterfactual score are read."""
+        sums, subsets = self._sums(cases, True, subsets=True)
+        redo = np.flatnonzero(~sums.ok)
+        if len(redo):
+            again = positive_sums(self, cases.take(redo), True)
+            for name in ("total", "causes", "none", "error"):
+                getattr(sums, name)[redo] = getattr(again, name)
+        return sums, subsets
+
+    def _sums(self, cases: Cases, groups: bool, subsets: bool = False):
         count, m = cases.present.shape
         n_sub = 2 ** m
         coef_h, w, tables = self._coefficients(cases)
@@ -381,18 +457,86 @@ class FactoredEngine:
         error = steps * EPS * np.abs(terms).sum(axis=(1, 2))
 
         causes = np.empty((count, self.n))
+        by_cause = np.empty((count, self.n, n_sub)) if subsets else None
         if n1:
-            causes[:, single] = np.einsum("chs,uchs->cu", coef_h,
-                                          np.array(others[:n1]) * yes_single)
+            present = np.array(others[:n1]) * yes_single
+            causes[:, single] = np.einsum("chs,uchs->cu", coef_h, present)
+            if by_cause is not None:
+                by_cause[:, single] = np.einsum("chs,uchs->cus", coef_h, present)
         for pos, u in enumerate(self._multi, start=n1):
             members = self.units[u]
-            causes[:, members] = np.einsum("chs,kchs->ck", coef_h * others[pos],
+            weighted = coef_h * others[pos]
+            causes[:, members] = np.einsum("chs,kchs->ck", weighted,
                                            readouts[u][1:1 + len(members)])
+            if by_cause is not None:
+                by_cause[:, members] = np.einsum("chs,kchs->cks", weighted,
+                                                 readouts[u][1:1 + len(members)])
         if groups:
             none = self._none_of_groups(coef_h, g, absent, readouts)
         else:
             none = np.full((count, self._n_groups), np.nan)
-        return Sums(total, causes, none, error)
+        sums = Sums(total, causes, none, error)
+        if by_cause is None:
+            return sums
+        return sums, SubsetSums(cases.present[0], _subsets(m), terms[0].sum(axis=0),
+                                by_cause[0].T, np.abs(terms[0]).sum(axis=0), float(steps[0]))
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetSums:
+    """One case's Quickscore sums by subset S of its present findings, before the
+    alternating sum: ``total`` (S,) and ``causes`` (S, causes) hold the signed terms
+    summed over the hub configurations, ``magnitude`` (S,) their absolute values,
+    ``subsets`` (S, m) which findings each subset holds, ``present`` (m,) the findings
+    (indices into Structure.findings) and ``steps`` the rounding steps of one term.
+
+    The variants of a counterfactual score are partial sums of these terms: the
+    evidence with present finding j taken out is the sum over the subsets without j
+    (the same terms, the same coefficients), and with j reported absent instead, minus
+    the sum over the subsets with j (its weight q_j and keep_j are in those terms;
+    the minus undoes the sign Quickscore gives j). See :meth:`variant`."""
+
+    present: np.ndarray
+    subsets: np.ndarray
+    total: np.ndarray
+    causes: np.ndarray
+    magnitude: np.ndarray
+    steps: float
+
+    def variant(self, j: int, absent: bool) -> tuple[float, np.ndarray, float]:
+        """P(e'), P(cause, e') and a bound on their rounding error for the evidence
+        with present finding ``j`` (its position in ``present``) taken out
+        (``absent=False``) or reported absent (``absent=True``)."""
+        rows = self.subsets[:, j] if absent else ~self.subsets[:, j]
+        sign = -1.0 if absent else 1.0
+        return (sign * float(self.total[rows].sum()),
+                sign * self.causes[rows].sum(axis=0),
+                self.steps * EPS * float(self.magnitude[rows].sum()))
+
+
+class _Tables(list):
+    """:meth:`FactoredEngine._tables` of cases that share their masks, with what
+    :meth:`FactoredEngine._unit_factors` reads from them computed once (``single``,
+    ``weighted``; see :meth:`FactoredEngine._stacked`)."""
+
+    single: np.ndarray
+    weighted: dict[int, np.ndarray]
+
+
+def _same_masks(masks: Mapping[str, np.ndarray]) -> tuple | None:
+    """The masks as a hashable key when every case carries the same ones, else None."""
+    key = []
+    for name in sorted(masks):
+        mask = masks[name]
+        if len(mask) > 1 and not (mask == mask[0]).all():
+            return None
+        key.append((name, mask[0].tobytes()))
+    return tuple(key)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:

@@ -1,0 +1,134 @@
+#!/usr/bin/env python
+"""Where the time of one ``diagnose`` goes, by number m of present findings.
+
+Run by hand (not a test)::
+
+    python benchmarks/profile_diagnose.py                 # medians by m, beside pyAgrum Lazy
+    python benchmarks/profile_diagnose.py --profile 2     # cProfile of diagnose at m = 2
+    python benchmarks/profile_diagnose.py --other /path/to/other/checkout
+
+The cases are drawn as section 6 of bench.py draws them (``cases_with_present``).
+``--other`` times a second checkout of the package in a child process on the same
+cases, printed side by side (for before / after comparisons in one run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench import SEED, cases_with_present, make_pyagrum, yes_no  # noqa: E402
+
+
+def timed(fn, reps: int, budget: float) -> float:
+    """Median seconds of ``fn`` over up to ``reps`` runs after one warm-up call."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if time.perf_counter() - start > budget:
+            break
+    return statistics.median(times)
+
+
+def measure(ms: list[int], n_cases: int, reps: int, lazy: bool) -> dict:
+    import posterior_knee as pk
+
+    model = pk.Model()
+    causes = list(model.structure.cause_ids)
+    engine = make_pyagrum(model, causes)[1]["lazy"] if lazy else None
+    out = {}
+    for m in ms:
+        cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
+        row: dict[str, list[float]] = {"posterior": [], "diagnose": [], "lazy": []}
+        for case in cases:
+            row["posterior"].append(timed(
+                lambda: model.posterior(model.evidence(case)), reps, 1.0))
+            row["diagnose"].append(timed(lambda: model.diagnose(case), reps, 1.0))
+            if engine is not None:
+                def lazy_query(case=case):
+                    engine.setEvidence(yes_no(case))
+                    engine.makeInference()
+                    return [engine.posterior(c)[1] for c in causes]
+                row["lazy"].append(timed(lazy_query, reps, 1.0))
+        out[m] = {k: 1e3 * statistics.median(v) for k, v in row.items() if v}
+    return out
+
+
+def profile(m: int, n_cases: int, what: str) -> None:
+    import posterior_knee as pk
+
+    model = pk.Model()
+    cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
+    call = (model.diagnose if what == "diagnose"
+            else lambda c: model.posterior(model.evidence(c)))
+    for case in cases:
+        call(case)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(200):
+        for case in cases:
+            call(case)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, nargs="*", default=list(range(16)))
+    parser.add_argument("--cases", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--no-lazy", action="store_true")
+    parser.add_argument("--profile", type=int, default=None, metavar="M")
+    parser.add_argument("--what", choices=("diagnose", "posterior"), default="diagnose")
+    parser.add_argument("--other", default=None,
+                        help="a second checkout of the package, timed in a child")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.profile is not None:
+        profile(args.profile, args.cases, args.what)
+        return 0
+    mine = measure(args.m, args.cases, args.reps, lazy=not args.no_lazy and not args.json)
+    if args.json:
+        print(json.dumps(mine))
+        return 0
+    other = None
+    if args.other:
+        env = {**os.environ, "PYTHONPATH": args.other}
+        done = subprocess.run(
+            [sys.executable, __file__, "--json", "--cases", str(args.cases), "--reps",
+             str(args.reps), "--m", *map(str, args.m)],
+            env=env, capture_output=True, text=True, check=True, cwd=args.other)
+        other = {int(k): v for k, v in json.loads(done.stdout).items()}
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    head = "m  posterior  diagnose  lazy   lazy/diagnose"
+    if other:
+        head += "  | other: posterior  diagnose  lazy/diagnose"
+    print(head)
+    for m, row in mine.items():
+        lazy = row.get("lazy", float("nan"))
+        line = (f"{m:<2} {row['posterior']:9.3f} {row['diagnose']:9.3f} {lazy:6.2f} "
+                f"{lazy / row['diagnose']:8.1f}")
+        if other:
+            o = other[m]
+            line += f"  | {o['posterior']:9.3f} {o['diagnose']:9.3f} {lazy / o['diagnose']:8.1f}"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -558,8 +558,8 @@ def _check_consistency(t: dict[str, pd.DataFrame]) -> list[Problem]:
     try:
         graphlib.TopologicalSorter(parents).prepare()
         cycle: list[str] = []
-    except graphlib.CycleError as error:
-        cycle = list(error.args[1])  # its first node repeated at the end
+    except graphlib.CycleError as found:
+        cycle = list(found.args[1])  # its first node repeated at the end
     if cycle:
         path = " -> ".join(cycle)
         problems.append(Problem("cause_links.csv", None, None,

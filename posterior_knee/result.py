@@ -126,7 +126,9 @@ class Diagnosis:
         """
         from .reasoning import explain
 
-        return explain(self.model, self.findings, self.top if cause is None else cause)
+        cause = self.top if cause is None else cause
+        known = dict(zip(self._ranking.columns["cause"], self._ranking.columns["probability"]))
+        return explain(self.model, self.findings, cause, probability=known.get(cause))
 
     def next_questions(self, k: int | None = 5, focus: Sequence[str] | None = None,
                        by: str = "causes") -> pd.DataFrame:

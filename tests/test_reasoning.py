@@ -39,6 +39,15 @@ def test_explanation_weights_match_recomputation(model):
     assert why["weight"].is_monotonic_decreasing
 
 
+def test_a_diagnosis_explains_with_its_own_probability_as_the_function_computes_it(model):
+    from posterior_knee.reasoning import explain
+
+    dx = model.diagnose(CASE)
+    for cause in (dx.top, "dvt", "tumour"):
+        pd.testing.assert_frame_equal(dx.explain(cause),
+                                      explain(model, dx.findings, cause), rtol=1e-12)
+
+
 def test_explanation_signs_make_sense(model):
     why = model.diagnose({"lump_behind_knee": True, "fever": False}).explain("bakers_cyst")
     weights = why.set_index("evidence")["weight"]

@@ -37,7 +37,8 @@ def _cause_index(model: Model, cause: str) -> int:
     return causes.index(cause)
 
 
-def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFrame:
+def explain(model: Model, evidence: Mapping[str, bool], cause: str, *,
+            probability: float | None = None) -> pd.DataFrame:
     """Evidence for and against ``cause``, one row per reported item.
 
     Columns: ``evidence`` (id), ``kind`` (``finding``, ``risk_factor``, or the summary
@@ -45,10 +46,12 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
     (change in the log-odds of the cause that this item makes: positive supports it),
     ``probability_without`` (P(cause) if the item were not reported). Sorted by weight,
     strongest support first. ``attrs["probability"]`` holds P(cause | all evidence).
+    ``probability`` is that number when the caller already has it (a
+    :class:`~posterior_knee.Diagnosis` passes its own); None computes it.
     """
     i = _cause_index(model, cause)
-    full = float(model.posterior(evidence).causes[i])
-    prior = float(model.posterior({}).causes[i])
+    full = float(model.posterior(evidence).causes[i] if probability is None else probability)
+    prior = float(model._prior.causes[i])
     risk_ids = set(model.kb.risk_factor_ids)
     rows = [{"evidence": "(prior)", "kind": "prior", "value": None,
              "weight": _logit(prior), "probability_without": np.nan}]
@@ -69,7 +72,9 @@ def explain(model: Model, evidence: Mapping[str, bool], cause: str) -> pd.DataFr
         rows.append({"evidence": "(all risk factors)", "kind": "all_risk_factors",
                      "value": None, "weight": _logit(full) - _logit(without[-1]),
                      "probability_without": without[-1]})
-    table = pd.DataFrame(rows).sort_values("weight", ascending=False, kind="stable")
-    table = table.reset_index(drop=True)
+    # built from columns and ordered with numpy: at a few findings pandas' record
+    # parsing and sort cost as much as the leave-one-out arithmetic
+    order = np.argsort(-np.array([row["weight"] for row in rows], dtype=float), kind="stable")
+    table = pd.DataFrame({name: [rows[k][name] for k in order] for name in rows[0]})
     table.attrs.update(cause=cause, probability=full, prior=prior)
     return table

@@ -75,6 +75,11 @@ class Sums:
         """Cases whose sums are certain to within ``limit`` of P(e)."""
         return (self.total > 0.0) & (self.error <= limit * self.total)
 
+    def put(self, rows: np.ndarray, values: Sums) -> None:
+        """Overwrite the answers of ``rows`` with ``values`` (one row each, in order)."""
+        for name in ("total", "causes", "none", "error"):
+            getattr(self, name)[rows] = getattr(values, name)
+
     def first(self) -> Posterior:
         """The first case's posterior (a batch of one query), or ImpossibleEvidenceError
         when its evidence has probability zero."""

@@ -117,14 +117,18 @@ class Engines:
     def _certain_sums(self, cases: Cases, groups: bool) -> Sums:
         kind = self.choose(cases)
         if kind == "factored" and self.factored is not None:  # chosen only if it exists
-            sums = self.factored.certain_sums(cases, groups)
-            redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
-            if len(redo):  # never expected (positive sums are certain): be safe
-                _put(sums, redo, self.elimination.sums(cases.take(redo), groups))
-            return sums
+            return self._backed(self.factored.certain_sums(cases, groups), cases, groups)
         if kind == "enumeration":
             return self._enumerated(cases)
         return self.elimination.sums(cases, groups)
+
+    def _backed(self, sums: Sums, cases: Cases, groups: bool) -> Sums:
+        """The factored engine's certain sums, any row it still could not certify
+        recomputed by elimination (never expected: positive sums are certain)."""
+        redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
+        if len(redo):
+            sums.put(redo, self.elimination.sums(cases.take(redo), groups))
+        return sums
 
     def _enumerated(self, cases: Cases) -> Sums:
         engine = self.enumeration
@@ -170,10 +174,7 @@ class Engines:
             # SubsetSums): the answer carries them to the counterfactual scores
             with one_thread():
                 sums, subsets = self.factored.certain_sums_with_subsets(cases)
-            redo = np.flatnonzero(~sums.ok & (sums.total > 0.0))
-            if len(redo):  # never expected (positive sums are certain): be safe
-                _put(sums, redo, self.elimination.sums(cases.take(redo), True))
-            answer = sums.first()
+                answer = self._backed(sums, cases, True).first()
             return Posterior(answer.causes, answer.groups, answer.evidence_probability,
                              (_key(evidence), subsets))
         return self.certain_sums(cases).first()
@@ -410,7 +411,7 @@ class Engines:
                     sums = Sums(sums.total, sums.causes,
                                 np.full((len(members), out.none.shape[1]), np.nan),
                                 sums.error)
-                _put(out, np.array(members), sums)
+                out.put(np.array(members), sums)
         return out
 
 
@@ -436,6 +437,3 @@ def _stack(parts: Sequence[Sums]) -> Sums:
                   for name in ("total", "causes", "none", "error")))
 
 
-def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:
-    for name in ("total", "causes", "none", "error"):
-        getattr(sums, name)[rows] = getattr(values, name)

@@ -222,12 +222,13 @@ class FactoredEngine:
                         np.full((len(cases), self._n_groups), np.nan), nan.copy())
         if m > MAX_PRESENT:
             return positive_sums(self, cases, groups)
-        sums = self.sums(cases, groups=groups)
+        return self._positive_where_uncertain(self.sums(cases, groups=groups), cases, groups)
+
+    def _positive_where_uncertain(self, sums: Sums, cases: Cases, groups: bool) -> Sums:
+        """``sums`` with the cases Quickscore could not certify redone as positive sums."""
         redo = np.flatnonzero(~sums.ok)
         if len(redo):
-            again = positive_sums(self, cases.take(redo), groups)
-            for name in ("total", "causes", "none", "error"):
-                getattr(sums, name)[redo] = getattr(again, name)
+            sums.put(redo, positive_sums(self, cases.take(redo), groups))
         return sums
 
     def sums(self, cases: Cases, groups: bool = True) -> Sums:
@@ -287,16 +288,23 @@ class FactoredEngine:
         """What :meth:`_unit_factors` reads from tables shared by every case: the
         single causes' tables stacked (n1, 1, H, 2), and per larger unit its table
         times its readout columns as one matrix (rows * R, K)."""
-        n1 = len(self._single_causes)
-        single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
-                  if n1 else np.ones((0, 1, len(self._hub_prior), 2)))
-        weighted = {}
-        for u in self._multi:
-            configs, columns, _ = self._readouts[u]
-            distinct = tables[u][0]
-            weighted[u] = _frozen(np.ascontiguousarray(
-                (distinct[:, :, None, :] * columns).reshape(-1, len(configs))))
+        single = self._single_tables(tables, (0, 1, len(self._hub_prior), 2))
+        weighted = {u: _frozen(np.ascontiguousarray(self._weighted(u, tables[u][0])))
+                    for u in self._multi}
         return _frozen(single), weighted
+
+    def _single_tables(self, tables, empty: tuple[int, ...]) -> np.ndarray:
+        """Each single cause's table per case, stacked (n1, C, H, 2); ones of shape
+        ``empty`` when there is no single cause."""
+        if not len(self._single_causes):
+            return np.ones(empty)
+        return np.stack([tables[u][0][tables[u][1]] for u in self._single])
+
+    def _weighted(self, u: int, distinct: np.ndarray) -> np.ndarray:
+        """Unit ``u``'s distinct tables times its readout columns, as one matrix
+        (D * rows * R, K)."""
+        configs, columns, _ = self._readouts[u]
+        return (distinct[:, :, None, :] * columns).reshape(-1, len(configs))
 
     def _loose_constant(self, cases: Cases) -> np.ndarray:
         """The cases' constant times the masked prior of each risk factor that touches
@@ -393,11 +401,8 @@ class FactoredEngine:
         n1 = len(single)
         shape = (n1, count, len(self._hub_prior), 2)
         stacked = getattr(tables, "single", None)  # every case's tables alike: kept
-        if stacked is not None:
-            t_single = np.broadcast_to(stacked, shape)
-        else:
-            t_single = (np.stack([tables[u][0][tables[u][1]] for u in self._single])
-                        if n1 else np.ones(shape))  # (n1, C, H, 2)
+        t_single = (np.broadcast_to(stacked, shape) if stacked is not None
+                    else self._single_tables(tables, shape))  # (n1, C, H, 2)
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
         g = list(absent + yes_single)  # n1 arrays (C, H, S)
@@ -412,8 +417,7 @@ class FactoredEngine:
             # every distinct table against every case's weights in one matrix product,
             # then each case keeps its own table's rows (few tables: yes / no / unknown)
             kept = getattr(tables, "weighted", None)
-            weighted = (kept[u] if kept is not None else
-                        (distinct[:, :, None, :] * columns).reshape(-1, len(configs)))
+            weighted = kept[u] if kept is not None else self._weighted(u, distinct)
             out = weighted @ phi.reshape(-1, len(configs)).T
             out = out.reshape(len(distinct), -1, len(columns), count, n_sub)
             out = out[which, :, :, np.arange(count)] if len(distinct) > 1 else out[0]
@@ -430,12 +434,7 @@ class FactoredEngine:
         chunk), and the first case's Quickscore sums by subset (:class:`SubsetSums`),
         from which the variants of a counterfactual score are read."""
         sums, subsets = self._sums(cases, True, subsets=True)
-        redo = np.flatnonzero(~sums.ok)
-        if len(redo):
-            again = positive_sums(self, cases.take(redo), True)
-            for name in ("total", "causes", "none", "error"):
-                getattr(sums, name)[redo] = getattr(again, name)
-        return sums, subsets
+        return self._positive_where_uncertain(sums, cases, True), subsets
 
     def _sums(self, cases: Cases, groups: bool, subsets: bool = False):
         count, m = cases.present.shape

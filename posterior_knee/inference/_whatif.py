@@ -264,16 +264,16 @@ def _ratios(model: Model, engines: Engines, evidence: Mapping[str, bool],
         current = row[0]
         for k in again:
             n = row[int(no_source[k])]
-            _put(no, np.array([k]), _take(exact, np.array([n])))
+            no.put(np.array([k]), _take(exact, np.array([n])))
             if k < len(asked):  # a finding's yes: the current sums minus its no
-                _put(yes, np.array([k]), Sums(
+                yes.put(np.array([k]), Sums(
                     exact.total[[current]] - exact.total[[n]],
                     exact.causes[[current]] - exact.causes[[n]],
                     exact.none[[current]] - exact.none[[n]],
                     exact.error[[current]] + exact.error[[n]]))
             else:
                 y = row[int(risk_yes[k - len(asked)])]
-                _put(yes, np.array([k]), _take(exact, np.array([y])))
+                yes.put(np.array([k]), _take(exact, np.array([y])))
 
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no,
                    redo)
@@ -299,10 +299,10 @@ def _factored(model: Model, engine: FactoredEngine, evidence: Mapping[str, bool]
         again = np.flatnonzero(~_certain(yes) | ~_certain(no))
         if not len(again) or m >= MAX_PRESENT_POSITIVE:
             return
-        _put(no, again, positive_sums(engine, batch.take(no_source[again]), groups))
+        no.put(again, positive_sums(engine, batch.take(no_source[again]), groups))
         found_redo = again[again < len(asked)]
         if len(found_redo):
-            _put(yes, found_redo, positive_sums(engine, Cases(
+            yes.put(found_redo, positive_sums(engine, Cases(
                 {node: mask.repeat(len(found_redo), axis=0)
                  for node, mask in base.masks.items()},
                 base.weight.repeat(len(found_redo), axis=0),
@@ -312,7 +312,7 @@ def _factored(model: Model, engine: FactoredEngine, evidence: Mapping[str, bool]
                 base.steps.repeat(len(found_redo))), groups))
         risk_redo = again[again >= len(asked)]
         if len(risk_redo):
-            _put(yes, risk_redo, positive_sums(
+            yes.put(risk_redo, positive_sums(
                 engine, batch.take(risk_yes[risk_redo - len(asked)]), groups))
 
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no,
@@ -322,11 +322,6 @@ def _factored(model: Model, engine: FactoredEngine, evidence: Mapping[str, bool]
 def _certain(sums: Sums) -> np.ndarray:
     """Answers known to BRANCH_LIMIT, or impossible (probability exactly zero)."""
     return sums.within(BRANCH_LIMIT) | (sums.total == 0.0)
-
-
-def _put(sums: Sums, rows: np.ndarray, values: Sums) -> None:
-    for field in ("total", "causes", "none", "error"):
-        getattr(sums, field)[rows] = getattr(values, field)
 
 
 def _take(sums: Sums, rows: np.ndarray) -> Sums:

@@ -129,6 +129,41 @@ def test_a_septic_looking_joint_or_a_threatened_calf_is_an_emergency_whatever_el
     assert model.diagnose(case).triage.level == E
 
 
+# -- an injured knee that needs an X-ray or an examination today -------------------------
+
+_INJURED_TODAY = ("fall_over_50_xray", "rapid_swelling_after_injury", "numb_after_injury")
+
+
+@pytest.mark.parametrize("present", [
+    ("injury_blow_or_fall", "age_over_50"), ("fall_on_bent_knee", "age_over_50"),
+    ("swelling_within_hours",),
+    *(("numbness_tingling", injury) for injury in (
+        *INJURIES, "hyperextension_at_onset", "fall_on_bent_knee"))],
+    ids="+".join)
+@given(other=evidence(KB, max_size=8))
+def test_an_injured_knee_needing_an_x_ray_or_a_check_today_is_urgent_whatever_else(
+        model, present, other):
+    """A fall or blow at over 50 (Pittsburgh knee rule), a knee that swelled within hours
+    of an injury (bleeding into the joint), numbness below an injured knee: seen today,
+    whatever else is answered (other answers may only raise the level)."""
+    groups = KB.risk_factors.set_index("id")["exclusive_group"]
+    groups = groups[groups.fillna("") != ""]
+    taken = {groups[name] for name in present if name in groups}
+    # the other age band cannot be true beside age_over_50: "no" is its only answer
+    other = {name: value and groups.get(name) not in taken for name, value in other.items()}
+    case = {**other, **dict.fromkeys(present, True)}
+    assert model.diagnose(case).triage.level >= U
+
+
+def test_the_injured_knee_rules_are_not_fired_by_their_parts_alone(model):
+    """Each rule needs its whole presentation: an age over 50, or numbness, with no
+    injury reported does not by itself make the visit urgent through these rules."""
+    for case in ({"age_over_50": True}, {"numbness_tingling": True},
+                 {"injury_blow_or_fall": True}):
+        fired = set(model.diagnose(case).red_flags)
+        assert not fired & set(_INJURED_TODAY), case
+
+
 # -- A7: a tear with weakness ------------------------------------------------------------
 
 

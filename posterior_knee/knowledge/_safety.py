@@ -100,6 +100,10 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "leg_swelling_one_side | calf_swelling | previous_clot", _U),
     ("cold_or_pale_foot", "cold_pale_foot", _U),
     ("tense_calf_today", "tense_calf", _U),
+    ("fall_over_50_xray", "injury_blow_or_fall | fall_on_bent_knee; age_over_50", _U),
+    ("rapid_swelling_after_injury", "swelling_within_hours", _U),
+    ("numb_after_injury", f"numbness_tingling; {_INJURIES} | hyperextension_at_onset | "
+     "fall_on_bent_knee", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
 )
 

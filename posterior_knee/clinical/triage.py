@@ -10,7 +10,7 @@ switch one off.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -119,6 +119,8 @@ class TriageRules:
     red_flags: tuple[RedFlagRule, ...]
     thresholds: tuple[ThresholdRule, ...]
     actions: Mapping[TriageLevel, str]
+    # the red flags as matrices over a list of ids (see _matrices), per list of ids
+    _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_tables(cls, red_flags: pd.DataFrame, thresholds: pd.DataFrame,
@@ -191,15 +193,43 @@ class TriageRules:
         reported. Needs no probability, so it can be computed for rows that cannot
         be scored.
         """
-        column = {name: k for k, name in enumerate(ids)}
-        rank = np.zeros(len(present), dtype=np.int8)
-        for rule in self.red_flags:
-            fired = np.ones(len(present), dtype=bool)
-            for term in rule.condition:
-                cols = [column[name] for name in term if name in column]
-                fired &= present[:, cols].sum(axis=1) >= term.at_least
-            rank[fired] = np.maximum(rank[fired], rule.level.rank)
-        return rank
+        if not self.red_flags:
+            return np.zeros(len(present), dtype=np.int8)
+        gather, term_starts, at_least, rule_starts, level = self._matrices(ids)
+        # one extra column that is never present stands for the ids not in ``ids``;
+        # no BLAS here (outside the engines it would start threads for a tiny product)
+        wide = np.zeros((len(present), len(ids) + 1), dtype=np.int8)
+        wide[:, :-1] = present
+        # a term holds when enough of its ids are present, a rule when all its terms do
+        met = np.add.reduceat(wide[:, gather], term_starts, axis=1) >= at_least
+        fired = np.logical_and.reduceat(met, rule_starts, axis=1)
+        return np.where(fired, level, 0).max(axis=1).astype(np.int8)
+
+    def _matrices(self, ids: Sequence[str]) -> tuple[np.ndarray, ...]:
+        """The red flags over ``ids``, for :meth:`red_flag_levels`: the column of each
+        id of each term, one after another (``len(ids)`` for an id not in ``ids``),
+        where each term starts, each term's ``at_least``, where each rule's terms start
+        and each rule's level rank. Built once per list of ids (a question ranking or
+        a batch asks with the same list again and again)."""
+        key = tuple(ids)
+        got = self._compiled.get(key)
+        if got is None:
+            column = {name: k for k, name in enumerate(key)}
+            gather: list[int] = []
+            term_starts, at_least, rule_starts = [], [], []
+            for rule in self.red_flags:
+                rule_starts.append(len(term_starts))
+                for term in rule.condition:
+                    term_starts.append(len(gather))
+                    at_least.append(term.at_least)
+                    gather += [column.get(name, len(key)) for name in term]
+            got = (np.array(gather, dtype=np.intp), np.array(term_starts, dtype=np.intp),
+                   np.array(at_least), np.array(rule_starts, dtype=np.intp),
+                   np.array([rule.level.rank for rule in self.red_flags], dtype=np.int8))
+            if len(self._compiled) >= 64:  # bounded: callers use a few lists of ids
+                self._compiled.clear()
+            self._compiled[key] = got
+        return got
 
     def levels(self, present: np.ndarray, ids: Sequence[str],
                probabilities: Mapping[str, np.ndarray] | None) -> np.ndarray:

@@ -56,7 +56,7 @@ def _candidates(model: Model, evidence: Mapping[str, bool]) -> list[str]:
     for node in model.structure.risk_nodes:
         if any(evidence.get(member) for member in node.members):
             fixed |= set(node.members)  # one age band known fixes the others
-    return [name for name in model.kb.evidence_ids if name not in fixed]
+    return [name for name in model._valid if name not in fixed]
 
 
 def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = None,
@@ -85,37 +85,41 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     b = branches(model, evidence, names, groups=by == "groups")
     after = (b.p_yes * measure(b.yes_causes, b.yes_groups)
              + (1.0 - b.p_yes) * measure(b.no_causes, b.no_groups))
-    # triage after each answer, all at once: rows are the ids reported present
-    ids = list(model.kb.evidence_ids)
-    now = np.array([bool(evidence.get(name)) for name in ids])
+    # triage now and after each answer, all at once: rows are the ids reported present
+    # (a "yes" adds its id, a "no" adds none), in the model's order of ids
+    ids = list(model._valid)
+    column = {name: j for j, name in enumerate(ids)}
+    now = np.zeros(len(ids), dtype=bool)
+    now[[column[name] for name, value in evidence.items() if value]] = True
     level = _levels(model, ids, now[None, :], current.causes[None, :])[0]
-    said_yes = np.repeat(now[None, :], len(names), axis=0)
-    said_yes[np.arange(len(names)), [ids.index(name) for name in names]] = True
-    changes = np.zeros(len(names), dtype=bool)
-    said_no = np.repeat(now[None, :], len(names), axis=0)
-    raises = np.zeros(len(names), dtype=bool)
-    for present, causes, p in ((said_yes, b.yes_causes, b.p_yes),
-                               (said_no, b.no_causes, 1.0 - b.p_yes)):
-        levels = _levels(model, ids, present, causes)
-        changed = (_top3(causes) != top3).any(axis=-1) | (levels != level)
-        changes |= changed & (p > 0.0)
-        if present is said_yes:
-            raises = (np.array([_ORDER[x] for x in levels], dtype=int) > _ORDER[level]) \
-                & (p > 0.0)
+    n = len(names)
+    present = np.repeat(now[None, :], 2 * n, axis=0)
+    present[np.arange(n), [column[name] for name in names]] = True
+    levels = _levels(model, ids, present, np.concatenate([b.yes_causes, b.no_causes]))
+    rank = np.array([_ORDER[x] for x in levels], dtype=int)
+    p_no = 1.0 - b.p_yes
+    changes = ((((_top3(b.yes_causes) != top3).any(axis=-1) | (levels[:n] != level))
+                & (b.p_yes > 0.0))
+               | (((_top3(b.no_causes) != top3).any(axis=-1) | (levels[n:] != level))
+                  & (p_no > 0.0)))
+    raises = (rank[:n] > _ORDER[level]) & (b.p_yes > 0.0)
+    ask_first = np.array([name in model.ask_first for name in names], dtype=bool)
+    gain = np.maximum(0.0, before - after)
+    # safety first: screening, then what could make the advice more urgent (a stable
+    # sort, descending on each key, ties in candidate order)
+    order = np.lexsort((-gain, -raises.astype(int), -ask_first.astype(int)))
+    ranked = [names[j] for j in order]
     table = pd.DataFrame({
-        "finding": names,
-        "question": model._question_text.reindex(names).to_numpy(),
-        "ask_first": [name in model.ask_first for name in names],
-        "expected_gain": np.maximum(0.0, before - after),
-        "p_yes": b.p_yes,
-        "if_yes": b.yes_causes[:, top],
-        "if_no": b.no_causes[:, top],
-        "changes_result": changes,
-        "raises_level": raises,
+        "finding": ranked,
+        "question": model._question_text.reindex(ranked).to_numpy(),
+        "ask_first": ask_first[order],
+        "expected_gain": gain[order],
+        "p_yes": b.p_yes[order],
+        "if_yes": b.yes_causes[order, top],
+        "if_no": b.no_causes[order, top],
+        "changes_result": changes[order],
+        "raises_level": raises[order],
     })
-    # safety first: screening, then what could make the advice more urgent
-    table = table.sort_values(["ask_first", "raises_level", "expected_gain"],
-                              ascending=False, kind="stable").reset_index(drop=True)
     table.attrs.update(top_cause=model.structure.cause_ids[top], uncertainty_bits=before)
     return table if k is None else table.head(k)
 

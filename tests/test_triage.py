@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import posterior_knee as pk
 from posterior_knee import TriageLevel
+from posterior_knee.clinical._condition import condition_ids, holds, parse_condition
 from posterior_knee.errors import KnowledgeBaseError
 from posterior_knee.knowledge._safety import MANDATED_RED_FLAGS, minimal_presentations
 
@@ -126,3 +127,19 @@ def test_model_refuses_an_unvalidated_weakened_kb(kb):
     weakened = dataclasses.replace(kb, red_flags=kb.red_flags.assign(level="soon"))
     with pytest.raises(KnowledgeBaseError, match="safety floor"):
         pk.Model(weakened)
+
+
+_RULE_IDS = sorted({name for text in KB.red_flags["condition"]
+                    for name in condition_ids(parse_condition(text)[0])})
+
+
+@given(present=st.sets(st.sampled_from(_RULE_IDS)),
+       as_list=st.booleans())
+def test_fired_red_flags_are_the_rules_whose_condition_holds(model, present, as_list):
+    """The set-intersection reading of each rule is the condition's own meaning
+    (``holds``: every term has at least its count of ids present), given as a set or as
+    any other collection."""
+    rules = model.rules
+    given_ = sorted(present) if as_list else present
+    want = [rule for rule in rules.red_flags if holds(rule.condition, present)]
+    assert rules.fired_red_flags(given_) == want

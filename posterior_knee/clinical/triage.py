@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._text import printable
 from ..errors import check_parameter
-from ._condition import Condition, format_condition, holds, parse_condition
+from ._condition import Condition, format_condition, parse_condition
 
 __all__ = ["TriageLevel", "Triage", "DISCLAIMER"]
 
@@ -121,6 +121,23 @@ class TriageRules:
     actions: Mapping[TriageLevel, str]
     # the red flags as matrices over a list of ids (see _matrices), per list of ids
     _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # each rule's terms as (ids as a set, at_least): a term holds when enough of its ids
+    # are among those present (ids within a term are distinct: parse_condition checks)
+    _terms: tuple = field(init=False, repr=False, compare=False)
+
+    # id -> the rules whose first term names it: a rule can hold only if one of these
+    # is present (every term asks for at least one id)
+    _first: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_terms", tuple(
+            tuple((frozenset(term.ids), term.at_least) for term in rule.condition)
+            for rule in self.red_flags))
+        first: dict[str, list[int]] = {}
+        for k, rule in enumerate(self.red_flags):
+            for name in rule.condition[0].ids:
+                first.setdefault(name, []).append(k)
+        object.__setattr__(self, "_first", first)
 
     @classmethod
     def from_tables(cls, red_flags: pd.DataFrame, thresholds: pd.DataFrame,
@@ -141,7 +158,12 @@ class TriageRules:
                    {TriageLevel(r.level): r.action for r in actions.itertuples(index=False)})
 
     def fired_red_flags(self, present: Collection[str]) -> list[RedFlagRule]:
-        return [rule for rule in self.red_flags if holds(rule.condition, present)]
+        # as holds(rule.condition, present) for each rule, by set intersections (every
+        # diagnosis asks this)
+        present = present if isinstance(present, (set, frozenset)) else set(present)
+        candidates = sorted({k for name in present for k in self._first.get(name, ())})
+        return [self.red_flags[k] for k in candidates
+                if all(len(ids & present) >= at_least for ids, at_least in self._terms[k])]
 
     def red_flag_level(self, present: Collection[str]) -> TriageLevel:
         return max((r.level for r in self.fired_red_flags(present)),

@@ -252,6 +252,28 @@ def test_positive_sums_where_quickscore_cancels(core):
     assert factored(core).posterior(case) is not None
 
 
+def test_positive_sums_carry_only_the_hub_configurations_the_evidence_allows(core):
+    """Rows that state hubs (an age band, sport) rule out hub configurations, which the
+    recursion drops; a row stating none keeps them all in the same batch. Each row
+    equals enumeration."""
+    engine = factored(core)
+    assert {"age_band", "plays_sport"} <= set(engine.hubs)
+    present = {"calf_pain": True, "lump_behind_knee": True, "fever": True}
+    rows = [{**present, "age_over_50": True, "plays_sport": False},
+            {**present, "age_under_30": True},
+            present]
+    cases = [core.evidence(case) for case in rows]
+    for chosen in ([0], [0, 1], [0, 1, 2]):
+        batch = Cases.from_parts([core.structure.split_evidence(cases[i]) for i in chosen],
+                                 core.structure)
+        sums = positive_sums(engine, batch)
+        causes, groups = sums.posteriors()
+        for k, i in enumerate(chosen):
+            slow = enumeration(core).posterior(cases[i])
+            assert_same(Posterior(causes[k], groups[k], float(sums.total[k])), slow)
+            assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
+
+
 @given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,
                      max_size=8))
 def test_factored_batch_matches_single_queries(core, core_enumeration, data):

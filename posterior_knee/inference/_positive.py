@@ -101,6 +101,12 @@ def _single_map(r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
 
 def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     hub_p, constant, tables = engine._tables(cases)
+    # hub configurations the evidence rules out in every row (a stated age band rules
+    # out two thirds) add exact zeros to every sum below: carry only the others
+    live = np.flatnonzero((hub_p > 0.0).any(axis=0))
+    if not len(live):
+        live = np.arange(hub_p.shape[1])
+    hub_p = hub_p[:, live]
     count, m = cases.present.shape
     n_hub = hub_p.shape[1]
     q = engine._q[cases.present]  # (C, m, causes): 1 - strength
@@ -139,7 +145,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         i = engine.units[u][0]
         distinct, which = tables[u]
         if len(engine.units[u]) == 1:
-            t = distinct[which]  # (C, H, 2)
+            t = distinct[:, live][which]  # (C, H, 2)
             plans.append(("single", u, (t[..., 0], t[..., 1] * w[:, i, None]),
                           _single_map(q[:, :, i], s[:, :, i], m), None, i, None))
             steps_list.append(4)
@@ -152,7 +158,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             on = configs[:, k][None, :, None]
             d = d + np.where(on, r * s[:, None, :, i], 0.0)
             r = r * np.where(on, q[:, None, :, i], 1.0)
-        t = distinct[which][:, engine._rows[u]]  # (C, H, K)
+        t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
         weight = np.ones((count, len(configs)))
         for k, i in enumerate(members):
             weight = weight * np.where(configs[:, k], w[:, i, None], 1.0)

@@ -25,6 +25,7 @@ from ._engine import Posterior
 from ._factored import FactoredEngine
 from ._gradient import gradients
 from ._structure import Structure, cause_p_yes
+from ._threads import one_thread
 
 COLUMNS = ["file", "id", "column", "value", "low", "high"]
 
@@ -36,9 +37,9 @@ DEFAULT_FACTOR = 2.0
 class Sweep:
     """Unnormalised answers of a batch of rows as every parameter moves alone.
 
-    ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows, parameters)
-    d P(row) / d value, and ``at`` (rows, parameters, ends) P(row) with that parameter
-    alone at each of the values asked for.
+    ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows asked for,
+    parameters) d P(row) / d value, and ``at`` (rows, parameters, ends) P(row) with that
+    parameter alone at each of the values asked for.
     """
 
     total: np.ndarray
@@ -165,11 +166,13 @@ class Parameters:
 
     # -- every parameter at once ---------------------------------------------------------
     def sweep(self, evidence: Mapping[str, bool], clamps: Sequence[Mapping[int, int]],
-              ends: np.ndarray, engine: EliminationEngine | None = None) -> Sweep:
+              ends: np.ndarray, wanted: Sequence[int] | None = None,
+              engine: EliminationEngine | None = None) -> Sweep:
         """Exact derivatives and moved values of P(row) for every parameter, from one
         backward pass (:func:`._gradient.gradients`; rows and ``clamps`` as there).
 
-        ``ends`` (parameters, k) holds k values per parameter. Each parameter feeds one
+        ``ends`` (parameters, k) holds k values per parameter; the derivatives are
+        given for the rows ``wanted`` only (all rows when None). Each parameter feeds one
         factor, in which P(row) is linear: the derivative is <d factor / d value, G>
         and P(row) with the parameter moved is <factor rebuilt with it, G>, with the
         factor rebuilt by the same code as :meth:`build` (so an exclusive group's
@@ -180,47 +183,22 @@ class Parameters:
         g = gradients(s, evidence, clamps, engine or self._elimination)
         values = self.values
         rows, count = len(g.total), len(values)
+        wanted = np.arange(rows) if wanted is None else np.asarray(wanted, dtype=np.intp)
         derivative = np.zeros((rows, count))
         at = np.repeat(np.repeat(g.total[:, None, None], count, axis=1), ends.shape[1], axis=2)
-
-        def moved(p: int) -> list[np.ndarray]:
-            out = []
-            for end in ends[p]:
-                changed = values.copy()
-                changed[p] = end
-                out.append(changed)
-            return out
 
         for k, (node, members) in enumerate(zip(s.risk_nodes, self._risk)):
             grad = g.risk[k]  # (rows, states)
             for member, p in zip(node.members, members):
                 state = node.members[member]
                 derivative[:, p] = grad[:, state] - grad[:, 0]
-                for e, changed in enumerate(moved(p)):
+                for e, end in enumerate(ends[p]):
+                    changed = values.copy()
+                    changed[p] = end
                     at[:, p, e] = grad @ self._risk_prior(k, changed)
-        for k, (prior, terms, _) in enumerate(self._causes):
-            grad = g.cpt[k]  # (rows, parent states..., 2)
-            p_yes = s.causes[k].p_yes
-            slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
-            axes = tuple(range(1, slope.ndim))
-            v = float(values[prior])
-            if 0.0 < v < 1.0:
-                # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
-                # parent is absent (p = 0 there whatever the numbers)
-                spread = slope * (p_yes * (1.0 - p_yes))
-                derivative[:, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
-                for axis, state, p in terms:
-                    derivative[:, p] += np.take(spread, state, axis=axis + 1).sum(
-                        axis=tuple(range(1, spread.ndim - 1))) / values[p]
-            else:  # p = prior wherever allowed; the odds ratios cannot move it
-                allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
-                                      self._required(k))
-                derivative[:, prior] = (slope * allowed).sum(axis=axes)
-            for p in [prior] + [t[2] for t in terms]:
-                for e, changed in enumerate(moved(p)):
-                    moved_yes = self._p_yes(k, changed)
-                    at[:, p, e] = (grad[..., 0] * (1.0 - moved_yes)
-                                   + grad[..., 1] * moved_yes).sum(axis=axes)
+        with one_thread():  # small matrix products: see _threads.py
+            for k in range(len(self._causes)):
+                self._sweep_cause(k, g.cpt[k], ends, wanted, derivative, at)
         absent = [j for j, f in enumerate(s.findings)
                   if f.name in evidence and not evidence[f.name]]
         q = s.finding_arrays.q
@@ -252,7 +230,94 @@ class Parameters:
                     derivative[:, p] = -on * g.d_unary[:, i, 1]
                     at[:, p] = (g.unary[:, i, 0, None] * g.d_unary[:, i, 0, None]
                                 + on[:, None] * (1.0 - ends[p]) * g.d_unary[:, i, 1, None])
-        return Sweep(g.total, derivative, at)
+        return Sweep(g.total, derivative[wanted], at)
+
+    def _sweep_cause(self, k: int, grad: np.ndarray, ends: np.ndarray, wanted: np.ndarray,
+                     derivative: np.ndarray, at: np.ndarray) -> None:
+        """Columns of ``derivative`` and ``at`` for the numbers of cause k's table.
+
+        ``grad`` (rows, parent states..., 2) is d P / d P(cause = state | parents);
+        the derivatives are filled in for the rows ``wanted`` only.
+        Only the parent states where some row's ``grad`` is not zero can move P (the
+        others are ruled out by the evidence on the risk factors): the work is done on
+        those, for every number of the table and every end at once, as matrix
+        products. P(row) moved is the sum of positive terms grad_0 (1 - p) + grad_1 p,
+        as in ``build``; an odds ratio's moved table is the logistic form with its log
+        shifted where its parent takes its state (the same formula as
+        :func:`cause_p_yes`, the sum taken in another order).
+        """
+        prior, terms, required = self._causes[k]
+        values = self.values
+        rows = grad.shape[0]
+        p_yes = self.structure.causes[k].p_yes
+        params = [prior] + [p for _, _, p in terms]
+        g0 = grad[..., 0].reshape(rows, -1)
+        g1 = grad[..., 1].reshape(rows, -1)
+        live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))
+        g0, g1 = g0[:, live], g1[:, live]
+        # which live parent states each odds ratio multiplies
+        hit = np.zeros((len(live), len(terms)), dtype=bool)
+        if terms:
+            index = np.unravel_index(live, p_yes.shape)
+            hit = np.stack([index[axis] == state for axis, state, _ in terms], axis=1)
+        # the derivatives, only for the rows asked, summed over the whole table as
+        # before (a derivative can be a difference of nearly equal terms: summing in
+        # another order would move its last digits, and the order of the rows)
+        slope = grad[wanted, ..., 1] - grad[wanted, ..., 0]  # d P / d P(cause | parents)
+        axes = tuple(range(1, slope.ndim))
+        v = float(values[prior])
+        if 0.0 < v < 1.0:
+            # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
+            # parent is absent (p = 0 there whatever the numbers)
+            spread = slope * (p_yes * (1.0 - p_yes))
+            derivative[wanted, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
+            for axis, state, p in terms:
+                derivative[wanted, p] += np.take(spread, state, axis=axis + 1).sum(
+                    axis=tuple(range(1, spread.ndim - 1))) / values[p]
+        else:  # p = prior wherever allowed; the odds ratios cannot move it
+            allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
+            derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
+        moved = self._moved_p_yes(k, live, hit, ends[params])  # (live, params * ends)
+        at[:, params] = (g0 @ (1.0 - moved) + g1 @ moved).reshape(rows, len(params), -1)
+
+    def _moved_p_yes(self, k: int, live: np.ndarray, hit: np.ndarray,
+                     ends: np.ndarray) -> np.ndarray:
+        """P(cause k | parents) at the ``live`` parent states with each of its numbers
+        (prior, then the odds ratios) alone at each of its ``ends``: (live, numbers *
+        ends), the numbers' ends in order."""
+        prior, terms, required = self._causes[k]
+        values = self.values
+        v = float(values[prior])
+        ratios = values[[p for _, _, p in terms]]
+        if not (0.0 < v < 1.0 and np.all((0.0 < ends[0]) & (ends[0] < 1.0))
+                and np.all(ratios > 0.0) and np.all(ends[1:] > 0.0)):
+            # a prior of 0 or 1, or an end there: the table as build makes it
+            columns = []
+            for p, row in zip([prior] + [p for _, _, p in terms], ends):
+                for end in row:
+                    changed = values.copy()
+                    changed[p] = end
+                    columns.append(self._p_yes(k, changed).ravel()[live])
+            return np.stack(columns, axis=1)
+        node = self.structure.causes[k]
+        log_or = [np.zeros(self.structure.cardinality(p)) for p in node.parents]
+        for axis, state, p in terms:
+            log_or[axis][state] += np.log(values[p])
+        total = np.zeros(node.p_yes.shape)
+        for axis, part in enumerate(log_or):  # as cause_p_yes sums them
+            total = total + part.reshape([-1 if a == axis else 1 for a in range(total.ndim)])
+        total = total.ravel()[live]
+        end = ends[0]
+        logit = np.empty((len(live), len(ends), ends.shape[1]))
+        logit[:, 0] = (np.log(end) - np.log1p(-end))[None, :] + total[:, None]
+        base = np.log(v) - np.log1p(-v) + total
+        shift = np.log(ends[1:]) - np.log(ratios)[:, None]  # (terms, ends)
+        logit[:, 1:] = base[:, None, None] + hit[:, :, None] * shift[None]
+        p = 1.0 / (1.0 + np.exp(-logit))
+        if required:
+            allowed = cause_p_yes(1.0, [np.zeros(n) for n in node.p_yes.shape], required)
+            p = p * allowed.ravel()[live][:, None, None]
+        return p.reshape(len(live), -1)
 
     @cached_property
     def _elimination(self) -> EliminationEngine:

@@ -127,15 +127,15 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     if target not in causes:
         members = model.structure.groups[target.removeprefix("group:")]
         clamps.append({causes.index(c): 0 for c in members})
-    sweep = params.sweep(evidence, clamps, np.stack([low, high], axis=1))
+    row = 1 + causes.index(target) if target in causes else len(clamps) - 1
+    sweep = params.sweep(evidence, clamps, np.stack([low, high], axis=1), wanted=[0, row])
     total, d_total = sweep.total[0], sweep.derivative[0]
     if target in causes:
-        row = 1 + causes.index(target)
         share = sweep.total[row] / total
-        derivative = (sweep.derivative[row] - share * d_total) / total
+        derivative = (sweep.derivative[1] - share * d_total) / total
     else:  # P(group) = 1 - P(none of it)
         none = sweep.total[-1] / total
-        derivative = -(sweep.derivative[-1] - none * d_total) / total
+        derivative = -(sweep.derivative[1] - none * d_total) / total
     with np.errstate(invalid="ignore", divide="ignore"):
         at = sweep.at[1:n + 1] / sweep.at[0]  # (causes, parameters, 2): P(cause) at an end
         moved = at[causes.index(target)] if target in causes else 1.0 - sweep.at[-1] / sweep.at[0]

@@ -55,20 +55,15 @@ def _parameters(model: Model) -> Parameters:
     return params
 
 
-def _target_reader(model: Model, target: object, function: str):
-    """A function (a Posterior) -> P(target), for a cause id or 'group:<id>'."""
+def _check_target(model: Model, target: object, function: str) -> None:
+    """Raise unless ``target`` is a cause id or 'group:<id>'."""
     check_parameter(isinstance(target, str), "target", function,
                     "a cause id or 'group:<group id>' (str)", target)
     causes = model.structure.cause_ids
     groups = [f"group:{g}" for g in model.structure.groups]
-    if target in causes:
-        i = causes.index(target)
-        return lambda post: float(post.causes[i])
-    if target in groups:
-        j = groups.index(target)
-        return lambda post: float(post.groups[j])
-    raise UnknownIdError(str(target), "cause", [*causes, *groups],
-                         "See dx.ranking['cause'], or use 'group:<id>' for a group.")
+    if target not in causes and target not in groups:
+        raise UnknownIdError(str(target), "cause", [*causes, *groups],
+                             "See dx.ranking['cause'], or use 'group:<id>' for a group.")
 
 
 def sensitivity(model: Model, findings: Mapping[str, object],
@@ -112,7 +107,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     dx = model.diagnose(findings)
     evidence = dict(dx.findings)
     target = dx.top if target is None else target
-    read = _target_reader(model, target, "sensitivity")
+    _check_target(model, target, "sensitivity")
     params = _parameters(model)
     values = params.values
     low, high, from_csv = params.ranges()
@@ -120,7 +115,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     n = len(causes)
     top = causes.index(dx.top)
     level = dx.triage.level
-    f0 = read(model.posterior(evidence))
+    f0 = dx.probability(target)  # the posterior the diagnosis already holds
     # rows: the evidence, then each cause forced present (every cause's posterior at
     # every range end, for the flips), then for a group its causes forced absent
     clamps: list[dict[int, int]] = [{}] + [{i: 1} for i in range(n)]

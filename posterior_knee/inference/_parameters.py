@@ -38,13 +38,19 @@ class Sweep:
     """Unnormalised answers of a batch of rows as every parameter moves alone.
 
     ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows asked for,
-    parameters) d P(row) / d value, and ``at`` (rows, parameters, ends) P(row) with that
-    parameter alone at each of the values asked for.
+    parameters) d P(row) / d value, ``at`` (rows, parameters, ends) P(row) with that
+    parameter alone at each of the values asked for, and ``ratios`` (parameters, ends,
+    2) the smallest and the largest ratio moved / point value of the entries of the
+    parameter's factor that the first row reads (1 included): P(row) moved is
+    P(row) times an average of these ratios, weighted by the positive terms
+    factor x G, so it lies between P(row) times each bound, for every row whose G is
+    zero where the first row's is (any row that forces causes present or absent).
     """
 
     total: np.ndarray
     derivative: np.ndarray
     at: np.ndarray
+    ratios: np.ndarray | None
 
 
 class Parameters:
@@ -79,6 +85,7 @@ class Parameters:
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
+        self._moved: dict[int, tuple[bytes, np.ndarray]] = {}
         self._compile(kb, index)
 
     def _compile(self, kb: KnowledgeBase, index: Mapping[tuple[str, str], int]) -> None:
@@ -166,13 +173,14 @@ class Parameters:
 
     # -- every parameter at once ---------------------------------------------------------
     def sweep(self, evidence: Mapping[str, bool], clamps: Sequence[Mapping[int, int]],
-              ends: np.ndarray, wanted: Sequence[int] | None = None,
+              ends: np.ndarray, wanted: Sequence[int] | None = None, bounds: bool = False,
               engine: EliminationEngine | None = None) -> Sweep:
         """Exact derivatives and moved values of P(row) for every parameter, from one
         backward pass (:func:`._gradient.gradients`; rows and ``clamps`` as there).
 
         ``ends`` (parameters, k) holds k values per parameter; the derivatives are
-        given for the rows ``wanted`` only (all rows when None). Each parameter feeds one
+        given for the rows ``wanted`` only (all rows when None), and ``ratios`` only
+        with ``bounds`` (else None). Each parameter feeds one
         factor, in which P(row) is linear: the derivative is <d factor / d value, G>
         and P(row) with the parameter moved is <factor rebuilt with it, G>, with the
         factor rebuilt by the same code as :meth:`build` (so an exclusive group's
@@ -186,6 +194,8 @@ class Parameters:
         wanted = np.arange(rows) if wanted is None else np.asarray(wanted, dtype=np.intp)
         derivative = np.zeros((rows, count))
         at = np.repeat(np.repeat(g.total[:, None, None], count, axis=1), ends.shape[1], axis=2)
+        # unreported findings: in no factor
+        ratios = np.ones(ends.shape + (2,)) if bounds else None
 
         for k, (node, members) in enumerate(zip(s.risk_nodes, self._risk)):
             grad = g.risk[k]  # (rows, states)
@@ -195,10 +205,14 @@ class Parameters:
                 for e, end in enumerate(ends[p]):
                     changed = values.copy()
                     changed[p] = end
-                    at[:, p, e] = grad @ self._risk_prior(k, changed)
+                    moved = self._risk_prior(k, changed)
+                    at[:, p, e] = grad @ moved
+                    if ratios is not None:
+                        read = grad[0] != 0.0
+                        ratios[p, e] = _bounds(_ratio(moved[read], s.risk_nodes[k].prior[read]))
         with one_thread():  # small matrix products: see _threads.py
             for k in range(len(self._causes)):
-                self._sweep_cause(k, g.cpt[k], ends, wanted, derivative, at)
+                self._sweep_cause(k, g.cpt[k], ends, wanted, derivative, at, ratios)
         absent = [j for j, f in enumerate(s.findings)
                   if f.name in evidence and not evidence[f.name]]
         q = s.finding_arrays.q
@@ -211,16 +225,23 @@ class Parameters:
                 weights = g.ends[j]
                 derivative[:, leak] = weights[:, 0]
                 at[:, leak] = weights[:, :1] * ends[leak] + weights[:, 1:]
+                if ratios is not None:
+                    ratios[leak] = _bounds(_ratio(ends[leak][None, :], values[leak]))
                 position = {int(i): n for n, i in enumerate(g.link_causes.get(j, ()))}
                 for cause, p in zip(finding.parents, links):
                     link = g.link[j][:, position[cause_index[cause]]]  # (rows, 2, 2)
                     derivative[:, p] = link[:, 1, 1] - link[:, 1, 0]
                     at[:, p] = (link[:, :1, 0] + link[:, 1:, 0] * (1.0 - ends[p])
                                 + link[:, 1:, 1] * ends[p])
+                    if ratios is not None:
+                        ratios[p] = _bounds(_ratio(np.stack([1.0 - ends[p], ends[p]]),
+                                                   np.array([[1.0 - values[p]], [values[p]]])))
             elif j in absent:  # a factor (1 - leak) on every configuration alike
                 keep = 1.0 - values[leak]
                 derivative[:, leak] = -g.total / keep
                 at[:, leak] = g.total[:, None] * (1.0 - ends[leak]) / keep
+                if ratios is not None:  # every entry alike
+                    ratios[leak] = np.repeat(((1.0 - ends[leak]) / keep)[:, None], 2, axis=1)
                 for cause, p in zip(finding.parents, links):
                     i = cause_index[cause]
                     # the cause's weight is a product over the absent findings: the
@@ -230,11 +251,15 @@ class Parameters:
                     derivative[:, p] = -on * g.d_unary[:, i, 1]
                     at[:, p] = (g.unary[:, i, 0, None] * g.d_unary[:, i, 0, None]
                                 + on[:, None] * (1.0 - ends[p]) * g.d_unary[:, i, 1, None])
-        return Sweep(g.total, derivative[wanted], at)
+                    if ratios is not None:
+                        ratios[p] = _bounds(_ratio((1.0 - ends[p])[None, :], 1.0 - values[p]))
+        return Sweep(g.total, derivative[wanted], at, ratios)
 
     def _sweep_cause(self, k: int, grad: np.ndarray, ends: np.ndarray, wanted: np.ndarray,
-                     derivative: np.ndarray, at: np.ndarray) -> None:
-        """Columns of ``derivative`` and ``at`` for the numbers of cause k's table.
+                     derivative: np.ndarray, at: np.ndarray,
+                     ratios: np.ndarray | None) -> None:
+        """Columns of ``derivative``, ``at`` and ``ratios`` for the numbers of cause k's
+        table.
 
         ``grad`` (rows, parent states..., 2) is d P / d P(cause = state | parents);
         the derivatives are filled in for the rows ``wanted`` only.
@@ -242,9 +267,7 @@ class Parameters:
         others are ruled out by the evidence on the risk factors): the work is done on
         those, for every number of the table and every end at once, as matrix
         products. P(row) moved is the sum of positive terms grad_0 (1 - p) + grad_1 p,
-        as in ``build``; an odds ratio's moved table is the logistic form with its log
-        shifted where its parent takes its state (the same formula as
-        :func:`cause_p_yes`, the sum taken in another order).
+        with p the table as ``build`` makes it (kept: :meth:`_moved_p_yes`).
         """
         prior, terms, required = self._causes[k]
         values = self.values
@@ -255,11 +278,6 @@ class Parameters:
         g1 = grad[..., 1].reshape(rows, -1)
         live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))
         g0, g1 = g0[:, live], g1[:, live]
-        # which live parent states each odds ratio multiplies
-        hit = np.zeros((len(live), len(terms)), dtype=bool)
-        if terms:
-            index = np.unravel_index(live, p_yes.shape)
-            hit = np.stack([index[axis] == state for axis, state, _ in terms], axis=1)
         # the derivatives, only for the rows asked, summed over the whole table as
         # before (a derivative can be a difference of nearly equal terms: summing in
         # another order would move its last digits, and the order of the rows)
@@ -277,47 +295,32 @@ class Parameters:
         else:  # p = prior wherever allowed; the odds ratios cannot move it
             allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
             derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
-        moved = self._moved_p_yes(k, live, hit, ends[params])  # (live, params * ends)
+        moved = self._moved_p_yes(k, ends[params])[live]  # (live, params * ends)
         at[:, params] = (g0 @ (1.0 - moved) + g1 @ moved).reshape(rows, len(params), -1)
+        if ratios is not None:  # (x, yes) moves from p to p', (x, no) from 1 - p to 1 - p'
+            point = p_yes.ravel()[live][:, None]
+            both = np.concatenate([_ratio(moved, point), _ratio(1.0 - moved, 1.0 - point)])
+            ratios[params] = _bounds(both).reshape(len(params), -1, 2)
 
-    def _moved_p_yes(self, k: int, live: np.ndarray, hit: np.ndarray,
-                     ends: np.ndarray) -> np.ndarray:
-        """P(cause k | parents) at the ``live`` parent states with each of its numbers
-        (prior, then the odds ratios) alone at each of its ``ends``: (live, numbers *
-        ends), the numbers' ends in order."""
-        prior, terms, required = self._causes[k]
-        values = self.values
-        v = float(values[prior])
-        ratios = values[[p for _, _, p in terms]]
-        if not (0.0 < v < 1.0 and np.all((0.0 < ends[0]) & (ends[0] < 1.0))
-                and np.all(ratios > 0.0) and np.all(ends[1:] > 0.0)):
-            # a prior of 0 or 1, or an end there: the table as build makes it
-            columns = []
-            for p, row in zip([prior] + [p for _, _, p in terms], ends):
-                for end in row:
-                    changed = values.copy()
-                    changed[p] = end
-                    columns.append(self._p_yes(k, changed).ravel()[live])
-            return np.stack(columns, axis=1)
-        node = self.structure.causes[k]
-        log_or = [np.zeros(self.structure.cardinality(p)) for p in node.parents]
-        for axis, state, p in terms:
-            log_or[axis][state] += np.log(values[p])
-        total = np.zeros(node.p_yes.shape)
-        for axis, part in enumerate(log_or):  # as cause_p_yes sums them
-            total = total + part.reshape([-1 if a == axis else 1 for a in range(total.ndim)])
-        total = total.ravel()[live]
-        end = ends[0]
-        logit = np.empty((len(live), len(ends), ends.shape[1]))
-        logit[:, 0] = (np.log(end) - np.log1p(-end))[None, :] + total[:, None]
-        base = np.log(v) - np.log1p(-v) + total
-        shift = np.log(ends[1:]) - np.log(ratios)[:, None]  # (terms, ends)
-        logit[:, 1:] = base[:, None, None] + hit[:, :, None] * shift[None]
-        p = 1.0 / (1.0 + np.exp(-logit))
-        if required:
-            allowed = cause_p_yes(1.0, [np.zeros(n) for n in node.p_yes.shape], required)
-            p = p * allowed.ravel()[live][:, None, None]
-        return p.reshape(len(live), -1)
+    def _moved_p_yes(self, k: int, ends: np.ndarray) -> np.ndarray:
+        """P(cause k | parents), flattened, with each of its numbers (prior, then the
+        odds ratios) alone at each of its ``ends``: (parent states, numbers * ends),
+        made by :meth:`_p_yes` as :meth:`build` makes it. The same ends come back at
+        every sweep of a model (its ranges), so the tables are kept."""
+        key = ends.tobytes()
+        kept = self._moved.get(k)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        prior, terms, _ = self._causes[k]
+        columns = []
+        for p, row in zip([prior] + [p for _, _, p in terms], ends):
+            for end in row:
+                changed = self.values.copy()
+                changed[p] = end
+                columns.append(self._p_yes(k, changed).ravel())
+        table = np.stack(columns, axis=1)
+        self._moved[k] = (key, table)
+        return table
 
     @cached_property
     def _elimination(self) -> EliminationEngine:
@@ -358,6 +361,20 @@ class Parameters:
         from_csv = ~np.isnan(low)
         d_low, d_high = self.default_range()
         return np.where(from_csv, low, d_low), np.where(from_csv, high, d_high), from_csv
+
+
+def _ratio(moved: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """moved / point entry by entry: NaN where both are 0 (an entry that adds nothing
+    to any row), infinite where only the point value is (no bound)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(moved, dtype=float) / point
+
+
+def _bounds(ratio: np.ndarray) -> np.ndarray:
+    """(..., 2): the smallest and the largest of 1 and the ratios along the first axis
+    (one entry of a factor per row), NaNs left out."""
+    return np.stack([np.fmin.reduce(ratio, axis=0, initial=1.0),
+                     np.fmax.reduce(ratio, axis=0, initial=1.0)], axis=-1)
 
 
 def posterior(structure: Structure, evidence: Mapping[str, bool],

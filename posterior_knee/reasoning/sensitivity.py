@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UnknownIdError, check_int, check_parameter
-from ..inference._parameters import Parameters, posterior
+from ..inference._parameters import Parameters, Sweep, posterior
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -112,34 +112,41 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     values = params.values
     low, high, from_csv = params.ranges()
     causes = model.structure.cause_ids
-    n = len(causes)
     top = causes.index(dx.top)
     level = dx.triage.level
     f0 = dx.probability(target)  # the posterior the diagnosis already holds
-    # rows: the evidence, then each cause forced present (every cause's posterior at
-    # every range end, for the flips), then for a group its causes forced absent
-    clamps: list[dict[int, int]] = [{}] + [{i: 1} for i in range(n)]
-    if target not in causes:
+    ends = np.stack([low, high], axis=1)
+    # only the numbers that can touch this case, at ends that differ from the value,
+    # are read from the sweep; the others are exactly the point answer
+    relevant = params.relevant(evidence)
+    asked = relevant[:, None] & (ends != values[:, None])
+    # rows: the evidence, the top cause forced present, and the target's own row (the
+    # target forced present, or for a group its causes forced absent)
+    clamps: list[dict[int, int]] = [{}, {top: 1}]
+    if target in causes:
+        i = causes.index(target)
+        if i != top:
+            clamps.append({i: 1})
+        row = clamps.index({i: 1})
+    else:
         members = model.structure.groups[target.removeprefix("group:")]
         clamps.append({causes.index(c): 0 for c in members})
-    row = 1 + causes.index(target) if target in causes else len(clamps) - 1
-    sweep = params.sweep(evidence, clamps, np.stack([low, high], axis=1), wanted=[0, row])
+        row = len(clamps) - 1
+    sweep = params.sweep(evidence, clamps, ends, wanted=[0, row], bounds=True)
     total, d_total = sweep.total[0], sweep.derivative[0]
     if target in causes:
         share = sweep.total[row] / total
         derivative = (sweep.derivative[1] - share * d_total) / total
     else:  # P(group) = 1 - P(none of it)
-        none = sweep.total[-1] / total
+        none = sweep.total[row] / total
         derivative = -(sweep.derivative[1] - none * d_total) / total
     with np.errstate(invalid="ignore", divide="ignore"):
-        at = sweep.at[1:n + 1] / sweep.at[0]  # (causes, parameters, 2): P(cause) at an end
-        moved = at[causes.index(target)] if target in causes else 1.0 - sweep.at[-1] / sweep.at[0]
-    # only the numbers that can touch this case, at ends that differ from the value,
-    # are read from the sweep; the others are exactly the point answer
-    relevant = params.relevant(evidence)
-    asked = relevant[:, None] & (np.stack([low, high], axis=1) != values[:, None])
+        moved = sweep.at[row] / sweep.at[0]
+        moved = moved if target in causes else 1.0 - moved
     p_ends = np.where(asked, moved, f0)
     derivative = np.where(relevant, derivative, 0.0)
+    known = {next(iter(c)): r for r, c in enumerate(clamps) if list(c.values()) == [1]}
+    at = _causes_at_ends(model, params, evidence, dx, sweep, known, ends, asked)
     others = np.delete(at, top, axis=0).max(axis=0)
     flips_top = asked & (others > at[top])
     present = [name for name, value in evidence.items() if value]
@@ -158,6 +165,57 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     table = table.iloc[order].reset_index(drop=True)
     table.attrs.update(target=target, probability=f0, top=dx.top, triage=level.value)
     return table
+
+
+MARGIN = 1e-9
+"""Room left around the bounds of :func:`_causes_at_ends`, relative and absolute (the
+posteriors and sums they are made of carry errors near 1e-15)."""
+
+
+def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool], dx,
+                    sweep: Sweep, known: dict[int, int], ends: np.ndarray,
+                    asked: np.ndarray) -> np.ndarray:
+    """(causes, parameters, ends): every cause's posterior with each number alone at
+    each end, as far as the flips can tell.
+
+    Cause i's row of the sweep (i forced present) costs a backward pass of its own.
+    It is run only where it can decide a flip: P(i, e) moved is P(i, e) times an
+    average of the ratios moved / point of the factor's entries (``Sweep.ratios``),
+    and so is P(not i, e), while the two add up to P(e) moved (exact, in ``sweep``):
+    with q_i the diagnosis's posterior, that bounds P(i | e) moved. Where that
+    interval holds neither the top cause's moved posterior (exact: its row is in
+    ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
+    come out the same at every point of it and the row is not needed; a point of the
+    interval stands in for it. The other rows (``known``: cause -> row of ``sweep``) are exact.
+    """
+    causes = model.structure.cause_ids
+    ranking = dx.ranking
+    q = ranking["probability"].to_numpy()[np.argsort(
+        [causes.index(c) for c in ranking["cause"]])][:, None, None]
+    smallest, largest = sweep.ratios[..., 0], sweep.ratios[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        point, moved = sweep.total[0], sweep.at[0]
+        # P(i, e) moved and P(not i, e) moved each within their point value times the
+        # smallest and the largest ratio, and they add up to P(e) moved
+        low = np.maximum(q * point * smallest, moved - (1.0 - q) * point * largest)
+        high = np.minimum(q * point * largest, moved - (1.0 - q) * point * smallest)
+        low = low / moved * (1.0 - MARGIN) - MARGIN
+        high = high / moved * (1.0 + MARGIN) + MARGIN
+        # a point of the interval stands in where no row is run
+        at = np.minimum(np.maximum(q * (point / moved), low), high)
+        for i, row in known.items():
+            at[i] = sweep.at[row] / sweep.at[0]
+        top = at[causes.index(dx.top)]
+        # open: not decided by the bounds (NaN bounds decide nothing)
+        open_ = asked & ~(high < top) & ~(low > top)
+        for limit in model.rules.thresholds:
+            i = causes.index(limit.cause)
+            open_[i] |= asked & ~(high[i] < limit.probability) & ~(low[i] > limit.probability)
+        need = [i for i in range(len(causes)) if i not in known and open_[i].any()]
+        if need:
+            more = params.sweep(evidence, [{i: 1} for i in need], ends, wanted=[])
+            at[need] = more.at / sweep.at[0]
+    return at
 
 
 def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: int | None = 0,

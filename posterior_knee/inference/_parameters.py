@@ -269,8 +269,7 @@ class Parameters:
         products. P(row) moved is the sum of positive terms grad_0 (1 - p) + grad_1 p,
         with p the table as ``build`` makes it (kept: :meth:`_moved_p_yes`).
         """
-        prior, terms, required = self._causes[k]
-        values = self.values
+        prior, terms, _ = self._causes[k]
         rows = grad.shape[0]
         p_yes = self.structure.causes[k].p_yes
         params = [prior] + [p for _, _, p in terms]
@@ -278,10 +277,25 @@ class Parameters:
         g1 = grad[..., 1].reshape(rows, -1)
         live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))
         g0, g1 = g0[:, live], g1[:, live]
-        # the derivatives, only for the rows asked, summed over the whole table as
-        # before (a derivative can be a difference of nearly equal terms: summing in
-        # another order would move its last digits, and the order of the rows)
-        slope = grad[wanted, ..., 1] - grad[wanted, ..., 0]  # d P / d P(cause | parents)
+        if len(wanted):
+            self._cause_derivatives(k, grad[wanted], derivative, wanted)
+        moved = self._moved_p_yes(k, ends[params])[live]  # (live, params * ends)
+        at[:, params] = (g0 @ (1.0 - moved) + g1 @ moved).reshape(rows, len(params), -1)
+        if ratios is not None:  # (x, yes) moves from p to p', (x, no) from 1 - p to 1 - p'
+            point = p_yes.ravel()[live][:, None]
+            both = np.concatenate([_ratio(moved, point), _ratio(1.0 - moved, 1.0 - point)])
+            ratios[params] = _bounds(both).reshape(len(params), -1, 2)
+
+    def _cause_derivatives(self, k: int, grad: np.ndarray, derivative: np.ndarray,
+                           wanted: np.ndarray) -> None:
+        """The derivatives of the rows ``wanted`` (``grad`` holds theirs) with respect to
+        cause k's numbers, summed over the whole table as before: a derivative can be a
+        difference of nearly equal terms, and summing in another order would move its
+        last digits (and the order of the table's rows)."""
+        prior, terms, required = self._causes[k]
+        values = self.values
+        p_yes = self.structure.causes[k].p_yes
+        slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
         axes = tuple(range(1, slope.ndim))
         v = float(values[prior])
         if 0.0 < v < 1.0:
@@ -295,12 +309,6 @@ class Parameters:
         else:  # p = prior wherever allowed; the odds ratios cannot move it
             allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
             derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
-        moved = self._moved_p_yes(k, ends[params])[live]  # (live, params * ends)
-        at[:, params] = (g0 @ (1.0 - moved) + g1 @ moved).reshape(rows, len(params), -1)
-        if ratios is not None:  # (x, yes) moves from p to p', (x, no) from 1 - p to 1 - p'
-            point = p_yes.ravel()[live][:, None]
-            both = np.concatenate([_ratio(moved, point), _ratio(1.0 - moved, 1.0 - point)])
-            ratios[params] = _bounds(both).reshape(len(params), -1, 2)
 
     def _moved_p_yes(self, k: int, ends: np.ndarray) -> np.ndarray:
         """P(cause k | parents), flattened, with each of its numbers (prior, then the

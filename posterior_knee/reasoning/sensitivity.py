@@ -157,12 +157,18 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     flips_triage = np.zeros(asked.size, dtype=bool)
     flips_triage[where] = levels != level.value
     flips_triage = flips_triage.reshape(asked.shape)
-    table = params.frame[["file", "id", "column", "value"]].assign(
-        derivative=derivative, low=low, high=high, p_low=p_ends[:, 0], p_high=p_ends[:, 1],
-        flips_top=flips_top.any(axis=1), flips_triage=flips_triage.any(axis=1),
-        range_source=np.where(from_csv, "csv", "default"))
+    # the frame built once, from its columns already in order (the same dtypes as
+    # the parameter table's)
     order = np.argsort(-np.abs(derivative), kind="stable")
-    table = table.iloc[order].reset_index(drop=True)
+    frame = params.frame
+    columns = {name: frame[name].array.take(order) for name in ("file", "id", "column")}
+    columns.update(
+        value=values[order], derivative=derivative[order], low=low[order], high=high[order],
+        p_low=p_ends[order, 0], p_high=p_ends[order, 1],
+        flips_top=flips_top.any(axis=1)[order], flips_triage=flips_triage.any(axis=1)[order],
+        range_source=pd.array(np.where(from_csv, "csv", "default")[order],
+                              dtype=frame["file"].dtype))
+    table = pd.DataFrame(columns, copy=False)
     table.attrs.update(target=target, probability=f0, top=dx.top, triage=level.value)
     return table
 

@@ -85,7 +85,7 @@ class Parameters:
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
-        self._moved: dict[int, tuple[bytes, np.ndarray]] = {}
+        self._moved: dict[int, tuple[bytes, tuple[np.ndarray, np.ndarray]]] = {}
         self._compile(kb, index)
 
     def _compile(self, kb: KnowledgeBase, index: Mapping[tuple[str, str], int]) -> None:
@@ -279,11 +279,12 @@ class Parameters:
         g0, g1 = g0[:, live], g1[:, live]
         if len(wanted):
             self._cause_derivatives(k, grad[wanted], derivative, wanted)
-        moved = self._moved_p_yes(k, ends[params])[live]  # (live, params * ends)
-        at[:, params] = (g0 @ (1.0 - moved) + g1 @ moved).reshape(rows, len(params), -1)
+        yes, no = self._moved_p_yes(k, ends[params])  # (parent states, params * ends)
+        yes, no = yes[live], no[live]
+        at[:, params] = (g0 @ no + g1 @ yes).reshape(rows, len(params), -1)
         if ratios is not None:  # (x, yes) moves from p to p', (x, no) from 1 - p to 1 - p'
             point = p_yes.ravel()[live][:, None]
-            both = np.concatenate([_ratio(moved, point), _ratio(1.0 - moved, 1.0 - point)])
+            both = np.concatenate([_ratio(yes, point), _ratio(no, 1.0 - point)])
             ratios[params] = _bounds(both).reshape(len(params), -1, 2)
 
     def _cause_derivatives(self, k: int, grad: np.ndarray, derivative: np.ndarray,
@@ -310,11 +311,12 @@ class Parameters:
             allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
             derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
 
-    def _moved_p_yes(self, k: int, ends: np.ndarray) -> np.ndarray:
-        """P(cause k | parents), flattened, with each of its numbers (prior, then the
-        odds ratios) alone at each of its ``ends``: (parent states, numbers * ends),
-        made by :meth:`_p_yes` as :meth:`build` makes it. The same ends come back at
-        every sweep of a model (its ranges), so the tables are kept."""
+    def _moved_p_yes(self, k: int, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(cause k = yes | parents) and P(no | parents), flattened, with each of its
+        numbers (prior, then the odds ratios) alone at each of its ``ends``: (parent
+        states, numbers * ends) each, made by :meth:`_p_yes` as :meth:`build` makes
+        it. The same ends come back at every sweep of a model (its ranges), so the
+        tables are kept."""
         key = ends.tobytes()
         kept = self._moved.get(k)
         if kept is not None and kept[0] == key:
@@ -327,8 +329,9 @@ class Parameters:
                 changed[p] = end
                 columns.append(self._p_yes(k, changed).ravel())
         table = np.stack(columns, axis=1)
-        self._moved[k] = (key, table)
-        return table
+        tables = (table, 1.0 - table)
+        self._moved[k] = (key, tables)
+        return tables
 
     @cached_property
     def _elimination(self) -> EliminationEngine:

@@ -13,7 +13,9 @@ The whole sensitivity table comes from one forward and one backward pass through
 elimination plan of the case (reverse-mode differentiation of the network polynomial,
 Darwiche 2003; :meth:`Parameters.sweep <posterior_knee.inference._parameters.Parameters.sweep>`):
 every derivative is exact, and so is P(target) at each range end, since P(evidence) is
-linear in each factor a number feeds. The intervals recompute the posterior exactly on
+linear in each factor a number feeds. The flips need every cause's posterior at every
+end; a second pass runs the rows of only the causes whose bounds there cannot decide a
+flip (:func:`_causes_at_ends`). The intervals recompute the posterior exactly on
 a structure rebuilt with each draw (``_parameters.py``). A model built with
 ``engine="pgmpy"`` is answered the same way.
 """

@@ -108,13 +108,14 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     """
     dx = model.diagnose(findings)
     evidence = dict(dx.findings)
-    target = dx.top if target is None else target
+    top_id = dx.top
+    target = top_id if target is None else target
     _check_target(model, target, "sensitivity")
     params = _parameters(model)
     values = params.values
     low, high, from_csv = params.ranges()
     causes = model.structure.cause_ids
-    top = causes.index(dx.top)
+    top = causes.index(top_id)
     level = dx.triage.level
     f0 = dx.probability(target)  # the posterior the diagnosis already holds
     ends = np.stack([low, high], axis=1)
@@ -148,7 +149,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     p_ends = np.where(asked, moved, f0)
     derivative = np.where(relevant, derivative, 0.0)
     known = {next(iter(c)): r for r, c in enumerate(clamps) if list(c.values()) == [1]}
-    at = _causes_at_ends(model, params, evidence, dx, sweep, known, ends, asked)
+    at = _causes_at_ends(model, params, evidence, dx, sweep, known, top, ends, asked)
     others = np.delete(at, top, axis=0).max(axis=0)
     flips_top = asked & (others > at[top])
     present = [name for name, value in evidence.items() if value]
@@ -171,17 +172,19 @@ def sensitivity(model: Model, findings: Mapping[str, object],
         range_source=pd.array(np.where(from_csv, "csv", "default")[order],
                               dtype=frame["file"].dtype))
     table = pd.DataFrame(columns, copy=False)
-    table.attrs.update(target=target, probability=f0, top=dx.top, triage=level.value)
+    table.attrs.update(target=target, probability=f0, top=top_id, triage=level.value)
     return table
 
 
-MARGIN = 1e-9
-"""Room left around the bounds of :func:`_causes_at_ends`, relative and absolute (the
-posteriors and sums they are made of carry errors near 1e-15)."""
+MARGIN = 1e-6
+"""Room left around the bounds of :func:`_causes_at_ends`, relative and absolute: the
+diagnosis's posteriors are certain to 1e-10 of P(evidence) (``ERROR_LIMIT``, when the
+factored engine answers), the sums of the sweep far better. A wider margin costs only
+the rows of causes that close to a threshold or to the top cause."""
 
 
 def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool], dx,
-                    sweep: Sweep, known: dict[int, int], ends: np.ndarray,
+                    sweep: Sweep, known: dict[int, int], known_top: int, ends: np.ndarray,
                     asked: np.ndarray) -> np.ndarray:
     """(causes, parameters, ends): every cause's posterior with each number alone at
     each end, as far as the flips can tell.
@@ -194,7 +197,8 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     interval holds neither the top cause's moved posterior (exact: its row is in
     ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
     come out the same at every point of it and the row is not needed; a point of the
-    interval stands in for it. The other rows (``known``: cause -> row of ``sweep``) are exact.
+    interval stands in for it. The other rows (``known``: cause -> row of ``sweep``,
+    the top cause ``known_top`` among them) are exact.
     """
     causes = model.structure.cause_ids
     ranking = dx.ranking
@@ -213,7 +217,7 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
         at = np.minimum(np.maximum(q * (point / moved), low), high)
         for i, row in known.items():
             at[i] = sweep.at[row] / sweep.at[0]
-        top = at[causes.index(dx.top)]
+        top = at[known_top]
         # open: not decided by the bounds (NaN bounds decide nothing)
         open_ = asked & ~(high < top) & ~(low > top)
         for limit in model.rules.thresholds:

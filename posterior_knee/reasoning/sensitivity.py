@@ -197,8 +197,12 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     interval holds neither the top cause's moved posterior (exact: its row is in
     ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
     come out the same at every point of it and the row is not needed; a point of the
-    interval stands in for it. The other rows (``known``: cause -> row of ``sweep``,
-    the top cause ``known_top`` among them) are exact.
+    interval stands in for it. Nor is it where no value of it can change a flip:
+    where another cause surely overtakes the top cause at an end of that number, or
+    where the level surely reached there (red flags, thresholds surely passed) is
+    already above the current one or above the threshold's own level. The other rows
+    (``known``: cause -> row of ``sweep``, the top cause ``known_top`` among them)
+    are exact.
     """
     causes = model.structure.cause_ids
     ranking = dx.ranking
@@ -216,18 +220,38 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
         # a point of the interval stands in where no row is run
         at = np.minimum(np.maximum(q * (point / moved), low), high)
         for i, row in known.items():
-            at[i] = sweep.at[row] / sweep.at[0]
-        top = at[known_top]
-        # open: not decided by the bounds (NaN bounds decide nothing)
-        open_ = asked & ~(high < top) & ~(low > top)
-        for limit in model.rules.thresholds:
-            i = causes.index(limit.cause)
-            open_[i] |= asked & ~(high[i] < limit.probability) & ~(low[i] > limit.probability)
-        need = [i for i in range(len(causes)) if i not in known and open_[i].any()]
+            at[i] = low[i] = high[i] = sweep.at[row] / sweep.at[0]
+        need = [i for i in np.flatnonzero(_open(model, evidence, dx, low, high, known_top,
+                                                asked).any(axis=(1, 2)))
+                if i not in known]
         if need:
             more = params.sweep(evidence, [{i: 1} for i in need], ends, wanted=[])
             at[need] = more.at / sweep.at[0]
     return at
+
+
+def _open(model: Model, evidence: dict[str, bool], dx, low: np.ndarray, high: np.ndarray,
+          top: int, asked: np.ndarray) -> np.ndarray:
+    """(causes, parameters, ends): where a cause's posterior, known to lie in [low,
+    high], could still change ``flips_top`` or ``flips_triage`` (NaN bounds decide
+    nothing)."""
+    rules = model.rules
+    present = [name for name, value in evidence.items() if value]
+    limits = [(model.structure.cause_ids.index(t.cause), t.probability, t.level.rank)
+              for t in rules.thresholds]
+    # the level each end surely reaches: the red flags (every present finding is in
+    # every row), and the thresholds surely passed
+    reached = np.full(asked.shape, rules.red_flag_levels(
+        np.ones((1, len(present)), dtype=bool), present)[0])
+    for i, probability, rank in limits:
+        reached = np.where(low[i] >= probability, np.maximum(reached, rank), reached)
+    surely_triage = (asked & (reached > dx.triage.level.rank)).any(axis=1)[:, None]
+    surely_top = (asked & (np.delete(low, top, axis=0) > high[top])).any(axis=(0, 2))
+    open_ = asked & ~(high < low[top]) & ~(low > high[top]) & ~surely_top[:, None]
+    for i, probability, rank in limits:
+        open_[i] |= (asked & ~(high[i] < probability) & ~(low[i] > probability)
+                     & (rank > reached) & ~surely_triage)
+    return open_
 
 
 def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: int | None = 0,

@@ -41,7 +41,8 @@ class Sweep:
     parameters) d P(row) / d value, ``at`` (rows, parameters, ends) P(row) with that
     parameter alone at each of the values asked for, and ``ratios`` (parameters, ends,
     2) the smallest and the largest ratio moved / point value of the entries of the
-    parameter's factor that the first row reads (1 included): P(row) moved is
+    parameter's factor that the first row reads (1 included where some entry does not
+    move; None unless asked for): P(row) moved is
     P(row) times an average of these ratios, weighted by the positive terms
     factor x G, so it lies between P(row) times each bound, for every row whose G is
     zero where the first row's is (any row that forces causes present or absent).
@@ -326,7 +327,7 @@ class Parameters:
             0.0 < self.values[prior] < 1.0 and np.all(np.isfinite(ends))
             and np.all((0.0 < ends[0]) & (ends[0] < 1.0)) and np.all(ends[1:] > 0.0)
             and np.all((0.0 < point) & (point < 1.0)))
-        if not logistic or len(live) <= _DIRECT:
+        if not logistic:
             both = np.concatenate([_ratio(yes[live], point[:, None]),
                                    _ratio(no[live], 1.0 - point[:, None])])
             return _bounds(both).reshape(len(ends), -1, 2)

@@ -35,6 +35,7 @@ from ..inference._parameters import Parameters, Sweep, posterior
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..result import Diagnosis
 
 __all__ = ["sensitivity", "intervals", "MAX_DRAWS"]
 
@@ -148,6 +149,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
         moved = moved if target in causes else 1.0 - moved
     p_ends = np.where(asked, moved, f0)
     derivative = np.where(relevant, derivative, 0.0)
+    # the causes whose row (forced present) is in the sweep: cause -> row
     known = {next(iter(c)): r for r, c in enumerate(clamps) if list(c.values()) == [1]}
     at = _causes_at_ends(model, params, evidence, dx, sweep, known, top, ends, asked)
     others = np.delete(at, top, axis=0).max(axis=0)
@@ -183,7 +185,8 @@ factored engine answers), the sums of the sweep far better. A wider margin costs
 the rows of causes that close to a threshold or to the top cause."""
 
 
-def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool], dx,
+def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
+                    dx: Diagnosis,
                     sweep: Sweep, known: dict[int, int], known_top: int, ends: np.ndarray,
                     asked: np.ndarray) -> np.ndarray:
     """(causes, parameters, ends): every cause's posterior with each number alone at
@@ -230,8 +233,8 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     return at
 
 
-def _open(model: Model, evidence: dict[str, bool], dx, low: np.ndarray, high: np.ndarray,
-          top: int, asked: np.ndarray) -> np.ndarray:
+def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarray,
+          high: np.ndarray, top: int, asked: np.ndarray) -> np.ndarray:
     """(causes, parameters, ends): where a cause's posterior, known to lie in [low,
     high], could still change ``flips_top`` or ``flips_triage`` (NaN bounds decide
     nothing)."""

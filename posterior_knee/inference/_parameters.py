@@ -193,7 +193,7 @@ class Parameters:
         g = gradients(s, evidence, clamps, engine or self._elimination)
         values = self.values
         rows, count = len(g.total), len(values)
-        wanted = np.arange(rows) if wanted is None else np.asarray(wanted, dtype=np.intp)
+        asked = np.arange(rows) if wanted is None else np.asarray(wanted, dtype=np.intp)
         derivative = np.zeros((rows, count))
         at = np.repeat(np.repeat(g.total[:, None, None], count, axis=1), ends.shape[1], axis=2)
         # unreported findings: in no factor
@@ -216,7 +216,7 @@ class Parameters:
                 ratios[members] = _bounds(np.moveaxis(r, -1, 0))
         with one_thread():  # small matrix products: see _threads.py
             for k in range(len(self._causes)):
-                self._sweep_cause(k, g.cpt[k], ends, wanted, derivative, at, ratios)
+                self._sweep_cause(k, g.cpt[k], ends, asked, derivative, at, ratios)
         absent = [j for j, f in enumerate(s.findings)
                   if f.name in evidence and not evidence[f.name]]
         kinds: dict[str, list[int]] = {"present leak": [], "present link": [],
@@ -256,7 +256,7 @@ class Parameters:
                     kinds["absent link"].append(p)
         if ratios is not None:
             self._finding_ratios(kinds, ends, ratios)
-        return Sweep(g.total, derivative[wanted], at, ratios)
+        return Sweep(g.total, derivative[asked], at, ratios)
 
     def _finding_ratios(self, kinds: Mapping[str, list[int]], ends: np.ndarray,
                         ratios: np.ndarray) -> None:

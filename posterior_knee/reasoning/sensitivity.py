@@ -25,7 +25,7 @@ from __future__ import annotations
 import statistics
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -170,7 +170,8 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     columns.update(
         value=values[order], derivative=derivative[order], low=low[order], high=high[order],
         p_low=p_ends[order, 0], p_high=p_ends[order, 1],
-        flips_top=flips_top.any(axis=1)[order], flips_triage=flips_triage.any(axis=1)[order],
+        flips_top=np.any(flips_top, axis=1)[order],
+        flips_triage=np.any(flips_triage, axis=1)[order],
         range_source=pd.array(np.where(from_csv, "csv", "default")[order],
                               dtype=frame["file"].dtype))
     table = pd.DataFrame(columns, copy=False)
@@ -211,7 +212,8 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     ranking = dx.ranking
     q = ranking["probability"].to_numpy()[np.argsort(
         [causes.index(c) for c in ranking["cause"]])][:, None, None]
-    smallest, largest = sweep.ratios[..., 0], sweep.ratios[..., 1]
+    ratios = cast(np.ndarray, sweep.ratios)  # asked for (bounds=True)
+    smallest, largest = ratios[..., 0], ratios[..., 1]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         point, moved = sweep.total[0], sweep.at[0]
         # P(i, e) moved and P(not i, e) moved each within their point value times the
@@ -224,9 +226,9 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
         at = np.minimum(np.maximum(q * (point / moved), low), high)
         for i, row in known.items():
             at[i] = low[i] = high[i] = sweep.at[row] / sweep.at[0]
-        need = [i for i in np.flatnonzero(_open(model, evidence, dx, low, high, known_top,
-                                                asked).any(axis=(1, 2)))
-                if i not in known]
+        need = [int(i) for i in np.flatnonzero(np.any(
+            _open(model, evidence, dx, low, high, known_top, asked), axis=(1, 2)))
+            if i not in known]
         if need:
             more = params.sweep(evidence, [{i: 1} for i in need], ends, wanted=[])
             at[need] = more.at / sweep.at[0]
@@ -248,7 +250,7 @@ def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarra
         np.ones((1, len(present)), dtype=bool), present)[0])
     for i, probability, rank in limits:
         reached = np.where(low[i] >= probability, np.maximum(reached, rank), reached)
-    surely_triage = (asked & (reached > dx.triage.level.rank)).any(axis=1)[:, None]
+    surely_triage = np.any(asked & (reached > dx.triage.level.rank), axis=1)[:, None]
     surely_top = (asked & (np.delete(low, top, axis=0) > high[top])).any(axis=(0, 2))
     open_ = asked & ~(high < low[top]) & ~(low > high[top]) & ~surely_top[:, None]
     for i, probability, rank in limits:

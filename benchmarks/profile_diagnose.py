@@ -6,10 +6,14 @@ Run by hand (not a test)::
     python benchmarks/profile_diagnose.py                 # medians by m, beside pyAgrum Lazy
     python benchmarks/profile_diagnose.py --profile 2     # cProfile of diagnose at m = 2
     python benchmarks/profile_diagnose.py --other /path/to/other/checkout
+    python benchmarks/profile_diagnose.py --what sensitivity --m 0 2 5 10 --other ...
 
 The cases are drawn as section 6 of bench.py draws them (``cases_with_present``).
 ``--other`` times a second checkout of the package in a child process on the same
 cases, printed side by side (for before / after comparisons in one run).
+``--what sensitivity`` times ``dx.sensitivity()`` (the table of every number, with the
+diagnosis already made) beside ``diagnose`` instead, and ``--profile M --what
+sensitivity`` profiles it.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def timed(fn, reps: int, budget: float) -> float:
     return statistics.median(times)
 
 
-def measure(ms: list[int], n_cases: int, reps: int, lazy: bool) -> dict:
+def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str) -> dict:
     import posterior_knee as pk
 
     model = pk.Model()
@@ -54,8 +58,12 @@ def measure(ms: list[int], n_cases: int, reps: int, lazy: bool) -> dict:
     out = {}
     for m in ms:
         cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
-        row: dict[str, list[float]] = {"posterior": [], "diagnose": [], "lazy": []}
+        row: dict[str, list[float]] = {"posterior": [], "diagnose": [], "lazy": [],
+                                       "sensitivity": []}
         for case in cases:
+            if what == "sensitivity":
+                dx = model.diagnose(case)
+                row["sensitivity"].append(timed(dx.sensitivity, reps, 3.0))
             row["posterior"].append(timed(
                 lambda: model.posterior(model.evidence(case)), reps, 1.0))
             row["diagnose"].append(timed(lambda: model.diagnose(case), reps, 1.0))
@@ -74,17 +82,35 @@ def profile(m: int, n_cases: int, what: str) -> None:
 
     model = pk.Model()
     cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
-    call = (model.diagnose if what == "diagnose"
-            else lambda c: model.posterior(model.evidence(c)))
+    call = {"diagnose": model.diagnose,
+            "posterior": lambda c: model.posterior(model.evidence(c)),
+            "sensitivity": lambda c: model.diagnose(c).sensitivity()}[what]
     for case in cases:
         call(case)
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(200):
+    for _ in range(10 if what == "sensitivity" else 200):
         for case in cases:
             call(case)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+def print_sensitivity(mine: dict, other: dict | None) -> None:
+    """Median ms of the table and of diagnose, and their ratio, by m (and the other's)."""
+    head = "m  sensitivity  diagnose  ratio"
+    if other:
+        head += "  | other: sensitivity  diagnose  ratio  | other / this"
+    print(head)
+    for m, row in mine.items():
+        line = (f"{m:<2} {row['sensitivity']:11.2f} {row['diagnose']:9.3f} "
+                f"{row['sensitivity'] / row['diagnose']:6.1f}")
+        if other:
+            o = other[m]
+            line += (f"  | {o['sensitivity']:18.2f} {o['diagnose']:9.3f} "
+                     f"{o['sensitivity'] / o['diagnose']:6.1f}  | "
+                     f"{o['sensitivity'] / row['sensitivity']:11.1f}")
+        print(line)
 
 
 def main(argv=None) -> int:
@@ -94,7 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--no-lazy", action="store_true")
     parser.add_argument("--profile", type=int, default=None, metavar="M")
-    parser.add_argument("--what", choices=("diagnose", "posterior"), default="diagnose")
+    parser.add_argument("--what", choices=("diagnose", "posterior", "sensitivity"),
+                        default="diagnose")
     parser.add_argument("--other", default=None,
                         help="a second checkout of the package, timed in a child")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
@@ -102,7 +129,9 @@ def main(argv=None) -> int:
     if args.profile is not None:
         profile(args.profile, args.cases, args.what)
         return 0
-    mine = measure(args.m, args.cases, args.reps, lazy=not args.no_lazy and not args.json)
+    sens = args.what == "sensitivity"
+    mine = measure(args.m, args.cases, args.reps,
+                   lazy=not (args.no_lazy or args.json or sens), what=args.what)
     if args.json:
         print(json.dumps(mine))
         return 0
@@ -111,10 +140,14 @@ def main(argv=None) -> int:
         env = {**os.environ, "PYTHONPATH": args.other}
         done = subprocess.run(
             [sys.executable, __file__, "--json", "--cases", str(args.cases), "--reps",
-             str(args.reps), "--m", *map(str, args.m)],
+             str(args.reps), "--what", args.what, "--m", *map(str, args.m)],
             env=env, capture_output=True, text=True, check=True, cwd=args.other)
         other = {int(k): v for k, v in json.loads(done.stdout).items()}
     print(f"load average {os.getloadavg()[0]:.2f}")
+    if sens:
+        print_sensitivity(mine, other)
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        return 0
     head = "m  posterior  diagnose  lazy   lazy/diagnose"
     if other:
         head += "  | other: posterior  diagnose  lazy/diagnose"

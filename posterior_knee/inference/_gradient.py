@@ -19,6 +19,7 @@ group, e) and all their derivatives come from the same pass, one row each.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -106,10 +107,18 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
 
 
 def _widest(engine: EliminationEngine, plan) -> float:
-    """Entries per row of the largest array a run keeps (a shared u axis widens to 3)."""
-    cards = engine._cards
-    return max(float(np.prod([cards[x] if x < len(cards) else 3 for x in scope]))
-               for scope in plan.scopes)
+    """Entries per row of the largest array a run keeps (a shared u axis widens to 3);
+    kept per plan (plans are kept by the engine, one per pattern of evidence)."""
+    widest = _WIDEST.get(plan)
+    if widest is None:
+        cards = engine._cards
+        widest = _WIDEST[plan] = max(
+            float(np.prod([cards[x] if x < len(cards) else 3 for x in scope]))
+            for scope in plan.scopes)
+    return widest
+
+
+_WIDEST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _run(engine: EliminationEngine, plan, cases: Cases, unary: np.ndarray) -> dict:

@@ -25,6 +25,7 @@ from ._engine import Posterior
 from ._factored import FactoredEngine
 from ._gradient import gradients
 from ._structure import Structure, cause_p_yes
+from ._threads import one_thread
 
 COLUMNS = ["file", "id", "column", "value", "low", "high"]
 
@@ -36,14 +37,21 @@ DEFAULT_FACTOR = 2.0
 class Sweep:
     """Unnormalised answers of a batch of rows as every parameter moves alone.
 
-    ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows, parameters)
-    d P(row) / d value, and ``at`` (rows, parameters, ends) P(row) with that parameter
-    alone at each of the values asked for.
+    ``total`` (rows,) is P(row) at the point values, ``derivative`` (rows asked for,
+    parameters) d P(row) / d value, ``at`` (rows, parameters, ends) P(row) with that
+    parameter alone at each of the values asked for, and ``ratios`` (parameters, ends,
+    2) the smallest and the largest ratio moved / point value of the entries of the
+    parameter's factor that the first row reads (1 included where some entry does not
+    move; None unless asked for): P(row) moved is
+    P(row) times an average of these ratios, weighted by the positive terms
+    factor x G, so it lies between P(row) times each bound, for every row whose G is
+    zero where the first row's is (any row that forces causes present or absent).
     """
 
     total: np.ndarray
     derivative: np.ndarray
     at: np.ndarray
+    ratios: np.ndarray | None
 
 
 class Parameters:
@@ -78,6 +86,8 @@ class Parameters:
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
+        self._moved: dict[int, tuple[bytes, tuple[np.ndarray, np.ndarray]]] = {}
+        self._pq: dict[int, np.ndarray] = {}
         self._compile(kb, index)
 
     def _compile(self, kb: KnowledgeBase, index: Mapping[tuple[str, str], int]) -> None:
@@ -165,11 +175,14 @@ class Parameters:
 
     # -- every parameter at once ---------------------------------------------------------
     def sweep(self, evidence: Mapping[str, bool], clamps: Sequence[Mapping[int, int]],
-              ends: np.ndarray, engine: EliminationEngine | None = None) -> Sweep:
+              ends: np.ndarray, wanted: Sequence[int] | None = None, bounds: bool = False,
+              engine: EliminationEngine | None = None) -> Sweep:
         """Exact derivatives and moved values of P(row) for every parameter, from one
         backward pass (:func:`._gradient.gradients`; rows and ``clamps`` as there).
 
-        ``ends`` (parameters, k) holds k values per parameter. Each parameter feeds one
+        ``ends`` (parameters, k) holds k values per parameter; the derivatives are
+        given for the rows ``wanted`` only (all rows when None), and ``ratios`` only
+        with ``bounds`` (else None). Each parameter feeds one
         factor, in which P(row) is linear: the derivative is <d factor / d value, G>
         and P(row) with the parameter moved is <factor rebuilt with it, G>, with the
         factor rebuilt by the same code as :meth:`build` (so an exclusive group's
@@ -180,49 +193,34 @@ class Parameters:
         g = gradients(s, evidence, clamps, engine or self._elimination)
         values = self.values
         rows, count = len(g.total), len(values)
+        asked = np.arange(rows) if wanted is None else np.asarray(wanted, dtype=np.intp)
         derivative = np.zeros((rows, count))
         at = np.repeat(np.repeat(g.total[:, None, None], count, axis=1), ends.shape[1], axis=2)
-
-        def moved(p: int) -> list[np.ndarray]:
-            out = []
-            for end in ends[p]:
-                changed = values.copy()
-                changed[p] = end
-                out.append(changed)
-            return out
+        # unreported findings: in no factor
+        ratios = np.ones(ends.shape + (2,)) if bounds else None
 
         for k, (node, members) in enumerate(zip(s.risk_nodes, self._risk)):
             grad = g.risk[k]  # (rows, states)
-            for member, p in zip(node.members, members):
+            moved = np.empty((len(members), ends.shape[1], len(node.states)))
+            for n, (member, p) in enumerate(zip(node.members, members)):
                 state = node.members[member]
                 derivative[:, p] = grad[:, state] - grad[:, 0]
-                for e, changed in enumerate(moved(p)):
-                    at[:, p, e] = grad @ self._risk_prior(k, changed)
-        for k, (prior, terms, _) in enumerate(self._causes):
-            grad = g.cpt[k]  # (rows, parent states..., 2)
-            p_yes = s.causes[k].p_yes
-            slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
-            axes = tuple(range(1, slope.ndim))
-            v = float(values[prior])
-            if 0.0 < v < 1.0:
-                # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
-                # parent is absent (p = 0 there whatever the numbers)
-                spread = slope * (p_yes * (1.0 - p_yes))
-                derivative[:, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
-                for axis, state, p in terms:
-                    derivative[:, p] += np.take(spread, state, axis=axis + 1).sum(
-                        axis=tuple(range(1, spread.ndim - 1))) / values[p]
-            else:  # p = prior wherever allowed; the odds ratios cannot move it
-                allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
-                                      self._required(k))
-                derivative[:, prior] = (slope * allowed).sum(axis=axes)
-            for p in [prior] + [t[2] for t in terms]:
-                for e, changed in enumerate(moved(p)):
-                    moved_yes = self._p_yes(k, changed)
-                    at[:, p, e] = (grad[..., 0] * (1.0 - moved_yes)
-                                   + grad[..., 1] * moved_yes).sum(axis=axes)
+                for e, end in enumerate(ends[p]):
+                    changed = values.copy()
+                    changed[p] = end
+                    moved[n, e] = self._risk_prior(k, changed)
+                    at[:, p, e] = grad @ moved[n, e]
+            if ratios is not None:  # over the states the first row reads
+                read = grad[0] != 0.0
+                r = _ratio(moved[..., read], node.prior[read])
+                ratios[members] = _bounds(np.moveaxis(r, -1, 0))
+        with one_thread():  # small matrix products: see _threads.py
+            for k in range(len(self._causes)):
+                self._sweep_cause(k, g.cpt[k], ends, asked, derivative, at, ratios)
         absent = [j for j, f in enumerate(s.findings)
                   if f.name in evidence and not evidence[f.name]]
+        kinds: dict[str, list[int]] = {"present leak": [], "present link": [],
+                                       "absent leak": [], "absent link": []}
         q = s.finding_arrays.q
         forced_off = np.array([[clamp.get(i) == 0 for i in range(len(s.causes))]
                                for clamp in clamps], dtype=bool).reshape(rows, -1)
@@ -233,16 +231,19 @@ class Parameters:
                 weights = g.ends[j]
                 derivative[:, leak] = weights[:, 0]
                 at[:, leak] = weights[:, :1] * ends[leak] + weights[:, 1:]
+                kinds["present leak"].append(leak)
                 position = {int(i): n for n, i in enumerate(g.link_causes.get(j, ()))}
                 for cause, p in zip(finding.parents, links):
                     link = g.link[j][:, position[cause_index[cause]]]  # (rows, 2, 2)
                     derivative[:, p] = link[:, 1, 1] - link[:, 1, 0]
                     at[:, p] = (link[:, :1, 0] + link[:, 1:, 0] * (1.0 - ends[p])
                                 + link[:, 1:, 1] * ends[p])
+                    kinds["present link"].append(p)
             elif j in absent:  # a factor (1 - leak) on every configuration alike
                 keep = 1.0 - values[leak]
                 derivative[:, leak] = -g.total / keep
                 at[:, leak] = g.total[:, None] * (1.0 - ends[leak]) / keep
+                kinds["absent leak"].append(leak)
                 for cause, p in zip(finding.parents, links):
                     i = cause_index[cause]
                     # the cause's weight is a product over the absent findings: the
@@ -252,7 +253,153 @@ class Parameters:
                     derivative[:, p] = -on * g.d_unary[:, i, 1]
                     at[:, p] = (g.unary[:, i, 0, None] * g.d_unary[:, i, 0, None]
                                 + on[:, None] * (1.0 - ends[p]) * g.d_unary[:, i, 1, None])
-        return Sweep(g.total, derivative, at)
+                    kinds["absent link"].append(p)
+        if ratios is not None:
+            self._finding_ratios(kinds, ends, ratios)
+        return Sweep(g.total, derivative[asked], at, ratios)
+
+    def _finding_ratios(self, kinds: Mapping[str, list[int]], ends: np.ndarray,
+                        ratios: np.ndarray) -> None:
+        """``Sweep.ratios`` of the findings' numbers, whose factors' entries are the
+        number itself or one minus it (and entries that do not move)."""
+        v = self.values[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # a present finding: 'not produced' weighs the leak, 'produced' 1
+            p = kinds["present leak"]
+            ratios[p] = _bounds(_ratio(ends[p], v[p])[None])
+            # its link to a cause: 1 - strength (not produced), strength (produced)
+            p = kinds["present link"]
+            ratios[p] = _bounds(np.stack([_ratio(1.0 - ends[p], 1.0 - v[p]),
+                                          _ratio(ends[p], v[p])]))
+            # an absent finding: the cause's weight holds 1 - strength
+            p = kinds["absent link"]
+            ratios[p] = _bounds(_ratio(1.0 - ends[p], 1.0 - v[p])[None])
+            # and 1 - leak multiplies every entry alike (1 left out: no entry stays)
+            p = kinds["absent leak"]
+            ratios[p] = np.repeat(_ratio(1.0 - ends[p], 1.0 - v[p])[..., None], 2, axis=-1)
+
+    def _sweep_cause(self, k: int, grad: np.ndarray, ends: np.ndarray, wanted: np.ndarray,
+                     derivative: np.ndarray, at: np.ndarray,
+                     ratios: np.ndarray | None) -> None:
+        """Columns of ``derivative``, ``at`` and ``ratios`` for the numbers of cause k's
+        table.
+
+        ``grad`` (rows, parent states..., 2) is d P / d P(cause = state | parents);
+        the derivatives are filled in for the rows ``wanted`` only.
+        Only the parent states where some row's ``grad`` is not zero can move P (the
+        others are ruled out by the evidence on the risk factors): the work is done on
+        those, for every number of the table and every end at once, as matrix
+        products. P(row) moved is the sum of positive terms grad_0 (1 - p) + grad_1 p,
+        with p the table as ``build`` makes it (kept: :meth:`_moved_p_yes`).
+        """
+        prior, terms, _ = self._causes[k]
+        rows = grad.shape[0]
+        params = [prior] + [p for _, _, p in terms]
+        g0 = grad[..., 0].reshape(rows, -1)
+        g1 = grad[..., 1].reshape(rows, -1)
+        live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))
+        g0, g1 = g0[:, live], g1[:, live]
+        if len(wanted):
+            every = len(wanted) == rows and (wanted == np.arange(rows)).all()
+            self._cause_derivatives(k, grad if every else grad[wanted], derivative, wanted)
+        yes, no = self._moved_p_yes(k, ends[params])  # (parent states, params * ends)
+        at[:, params] = (g0 @ no[live] + g1 @ yes[live]).reshape(rows, len(params), -1)
+        if ratios is not None:
+            ratios[params] = self._cause_ratios(k, live, ends[params])
+
+    def _cause_ratios(self, k: int, live: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """``Sweep.ratios`` of cause k's numbers (numbers, ends, 2), over the ``live``
+        parent states: the entry (x, yes) moves from p to p', (x, no) from 1 - p to
+        1 - p'.
+
+        Moving a number of the logistic form shifts the log-odds by some d on the
+        entries it touches, which multiplies p by e^d / (1 + p (e^d - 1)) and 1 - p
+        by 1 / (1 + p (e^d - 1)): both monotone in p. So the extremes lie at the
+        touched entries with the smallest and the largest p, and only those are read.
+        Where a prior or an end is 0 or 1, or some p is, and in small tables (fewer
+        numpy calls), every entry is read.
+        """
+        prior, terms, _ = self._causes[k]
+        yes, no = self._moved_p_yes(k, ends)
+        flat = self.structure.causes[k].p_yes.ravel()
+        point = flat[live]
+        logistic = len(live) > _DIRECT and (
+            0.0 < self.values[prior] < 1.0 and np.all(np.isfinite(ends))
+            and np.all((0.0 < ends[0]) & (ends[0] < 1.0)) and np.all(ends[1:] > 0.0)
+            and np.all((0.0 < point) & (point < 1.0)))
+        if not logistic:
+            both = np.concatenate([_ratio(yes[live], point[:, None]),
+                                   _ratio(no[live], 1.0 - point[:, None])])
+            return _bounds(both).reshape(len(ends), -1, 2)
+        touched = np.ones((len(live), len(ends)), dtype=bool)  # the prior: every entry
+        if terms:
+            index = np.unravel_index(live, self.structure.causes[k].p_yes.shape)
+            for j, (axis, state, _) in enumerate(terms, start=1):
+                touched[:, j] = index[axis] == state
+        # an odds ratio that touches no live entry moves nothing read: ratio 1 there
+        # (the entry picked, untouched, is unchanged in its moved table)
+        smallest = np.where(touched, point[:, None], np.inf).argmin(axis=0)
+        largest = np.where(touched, point[:, None], -np.inf).argmax(axis=0)
+        entry = live[np.stack([smallest, largest])][:, :, None]  # (2, numbers, 1)
+        column = np.arange(yes.shape[1]).reshape(len(ends), -1)[None]  # (1, numbers, ends)
+        p = flat[entry]
+        r = np.concatenate([yes[entry, column] / p, no[entry, column] / (1.0 - p)])
+        return np.stack([np.minimum(r.min(axis=0), 1.0), np.maximum(r.max(axis=0), 1.0)],
+                        axis=-1)
+
+    def _cause_derivatives(self, k: int, grad: np.ndarray, derivative: np.ndarray,
+                           wanted: np.ndarray) -> None:
+        """The derivatives of the rows ``wanted`` (``grad`` holds theirs) with respect to
+        cause k's numbers, summed over the whole table as before: a derivative can be a
+        difference of nearly equal terms, and summing in another order would move its
+        last digits (and the order of the table's rows)."""
+        prior, terms, required = self._causes[k]
+        values = self.values
+        p_yes = self.structure.causes[k].p_yes
+        slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
+        axes = tuple(range(1, slope.ndim))
+        v = float(values[prior])
+        if 0.0 < v < 1.0:
+            # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
+            # parent is absent (p = 0 there whatever the numbers)
+            spread = slope * self._p_q(k)
+            derivative[wanted, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
+            for axis, state, p in terms:
+                derivative[wanted, p] += np.take(spread, state, axis=axis + 1).sum(
+                    axis=tuple(range(1, spread.ndim - 1))) / values[p]
+        else:  # p = prior wherever allowed; the odds ratios cannot move it
+            allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
+            derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
+
+    def _p_q(self, k: int) -> np.ndarray:
+        """p (1 - p) of cause k's table, kept."""
+        kept = self._pq.get(k)
+        if kept is None:
+            p_yes = self.structure.causes[k].p_yes
+            kept = self._pq[k] = p_yes * (1.0 - p_yes)
+        return kept
+
+    def _moved_p_yes(self, k: int, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P(cause k = yes | parents) and P(no | parents), flattened, with each of its
+        numbers (prior, then the odds ratios) alone at each of its ``ends``: (parent
+        states, numbers * ends) each, made by :meth:`_p_yes` as :meth:`build` makes
+        it. The same ends come back at every sweep of a model (its ranges), so the
+        tables are kept."""
+        key = ends.tobytes()
+        kept = self._moved.get(k)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        prior, terms, _ = self._causes[k]
+        columns = []
+        for p, row in zip([prior] + [p for _, _, p in terms], ends):
+            for end in row:
+                changed = self.values.copy()
+                changed[p] = end
+                columns.append(self._p_yes(k, changed).ravel())
+        table = np.stack(columns, axis=1)
+        tables = (table, 1.0 - table)
+        self._moved[k] = (key, tables)
+        return tables
 
     @cached_property
     def _elimination(self) -> EliminationEngine:
@@ -293,6 +440,23 @@ class Parameters:
         from_csv = ~np.isnan(low)
         d_low, d_high = self.default_range()
         return np.where(from_csv, low, d_low), np.where(from_csv, high, d_high), from_csv
+
+
+_DIRECT = 64  # live entries up to which a cause's ratios are read off every entry
+
+
+def _ratio(moved: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """moved / point entry by entry: NaN where both are 0 (an entry that adds nothing
+    to any row), infinite where only the point value is (no bound)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(moved, dtype=float) / point
+
+
+def _bounds(ratio: np.ndarray) -> np.ndarray:
+    """(..., 2): the smallest and the largest of 1 and the ratios along the first axis
+    (one entry of a factor per row), NaNs left out."""
+    return np.stack([np.fmin.reduce(ratio, axis=0, initial=1.0),
+                     np.fmax.reduce(ratio, axis=0, initial=1.0)], axis=-1)
 
 
 def posterior(structure: Structure, evidence: Mapping[str, bool],

@@ -13,7 +13,9 @@ The whole sensitivity table comes from one forward and one backward pass through
 elimination plan of the case (reverse-mode differentiation of the network polynomial,
 Darwiche 2003; :meth:`Parameters.sweep <posterior_knee.inference._parameters.Parameters.sweep>`):
 every derivative is exact, and so is P(target) at each range end, since P(evidence) is
-linear in each factor a number feeds. The intervals recompute the posterior exactly on
+linear in each factor a number feeds. The flips need every cause's posterior at every
+end; a second pass runs the rows of only the causes whose bounds there cannot decide a
+flip (:func:`_causes_at_ends`). The intervals recompute the posterior exactly on
 a structure rebuilt with each draw (``_parameters.py``). A model built with
 ``engine="pgmpy"`` is answered the same way.
 """
@@ -23,16 +25,17 @@ from __future__ import annotations
 import statistics
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from ..errors import UnknownIdError, check_int, check_parameter
-from ..inference._parameters import Parameters, posterior
+from ..inference._parameters import Parameters, Sweep, posterior
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..result import Diagnosis
 
 __all__ = ["sensitivity", "intervals", "MAX_DRAWS"]
 
@@ -55,20 +58,15 @@ def _parameters(model: Model) -> Parameters:
     return params
 
 
-def _target_reader(model: Model, target: object, function: str):
-    """A function (a Posterior) -> P(target), for a cause id or 'group:<id>'."""
+def _check_target(model: Model, target: object, function: str) -> None:
+    """Raise unless ``target`` is a cause id or 'group:<id>'."""
     check_parameter(isinstance(target, str), "target", function,
                     "a cause id or 'group:<group id>' (str)", target)
     causes = model.structure.cause_ids
     groups = [f"group:{g}" for g in model.structure.groups]
-    if target in causes:
-        i = causes.index(target)
-        return lambda post: float(post.causes[i])
-    if target in groups:
-        j = groups.index(target)
-        return lambda post: float(post.groups[j])
-    raise UnknownIdError(str(target), "cause", [*causes, *groups],
-                         "See dx.ranking['cause'], or use 'group:<id>' for a group.")
+    if target not in causes and target not in groups:
+        raise UnknownIdError(str(target), "cause", [*causes, *groups],
+                             "See dx.ranking['cause'], or use 'group:<id>' for a group.")
 
 
 def sensitivity(model: Model, findings: Mapping[str, object],
@@ -111,40 +109,49 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     """
     dx = model.diagnose(findings)
     evidence = dict(dx.findings)
-    target = dx.top if target is None else target
-    read = _target_reader(model, target, "sensitivity")
+    top_id = dx.top
+    target = top_id if target is None else target
+    _check_target(model, target, "sensitivity")
     params = _parameters(model)
     values = params.values
     low, high, from_csv = params.ranges()
     causes = model.structure.cause_ids
-    n = len(causes)
-    top = causes.index(dx.top)
+    top = causes.index(top_id)
     level = dx.triage.level
-    f0 = read(model.posterior(evidence))
-    # rows: the evidence, then each cause forced present (every cause's posterior at
-    # every range end, for the flips), then for a group its causes forced absent
-    clamps: list[dict[int, int]] = [{}] + [{i: 1} for i in range(n)]
-    if target not in causes:
-        members = model.structure.groups[target.removeprefix("group:")]
-        clamps.append({causes.index(c): 0 for c in members})
-    sweep = params.sweep(evidence, clamps, np.stack([low, high], axis=1))
-    total, d_total = sweep.total[0], sweep.derivative[0]
-    if target in causes:
-        row = 1 + causes.index(target)
-        share = sweep.total[row] / total
-        derivative = (sweep.derivative[row] - share * d_total) / total
-    else:  # P(group) = 1 - P(none of it)
-        none = sweep.total[-1] / total
-        derivative = -(sweep.derivative[-1] - none * d_total) / total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        at = sweep.at[1:n + 1] / sweep.at[0]  # (causes, parameters, 2): P(cause) at an end
-        moved = at[causes.index(target)] if target in causes else 1.0 - sweep.at[-1] / sweep.at[0]
+    f0 = dx.probability(target)  # the posterior the diagnosis already holds
+    ends = np.stack([low, high], axis=1)
     # only the numbers that can touch this case, at ends that differ from the value,
     # are read from the sweep; the others are exactly the point answer
     relevant = params.relevant(evidence)
-    asked = relevant[:, None] & (np.stack([low, high], axis=1) != values[:, None])
+    asked = relevant[:, None] & (ends != values[:, None])
+    # rows: the evidence, the top cause forced present, and the target's own row (the
+    # target forced present, or for a group its causes forced absent)
+    clamps: list[dict[int, int]] = [{}, {top: 1}]
+    if target in causes:
+        i = causes.index(target)
+        if i != top:
+            clamps.append({i: 1})
+        row = clamps.index({i: 1})
+    else:
+        members = model.structure.groups[target.removeprefix("group:")]
+        clamps.append({causes.index(c): 0 for c in members})
+        row = len(clamps) - 1
+    sweep = params.sweep(evidence, clamps, ends, wanted=[0, row], bounds=True)
+    total, d_total = sweep.total[0], sweep.derivative[0]
+    if target in causes:
+        share = sweep.total[row] / total
+        derivative = (sweep.derivative[1] - share * d_total) / total
+    else:  # P(group) = 1 - P(none of it)
+        none = sweep.total[row] / total
+        derivative = -(sweep.derivative[1] - none * d_total) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moved = sweep.at[row] / sweep.at[0]
+        moved = moved if target in causes else 1.0 - moved
     p_ends = np.where(asked, moved, f0)
     derivative = np.where(relevant, derivative, 0.0)
+    # the causes whose row (forced present) is in the sweep: cause -> row
+    known = {next(iter(c)): r for r, c in enumerate(clamps) if list(c.values()) == [1]}
+    at = _causes_at_ends(model, params, evidence, dx, sweep, known, top, ends, asked)
     others = np.delete(at, top, axis=0).max(axis=0)
     flips_top = asked & (others > at[top])
     present = [name for name, value in evidence.items() if value]
@@ -155,14 +162,101 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     flips_triage = np.zeros(asked.size, dtype=bool)
     flips_triage[where] = levels != level.value
     flips_triage = flips_triage.reshape(asked.shape)
-    table = params.frame[["file", "id", "column", "value"]].assign(
-        derivative=derivative, low=low, high=high, p_low=p_ends[:, 0], p_high=p_ends[:, 1],
-        flips_top=flips_top.any(axis=1), flips_triage=flips_triage.any(axis=1),
-        range_source=np.where(from_csv, "csv", "default"))
+    # the frame built once, from its columns already in order (the same dtypes as
+    # the parameter table's)
     order = np.argsort(-np.abs(derivative), kind="stable")
-    table = table.iloc[order].reset_index(drop=True)
-    table.attrs.update(target=target, probability=f0, top=dx.top, triage=level.value)
+    frame = params.frame
+    columns = {name: frame[name].array.take(order) for name in ("file", "id", "column")}
+    columns.update(
+        value=values[order], derivative=derivative[order], low=low[order], high=high[order],
+        p_low=p_ends[order, 0], p_high=p_ends[order, 1],
+        flips_top=np.any(flips_top, axis=1)[order],
+        flips_triage=np.any(flips_triage, axis=1)[order],
+        range_source=pd.array(np.where(from_csv, "csv", "default")[order],
+                              dtype=frame["file"].dtype))
+    table = pd.DataFrame(columns, copy=False)
+    table.attrs.update(target=target, probability=f0, top=top_id, triage=level.value)
     return table
+
+
+MARGIN = 1e-6
+"""Room left around the bounds of :func:`_causes_at_ends`, relative and absolute: the
+diagnosis's posteriors are certain to 1e-10 of P(evidence) (``ERROR_LIMIT``, when the
+factored engine answers), the sums of the sweep far better. A wider margin costs only
+the rows of causes that close to a threshold or to the top cause."""
+
+
+def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
+                    dx: Diagnosis,
+                    sweep: Sweep, known: dict[int, int], known_top: int, ends: np.ndarray,
+                    asked: np.ndarray) -> np.ndarray:
+    """(causes, parameters, ends): every cause's posterior with each number alone at
+    each end, as far as the flips can tell.
+
+    Cause i's row of the sweep (i forced present) costs a backward pass of its own.
+    It is run only where it can decide a flip: P(i, e) moved is P(i, e) times an
+    average of the ratios moved / point of the factor's entries (``Sweep.ratios``),
+    and so is P(not i, e), while the two add up to P(e) moved (exact, in ``sweep``):
+    with q_i the diagnosis's posterior, that bounds P(i | e) moved. Where that
+    interval holds neither the top cause's moved posterior (exact: its row is in
+    ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
+    come out the same at every point of it and the row is not needed; a point of the
+    interval stands in for it. Nor is it where no value of it can change a flip:
+    where another cause surely overtakes the top cause at an end of that number, or
+    where the level surely reached there (red flags, thresholds surely passed) is
+    already above the current one or above the threshold's own level. The other rows
+    (``known``: cause -> row of ``sweep``, the top cause ``known_top`` among them)
+    are exact.
+    """
+    causes = model.structure.cause_ids
+    ranking = dx.ranking
+    q = ranking["probability"].to_numpy()[np.argsort(
+        [causes.index(c) for c in ranking["cause"]])][:, None, None]
+    ratios = cast(np.ndarray, sweep.ratios)  # asked for (bounds=True)
+    smallest, largest = ratios[..., 0], ratios[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        point, moved = sweep.total[0], sweep.at[0]
+        # P(i, e) moved and P(not i, e) moved each within their point value times the
+        # smallest and the largest ratio, and they add up to P(e) moved
+        low = np.maximum(q * point * smallest, moved - (1.0 - q) * point * largest)
+        high = np.minimum(q * point * largest, moved - (1.0 - q) * point * smallest)
+        low = low / moved * (1.0 - MARGIN) - MARGIN
+        high = high / moved * (1.0 + MARGIN) + MARGIN
+        # a point of the interval stands in where no row is run
+        at = np.minimum(np.maximum(q * (point / moved), low), high)
+        for i, row in known.items():
+            at[i] = low[i] = high[i] = sweep.at[row] / sweep.at[0]
+        need = [int(i) for i in np.flatnonzero(np.any(
+            _open(model, evidence, dx, low, high, known_top, asked), axis=(1, 2)))
+            if i not in known]
+        if need:
+            more = params.sweep(evidence, [{i: 1} for i in need], ends, wanted=[])
+            at[need] = more.at / sweep.at[0]
+    return at
+
+
+def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarray,
+          high: np.ndarray, top: int, asked: np.ndarray) -> np.ndarray:
+    """(causes, parameters, ends): where a cause's posterior, known to lie in [low,
+    high], could still change ``flips_top`` or ``flips_triage`` (NaN bounds decide
+    nothing)."""
+    rules = model.rules
+    present = [name for name, value in evidence.items() if value]
+    limits = [(model.structure.cause_ids.index(t.cause), t.probability, t.level.rank)
+              for t in rules.thresholds]
+    # the level each end surely reaches: the red flags (every present finding is in
+    # every row), and the thresholds surely passed
+    reached = np.full(asked.shape, rules.red_flag_levels(
+        np.ones((1, len(present)), dtype=bool), present)[0])
+    for i, probability, rank in limits:
+        reached = np.where(low[i] >= probability, np.maximum(reached, rank), reached)
+    surely_triage = np.any(asked & (reached > dx.triage.level.rank), axis=1)[:, None]
+    surely_top = (asked & (np.delete(low, top, axis=0) > high[top])).any(axis=(0, 2))
+    open_ = asked & ~(high < low[top]) & ~(low > high[top]) & ~surely_top[:, None]
+    for i, probability, rank in limits:
+        open_[i] |= (asked & ~(high[i] < probability) & ~(low[i] > probability)
+                     & (rank > reached) & ~surely_triage)
+    return open_
 
 
 def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: int | None = 0,

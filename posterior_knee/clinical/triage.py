@@ -238,7 +238,9 @@ class TriageRules:
         if got is None:
             column = {name: k for k, name in enumerate(key)}
             gather: list[int] = []
-            term_starts, at_least, rule_starts = [], [], []
+            term_starts: list[int] = []
+            at_least: list[int] = []
+            rule_starts: list[int] = []
             for rule in self.red_flags:
                 rule_starts.append(len(term_starts))
                 for term in rule.condition:

@@ -70,6 +70,11 @@ from ._engine import Posterior
 from ._structure import Structure
 
 PLAN_CACHE = 4096  # plans kept (least recently used dropped)
+# rows of one plan run together up to this much plan cost (entries) in all: a run keeps
+# 1-17 bytes per unit of cost per row (tracemalloc peaks, shipped and 40-cause networks,
+# m = 8-15), so a chunk stays under about half a GiB; on the shipped network a question
+# ranking's 80 rows (cost 2-4e5 each) still run as one batch
+ROWS_COST = 2 ** 25
 RESTART_COST = 2e5  # plans cheaper than this are not worth more planning
 MAX_RESTARTS = 60
 PLAN_UNIT = 4e4  # planning one order costs about as much as running this many entries
@@ -621,8 +626,7 @@ class EliminationEngine:
         for key, members in patterns.items():
             rows = np.array(members, dtype=np.intp)
             part = cases if len(rows) == count else cases.take(rows)
-            t, c, g, e, _ = self._pattern_sums(self._plan_for(key, masked, groups), part,
-                                               groups)
+            t, c, g, e = self._chunked(self._plan_for(key, masked, groups), part, groups)
             total[rows], causes[rows], error[rows] = t, c, e
             if groups:
                 none[rows] = g
@@ -641,7 +645,23 @@ class EliminationEngine:
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups)
         if ends is not None:  # the plan orders the present findings by index
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
-        return Sums(*self._pattern_sums(plan, cases, groups, ends)[:4])
+        return Sums(*self._chunked(plan, cases, groups, ends))
+
+    def _chunked(self, plan: Plan, cases: Cases, groups: bool, ends=None) -> tuple:
+        """:meth:`_pattern_sums` (without silent sums) in chunks of rows of at most
+        ``ROWS_COST`` plan cost in all: a large batch of a large plan held everything
+        at once (a question ranking at 15 present findings on a network of 40 causes
+        asked for 23 GiB and was killed)."""
+        size = max(1, int(ROWS_COST // max(plan.cost, 1.0)))
+        if len(cases) <= size:
+            return self._pattern_sums(plan, cases, groups, ends)[:4]
+        parts = []
+        for start in range(0, len(cases), size):
+            rows = np.arange(start, min(start + size, len(cases)))
+            parts.append(self._pattern_sums(plan, cases.take(rows), groups,
+                                            None if ends is None else ends[rows])[:4])
+        return tuple(None if parts[0][j] is None else np.concatenate([p[j] for p in parts])
+                     for j in range(4))
 
     @staticmethod
     def _delta_operand(plan: Plan, known: dict, values: list, slot: int, meta: tuple,

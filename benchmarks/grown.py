@@ -3,7 +3,7 @@
 
 Run by hand (not a test)::
 
-    python benchmarks/grown.py              # about 15 minutes on 2 idle cores
+    python benchmarks/grown.py              # about 15 minutes on 2 idle cores (m = 0-12)
     python benchmarks/grown.py --quick      # smoke run
 
 Issue 11 asks for no cliff "up to at least 40 causes, 120 findings, latent nodes and
@@ -36,6 +36,7 @@ from bench import SEED, bench_by_m, log, machine, plot_by_m  # noqa: E402
 
 GROWN = dict(seed=4, causes=40, findings=120, unit=16, latent=2, hubs=6)
 """The network of ``tests/test_elimination.py``'s ``largest`` fixture."""
+TITLE = "Grown network: 40 causes, 120 findings, a unit of 16 linked causes"
 
 
 def main(argv=None) -> int:
@@ -56,7 +57,10 @@ def main(argv=None) -> int:
     log(f"grown network: {len(model.structure.cause_ids)} causes, "
         f"{len(model.structure.findings)} findings, built in {build_s:.2f} s")
     settings = {
-        "by_m": [0, 2, 4, 6, 8, 10, 12, 15] if not args.quick else [0, 4, 8],
+        # not m = 15: there pyAgrum's LazyPropagation needs more than the machine's
+        # 24 GiB on two of the three cases (std::bad_alloc under a 9 GB limit), and the
+        # kernel kills the whole run; posterior-knee stays at 2.1 GiB there
+        "by_m": [0, 2, 4, 6, 8, 10, 12] if not args.quick else [0, 4, 8],
         "by_m_cases": 1 if args.quick else 3,
         "by_m_reps": 2 if args.quick else 5,
         "by_m_budget": 0.5 if args.quick else 2.0,
@@ -78,9 +82,7 @@ def main(argv=None) -> int:
         "elapsed_s": time.perf_counter() - started,
     }
     Path(args.out).write_text(json.dumps(results, indent=1))
-    plot_by_m(by_m, Path(args.plot),
-              "Grown network (40 causes, 120 findings, a unit of 16 linked causes): "
-              "median time per call")
+    plot_by_m(by_m, Path(args.plot), TITLE)
     log(f"wrote {args.out} and {args.plot} in {results['elapsed_s']:.0f} s")
     rows = by_m["median_ms"]
     log("m  lazy_ms  diagnose_ms  lazy/diagnose  next_q/lazy  explain/diagnose")

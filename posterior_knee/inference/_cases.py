@@ -75,6 +75,18 @@ class Sums:
         """Cases whose sums are certain to within ``limit`` of P(e)."""
         return (self.total > 0.0) & (self.error <= limit * self.total)
 
+    @classmethod
+    def join(cls, parts: Sequence[Sums]) -> Sums:
+        """The answers of consecutive batches of rows as one (``none`` may be None in
+        every part: answers without groups)."""
+        if len(parts) == 1:
+            return parts[0]
+        none = parts[0].none
+        return cls(np.concatenate([p.total for p in parts]),
+                   np.concatenate([p.causes for p in parts]),
+                   none if none is None else np.concatenate([p.none for p in parts]),
+                   np.concatenate([p.error for p in parts]))
+
     def put(self, rows: np.ndarray, values: Sums) -> None:
         """Overwrite the answers of ``rows`` with ``values`` (one row each, in order)."""
         for name in ("total", "causes", "none", "error"):

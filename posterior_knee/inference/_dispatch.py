@@ -425,15 +425,12 @@ class Engines:
             rows.append(self.structure.split_evidence(case))
         with one_thread():
             cases = [Cases.from_parts([p], self.structure) for p in rows]
-            return _stack([self._enumerated(c) for c in cases])
+            return Sums.join([self._enumerated(c) for c in cases])
 
 
 def _key(evidence: Mapping[str, bool]) -> tuple:
     return tuple(sorted((name, bool(value)) for name, value in evidence.items()))
 
 
-def _stack(parts: Sequence[Sums]) -> Sums:
-    return Sums(*(np.concatenate([getattr(p, name) for p in parts])
-                  for name in ("total", "causes", "none", "error")))
 
 

@@ -626,10 +626,10 @@ class EliminationEngine:
         for key, members in patterns.items():
             rows = np.array(members, dtype=np.intp)
             part = cases if len(rows) == count else cases.take(rows)
-            t, c, g, e = self._chunked(self._plan_for(key, masked, groups), part, groups)
-            total[rows], causes[rows], error[rows] = t, c, e
+            got = self._chunked(self._plan_for(key, masked, groups), part, groups)
+            total[rows], causes[rows], error[rows] = got.total, got.causes, got.error
             if groups:
-                none[rows] = g
+                none[rows] = got.none
         return Sums(total, causes, none, error)
 
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
@@ -645,23 +645,22 @@ class EliminationEngine:
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups)
         if ends is not None:  # the plan orders the present findings by index
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
-        return Sums(*self._chunked(plan, cases, groups, ends))
+        return self._chunked(plan, cases, groups, ends)
 
-    def _chunked(self, plan: Plan, cases: Cases, groups: bool, ends=None) -> tuple:
+    def _chunked(self, plan: Plan, cases: Cases, groups: bool, ends=None) -> Sums:
         """:meth:`_pattern_sums` (without silent sums) in chunks of rows of at most
         ``ROWS_COST`` plan cost in all: a large batch of a large plan held everything
         at once (a question ranking at 15 present findings on a network of 40 causes
         asked for 23 GiB and was killed)."""
         size = max(1, int(ROWS_COST // max(plan.cost, 1.0)))
         if len(cases) <= size:
-            return self._pattern_sums(plan, cases, groups, ends)[:4]
+            return Sums(*self._pattern_sums(plan, cases, groups, ends)[:4])
         parts = []
         for start in range(0, len(cases), size):
             rows = np.arange(start, min(start + size, len(cases)))
-            parts.append(self._pattern_sums(plan, cases.take(rows), groups,
-                                            None if ends is None else ends[rows])[:4])
-        return tuple(None if parts[0][j] is None else np.concatenate([p[j] for p in parts])
-                     for j in range(4))
+            parts.append(Sums(*self._pattern_sums(plan, cases.take(rows), groups,
+                                                  None if ends is None else ends[rows])[:4]))
+        return Sums.join(parts)
 
     @staticmethod
     def _delta_operand(plan: Plan, known: dict, values: list, slot: int, meta: tuple,

@@ -250,8 +250,7 @@ class FactoredEngine:
             return self._sums(cases, groups)
         parts = [self._sums(cases.take(np.arange(start, min(start + size, len(cases)))),
                             groups) for start in range(0, len(cases), size)]
-        return Sums(*(np.concatenate([getattr(p, name) for p in parts])
-                      for name in ("total", "causes", "none", "error")))
+        return Sums.join(parts)
 
     def _tables(self, cases: Cases):
         """P(h) per case (C, H); the constant; per unit, its distinct tables given the

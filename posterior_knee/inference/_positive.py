@@ -50,10 +50,7 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
     size = max(1, _cases.CHUNK_ELEMENTS // per_case)
     parts = [_positive(engine, cases.take(np.arange(start, min(start + size, len(cases)))),
                        groups) for start in range(0, len(cases), size)]
-    if len(parts) == 1:
-        return parts[0]
-    return Sums(*(np.concatenate([getattr(p, name) for p in parts])
-                  for name in ("total", "causes", "none", "error")))
+    return Sums.join(parts)
 
 
 def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,

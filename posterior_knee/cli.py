@@ -142,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--interview", action="store_true",
                        help="answer the interview's questions from each case instead "
                        "(slow: about two seconds a case)")
+    score.add_argument("--vocabulary", choices=("full", "required"), default="full",
+                       help="'required': keep only the ids of the design contract in "
+                       "each case, as an outside scorer's cases state them "
+                       "(default: full)")
     check = commands.add_parser("validate", parents=[as_json],
                                 help="check a folder of CSV priors")
     check.add_argument("folder", type=_folder, help="the folder to check")
@@ -712,7 +716,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace, kb) -> int:
     from .evaluation import evaluate
 
-    result = evaluate(kb, split=args.split, interview=args.interview)
+    result = evaluate(kb, split=args.split, interview=args.interview,
+                      vocabulary=args.vocabulary)
     if args.json:
         _print_json(result.to_dict())
     else:

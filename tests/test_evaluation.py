@@ -269,6 +269,37 @@ def test_the_split_filters_only_cases_that_carry_one(kb):
     assert figure(pk.evaluate(model, CASES, split="test"), "cases")["value"] == 5
 
 
+def test_the_required_vocabulary_keeps_only_the_contract_ids(kb):
+    model = ScriptedModel(kb, SCRIPT)
+    case = {"id": "x", "cause": "dvt", "min_triage": "soon",
+            "present": ("calf_pain", "pain_hollow_of_knee", "age_over_50"),
+            "absent": ("fever", "cold_pale_foot")}
+    full = pk.evaluate(model, [case])
+    assert model.calls[-1][0] == {"calf_pain": True, "pain_hollow_of_knee": True,
+                                  "age_over_50": True, "fever": False,
+                                  "cold_pale_foot": False}
+    cut = pk.evaluate(model, [case], vocabulary="required")
+    assert model.calls[-1][0] == {"calf_pain": True, "age_over_50": True, "fever": False}
+    assert cut.cases.loc[0, "unknown_ids"] == () == full.cases.loc[0, "unknown_ids"]
+    assert (full.vocabulary, cut.vocabulary) == ("full", "required")
+    assert "required vocabulary" in repr(cut) and "required vocabulary" in str(cut)
+    assert cut.to_dict()["vocabulary"] == "required"
+
+
+def test_the_required_vocabulary_is_the_contract():
+    from posterior_knee.knowledge._contract import (
+        REQUIRED_CAUSES,
+        REQUIRED_FINDINGS,
+        REQUIRED_RISK_FACTORS,
+    )
+
+    from .vocabulary import CAUSES, FINDINGS, RISK_FACTORS
+
+    assert REQUIRED_CAUSES == set(CAUSES)
+    assert REQUIRED_FINDINGS == set(FINDINGS)
+    assert REQUIRED_RISK_FACTORS == set(RISK_FACTORS)
+
+
 def test_the_shipped_suite_runs_through_the_real_model(model):
     result = pk.evaluate(model, split="dev")
     assert len(result.cases) == len(pk.vignettes("dev"))
@@ -312,12 +343,13 @@ def _no_nan(token):
     lambda: pk.evaluate(split="train"),
     lambda: pk.evaluate(rank_by=3),
     lambda: pk.evaluate(interview="yes"),
+    lambda: pk.evaluate(vocabulary="core"),
     lambda: pk.evaluate(cases="cases.csv"),
     lambda: pk.evaluate(cases=pd.DataFrame({"id": ["x"], "cause": ["dvt"]})),
     lambda: pk.evaluate(cases=[{"cause": "dvt", "min_triage": "later"}]),
     lambda: pk.evaluate(cases=[{"cause": "dvt", "min_triage": "soon", "present": 3}]),
     lambda: pk.vignettes("train"),
-], ids=["kb", "split", "rank_by", "interview", "cases", "columns", "level", "ids",
+], ids=["kb", "split", "rank_by", "interview", "vocabulary", "cases", "columns", "level", "ids",
         "vignettes"])
 def test_bad_values_give_a_clear_error(call):
     with pytest.raises(ParameterError, match=r"The '\w+' parameter of \w+ must"):
@@ -335,6 +367,8 @@ def test_the_command_prints_json_and_text(capsys):
     assert main(["evaluate"]) == 0
     out, _ = capsys.readouterr()
     assert "top 3" in out and "By group" in out and pk.DISCLAIMER in out
+    assert main(["evaluate", "--vocabulary", "required", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["vocabulary"] == "required"
 
 
 def test_the_command_reads_tuned_priors(capsys, priors_copy):

@@ -14,6 +14,7 @@ import pandas as pd
 from .._text import printable
 from ..clinical.triage import DISCLAIMER
 from ..errors import ParameterError, PosteriorKneeError, check_parameter
+from ..knowledge._contract import REQUIRED_EVIDENCE
 from ..knowledge._schema import GROUPS
 from ..knowledge.base import KnowledgeBase
 from ..model import Model
@@ -23,7 +24,11 @@ from ._vignettes import LEVELS, SPLITS, vignettes
 if TYPE_CHECKING:
     from ..model import RankBy
 
-__all__ = ["Evaluation", "evaluate", "METRICS", "SCHEMA"]
+__all__ = ["Evaluation", "evaluate", "METRICS", "SCHEMA", "VOCABULARIES"]
+
+VOCABULARIES = ("full", "required")
+"""What a case may state: every id it was mapped to, or only the ids of the design
+contract (``shared/VOCABULARY.md``), as an outside scorer's cases can."""
 
 SCHEMA = "posterior-knee/evaluation/1"
 """The version of :meth:`Evaluation.to_dict` (and of ``posterior-knee evaluate --json``)."""
@@ -96,9 +101,10 @@ class Evaluation:
         ``red_flags`` (tuple), ``unknown_ids`` (tuple of ids dropped),
         ``questions_asked`` (NaN without the interview) and ``error`` (the message,
         or None).
-    split, interview, rank_by, knowledge_base
+    split, interview, rank_by, knowledge_base, vocabulary
         What was scored: the split, whether through the interview, the ranking asked
-        for, and the knowledge base's origin.
+        for, the knowledge base's origin and the vocabulary the cases were cut to
+        (``"full"`` or ``"required"``).
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -110,6 +116,7 @@ class Evaluation:
     interview: bool = False
     rank_by: str | None = None
     knowledge_base: str = "knowledge base"
+    vocabulary: str = "full"
     disclaimer: str = field(default=DISCLAIMER, repr=False)
 
     def value(self, metric: str, scope: str = "all") -> float:
@@ -129,13 +136,16 @@ class Evaluation:
 
         return (f"Evaluation(split={self.split!r}, cases={int(self.value('cases'))}, "
                 f"top1={pct('top1')}, top3={pct('top3')}, triage_ok={pct('triage_ok')}"
-                f"{', interview' if self.interview else ''})")
+                f"{', interview' if self.interview else ''}"
+                f"{', required vocabulary' if self.vocabulary == 'required' else ''})")
 
     def _heading(self) -> str:
         how = "through the interview" if self.interview else "from every stated finding"
         ranking = f", ranked by {self.rank_by}" if self.rank_by is not None else ""
+        words = (", the cases cut to the required vocabulary"
+                 if self.vocabulary == "required" else "")
         return (f"Vignette evaluation: split {self.split}, {self.knowledge_base}, "
-                f"{how}{ranking}")
+                f"{how}{ranking}{words}")
 
     def _summary_text(self) -> pd.DataFrame:
         table = {}
@@ -183,6 +193,7 @@ class Evaluation:
             "interview": self.interview,
             "rank_by": self.rank_by,
             "knowledge_base": self.knowledge_base,
+            "vocabulary": self.vocabulary,
             "metrics": dict(METRICS),
             "summary": _records(self.summary),
             "per_cause": _records(self.per_cause),
@@ -274,6 +285,17 @@ def _case_frame(cases: object, split: str) -> pd.DataFrame:
             f"{', '.join(LEVELS)}. Got {bad[0][1]!r} in case {bad[0][0]!r} instead"
             f"{f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''}.")
     return frame.reset_index(drop=True)
+
+
+def _cut_to_required(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cases with only the ids of the required vocabulary in present and absent."""
+    frame = frame.copy()
+    for column in ("present", "absent"):
+        if column in frame.columns:
+            frame[column] = [tuple(i for i in _id_tuple(value, column, case)
+                                   if i in REQUIRED_EVIDENCE)
+                             for value, case in zip(frame[column], frame["id"])]
+    return frame
 
 
 # --- scoring one case --------------------------------------------------------------
@@ -442,7 +464,7 @@ def _per(table: pd.DataFrame, key: str, order: Sequence[str],
 
 def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
              split: str | None = "dev", rank_by: str | None = None,
-             interview: bool = False) -> Evaluation:
+             interview: bool = False, vocabulary: str = "full") -> Evaluation:
     """Score a knowledge base on the vignette suite: ranking, triage and calibration.
 
     Each case's stated findings go to :meth:`Model.diagnose` (one model is built for
@@ -522,8 +544,12 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
                     "None or the name of a ranking", rank_by)
     check_parameter(isinstance(interview, bool), "interview", "evaluate",
                     "True or False", interview)
+    check_parameter(vocabulary in VOCABULARIES, "vocabulary", "evaluate",
+                    "'full' or 'required'", vocabulary)
     split = "all" if split is None else split
     frame = _case_frame(cases, split)
+    if vocabulary == "required":
+        frame = _cut_to_required(frame)
     causes = model.kb.causes
     groups_of = dict(zip(causes["id"], causes["group"]))
     rows = [_score_case(model, case, rank_by, interview, groups_of)
@@ -545,4 +571,5 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         interview=interview,
         rank_by=rank_by,
         knowledge_base=str(model.kb.origin),
+        vocabulary=vocabulary,
     )

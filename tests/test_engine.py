@@ -53,6 +53,42 @@ def test_network_passes_pgmpy_check(model, kb):
         np.testing.assert_allclose(cpd.get_values().sum(axis=0), 1.0, atol=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_wide_findings_are_divorced_exactly(monkeypatch, seed):
+    """A finding with more causes than one table takes is stored through part nodes:
+    pgmpy then answers as with the full noisy-OR table, and as the exact engine."""
+    from posterior_knee.inference import _pgmpy
+
+    from .networks import tiny_structure
+
+    structure = tiny_structure(seed)
+    whole = _pgmpy.build_network(structure)
+    monkeypatch.setattr(_pgmpy, "TABLE_PARENTS", 2)
+    parted = _pgmpy.build_network(structure)
+    wide = [f for f in structure.findings if len(f.parents) > 2]
+    assert wide  # every seed here has some
+    for finding in wide:
+        parents = parted.get_parents(finding.name)
+        assert parents == [_pgmpy.PART.format(finding=finding.name, k=k)
+                           for k in range(1, len(parents) + 1)]
+    stored = [f.name for f in structure.findings] + [n for n in parted.nodes() if "." in n]
+    assert max(len(parted.get_parents(n)) for n in stored) <= 2  # (4 linked causes at most)
+    rng = np.random.default_rng(seed)
+    engine = ExactEngine(structure)
+    for _ in range(3):
+        names = [f.name for f in structure.findings] + list(structure.risk_evidence)
+        chosen = rng.choice(names, size=4, replace=False)
+        case = {str(n): bool(rng.random() < 0.5) for n in chosen}
+        if case.get("young") and case.get("old"):
+            case["old"] = False
+        a = PgmpyReference(whole, structure).posterior(case)
+        b = PgmpyReference(parted, structure).posterior(case)
+        np.testing.assert_allclose(b.causes, a.causes, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b.groups, a.groups, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b.causes, engine.posterior(case).causes, rtol=0,
+                                   atol=TOLERANCE)
+
+
 def test_no_evidence_matches_pgmpy(model, reference):
     assert_same(model.posterior({}), reference.posterior({}))
 

@@ -20,6 +20,15 @@ from ._structure import STATES, Structure
 # per cause instead
 JOINT_QUERY_CAUSES = 20
 
+# a finding with more linked causes is stored through parts (see build_network): a full
+# table has 2**parents columns (13 causes: 8 192; 19 would be 524 288 and a 400 MB BIF).
+# Findings within it keep their one table, as before parts existed (so pgmpy and the
+# pyAgrum export in benchmarks/ see the same network there)
+TABLE_PARENTS = 13
+PART = "{finding}.part{k}"
+"""The name of the k-th part node (k = 1, 2, ...) of a finding with more than
+``TABLE_PARENTS`` linked causes: the '.' is never in a knowledge-base id."""
+
 
 def _pgmpy():
     with warnings.catch_warnings():
@@ -39,6 +48,13 @@ def build_network(structure: Structure):
     risk-factor group is one categorical node (states "other" and its member ids), and
     each member id is a binary child node that is "yes" exactly when the group is in
     that member's state, so evidence can name members directly.
+
+    A finding linked to more than ``TABLE_PARENTS`` causes is stored exactly by
+    divorcing (noisy-OR is an OR of independent causes): its causes are split into
+    parts of at most ``TABLE_PARENTS``, each part a hidden binary node ("yes" when one
+    of its causes produces the finding; named by :data:`PART`), and the finding is
+    "yes" when the leak or a part is. Every query of the ids answers as with one full
+    table, whose size would double with each further cause.
     """
     network_class, cpd_class, _ = _pgmpy()
     network = network_class()
@@ -61,18 +77,35 @@ def build_network(structure: Structure):
         cpds.append(_binary_cpd(cpd_class, structure, cause.name, cause.parents,
                                 cause.p_yes))
     for finding in structure.findings:
+        parents, strengths = list(finding.parents), list(finding.strengths)
+        if len(parents) > TABLE_PARENTS:
+            parts = []
+            for k, start in enumerate(range(0, len(parents), TABLE_PARENTS), start=1):
+                part = PART.format(finding=finding.name, k=k)
+                chunk = parents[start:start + TABLE_PARENTS]
+                network.add_node(part)
+                network.add_edges_from((parent, part) for parent in chunk)
+                cpds.append(_binary_cpd(cpd_class, structure, part, chunk, 1.0 - _absent(
+                    0.0, strengths[start:start + TABLE_PARENTS])))
+                parts.append(part)
+            parents, strengths = parts, [1.0] * len(parts)
         network.add_node(finding.name)
-        network.add_edges_from((parent, finding.name) for parent in finding.parents)
-        absent = np.full([2] * len(finding.parents), 1.0 - finding.leak)
-        for axis, s in enumerate(finding.strengths):
-            shape = [1] * len(finding.parents)
-            shape[axis] = 2
-            absent = absent * np.array([1.0, 1.0 - s]).reshape(shape)
-        cpds.append(_binary_cpd(cpd_class, structure, finding.name, finding.parents,
-                                1.0 - absent))
+        network.add_edges_from((parent, finding.name) for parent in parents)
+        cpds.append(_binary_cpd(cpd_class, structure, finding.name, parents,
+                                1.0 - _absent(finding.leak, strengths)))
     network.add_cpds(*cpds)
     network.check_model()
     return network
+
+
+def _absent(leak: float, strengths) -> np.ndarray:
+    """Noisy-OR: P(no | parents) over the parents' states (one axis each, "no" first)."""
+    absent = np.full([2] * len(strengths), 1.0 - leak)
+    for axis, s in enumerate(strengths):
+        shape = [1] * len(strengths)
+        shape[axis] = 2
+        absent = absent * np.array([1.0, 1.0 - s]).reshape(shape)
+    return absent
 
 
 def _binary_cpd(cpd_class, structure, name, parents, p_yes):

@@ -75,6 +75,30 @@ def test_every_cause_and_finding_is_linked(kb):
     assert set(kb.cause_ids) <= set(kb.finding_links["cause"])
 
 
+NESTED = [  # (narrower, broader): a yes to the first is a yes to the second
+    ("duration_over_2_weeks", "duration_over_3_days"),
+    ("sudden_calf_swelling", "calf_swelling"),
+    ("sudden_leg_swelling", "leg_swelling_one_side"),
+    ("pulsatile_lump", "lump_behind_knee"),
+    ("painless_lump", "lump_behind_knee"),
+    ("hot_painful_knee", "warmth"),
+]
+
+
+@pytest.mark.parametrize(("narrow", "broad"), NESTED)
+def test_a_nested_finding_is_never_likelier_than_the_finding_it_implies(kb, narrow, broad):
+    """Under each cause alone (and under none), P(narrower) <= P(broader): pain for more
+    than 2 weeks cannot be likelier than pain for more than 3 days. Noisy-OR does not
+    enforce it; the numbers must (ACL injury and fabella syndrome once broke it)."""
+    leak = kb.findings.set_index("id")["leak"]
+    links = kb.finding_links.pivot(index="cause", columns="finding", values="strength")
+    strength = links.reindex(index=kb.cause_ids, columns=[narrow, broad]).fillna(0.0)
+    p_narrow = 1.0 - (1.0 - strength[narrow]) * (1.0 - leak[narrow])
+    p_broad = 1.0 - (1.0 - strength[broad]) * (1.0 - leak[broad])
+    assert leak[narrow] <= leak[broad]
+    assert (p_narrow <= p_broad + 1e-12).all(), p_narrow[p_narrow > p_broad].to_dict()
+
+
 def test_the_pgmpy_tables_stay_small(model):
     """A finding with many causes is stored through parts (2**parents columns each), so
     the network and its BIF export stay small however many causes a finding has."""

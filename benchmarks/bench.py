@@ -647,7 +647,7 @@ def plot_by_m(by_m: dict, path: Path, title: str) -> None:
     limit = by_m.get("pgmpy", {}).get("limit_s_per_case")
     capped = f"; a case over {limit:.0f} s counts as {limit:.0f} s" if limit else ""
     labels = {"pgmpy_ve": f"pgmpy VariableElimination (causes{capped})",
-              "pyagrum_lazy": "pyAgrum LazyPropagation (causes)",
+              "pyagrum_lazy": "pyAgrum LazyPropagation (causes; its fastest of three exports)",
               "pk_posterior": "posterior-knee model.posterior",
               "pk_diagnose": "posterior-knee model.diagnose",
               "pk_diagnose_cold": "posterior-knee model.diagnose, new pattern (plans anew)",

@@ -270,7 +270,8 @@ PYAGRUM_EXPORTS = (8, 13, None)
 stored through part nodes of at most that many (13 is the library's own network), None
 every finding one table. Which is fastest depends on the evidence (from m = 4 on the
 priors of December 2026: parts of 8 2-4x faster than parts of 13 at m = 4-6, whole
-tables 5x faster than parts of 13 at m = 11), so pyAgrum's time is the fastest export's, per case."""
+tables 5x faster than parts of 13 at m = 11), so pyAgrum's time is the fastest
+export's, per case."""
 
 
 def make_pyagrum(model, causes, parts: int | None = 13):
@@ -279,14 +280,9 @@ def make_pyagrum(model, causes, parts: int | None = 13):
     import pyagrum as gum
     from pgmpy.readwrite import XMLBIFWriter
 
-    from posterior_knee.inference import _pgmpy
+    from posterior_knee.inference._pgmpy import build_network
 
-    saved = _pgmpy.TABLE_PARENTS
-    _pgmpy.TABLE_PARENTS = parts if parts is not None else len(causes)
-    try:
-        network = _pgmpy.build_network(model.structure)
-    finally:
-        _pgmpy.TABLE_PARENTS = saved
+    network = build_network(model.structure, table_parents=parts)
     fd, path = tempfile.mkstemp(suffix=".bifxml")
     os.close(fd)
     try:

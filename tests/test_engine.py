@@ -54,7 +54,7 @@ def test_network_passes_pgmpy_check(model, kb):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_wide_findings_are_divorced_exactly(monkeypatch, seed):
+def test_wide_findings_are_divorced_exactly(seed):
     """A finding with more causes than one table takes is stored through part nodes:
     pgmpy then answers as with the full noisy-OR table, and as the exact engine."""
     from posterior_knee.inference import _pgmpy
@@ -62,9 +62,8 @@ def test_wide_findings_are_divorced_exactly(monkeypatch, seed):
     from .networks import tiny_structure
 
     structure = tiny_structure(seed)
-    whole = _pgmpy.build_network(structure)
-    monkeypatch.setattr(_pgmpy, "TABLE_PARENTS", 2)
-    parted = _pgmpy.build_network(structure)
+    whole = _pgmpy.build_network(structure, table_parents=None)
+    parted = _pgmpy.build_network(structure, table_parents=2)
     wide = [f for f in structure.findings if len(f.parents) > 2]
     assert wide  # every seed here has some
     for finding in wide:

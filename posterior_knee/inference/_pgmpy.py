@@ -41,7 +41,7 @@ def _pgmpy():
     return DiscreteBayesianNetwork, TabularCPD, VariableElimination
 
 
-def build_network(structure: Structure):
+def build_network(structure: Structure, table_parents: int | None = TABLE_PARENTS):
     """The pgmpy ``DiscreteBayesianNetwork`` for a structure; passes ``check_model()``.
 
     Node names are the ids. Binary nodes have the states ("no", "yes"). An exclusive
@@ -49,12 +49,13 @@ def build_network(structure: Structure):
     each member id is a binary child node that is "yes" exactly when the group is in
     that member's state, so evidence can name members directly.
 
-    A finding linked to more than ``TABLE_PARENTS`` causes is stored exactly by
+    A finding linked to more than ``table_parents`` causes is stored exactly by
     divorcing (noisy-OR is an OR of independent causes): its causes are split into
-    parts of at most ``TABLE_PARENTS``, each part a hidden binary node ("yes" when one
+    parts of at most ``table_parents``, each part a hidden binary node ("yes" when one
     of its causes produces the finding; named by :data:`PART`), and the finding is
     "yes" when the leak or a part is. Every query of the ids answers as with one full
-    table, whose size would double with each further cause.
+    table, whose size would double with each further cause. ``None`` stores every
+    finding as one table (another export of the same network, for comparisons).
     """
     network_class, cpd_class, _ = _pgmpy()
     network = network_class()
@@ -78,15 +79,15 @@ def build_network(structure: Structure):
                                 cause.p_yes))
     for finding in structure.findings:
         parents, strengths = list(finding.parents), list(finding.strengths)
-        if len(parents) > TABLE_PARENTS:
+        if table_parents is not None and len(parents) > table_parents:
             parts = []
-            for k, start in enumerate(range(0, len(parents), TABLE_PARENTS), start=1):
+            for k, start in enumerate(range(0, len(parents), table_parents), start=1):
                 part = PART.format(finding=finding.name, k=k)
-                chunk = parents[start:start + TABLE_PARENTS]
+                chunk = slice(start, start + table_parents)
                 network.add_node(part)
-                network.add_edges_from((parent, part) for parent in chunk)
-                cpds.append(_binary_cpd(cpd_class, structure, part, chunk, 1.0 - _absent(
-                    0.0, strengths[start:start + TABLE_PARENTS])))
+                network.add_edges_from((parent, part) for parent in parents[chunk])
+                cpds.append(_binary_cpd(cpd_class, structure, part, parents[chunk],
+                                        1.0 - _absent(0.0, strengths[chunk])))
                 parts.append(part)
             parents, strengths = parts, [1.0] * len(parts)
         network.add_node(finding.name)

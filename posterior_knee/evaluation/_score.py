@@ -142,10 +142,10 @@ class Evaluation:
     def _heading(self) -> str:
         how = "through the interview" if self.interview else "from every stated finding"
         ranking = f", ranked by {self.rank_by}" if self.rank_by is not None else ""
-        words = (", the cases cut to the required vocabulary"
+        words = (" (the cases cut to the required vocabulary)"
                  if self.vocabulary == "required" else "")
         return (f"Vignette evaluation: split {self.split}, {self.knowledge_base}, "
-                f"{how}{ranking}{words}")
+                f"{how}{words}{ranking}")
 
     def _summary_text(self) -> pd.DataFrame:
         table = {}

@@ -267,11 +267,11 @@ class Fastest(NamedTuple):
 
 PYAGRUM_EXPORTS = (8, 13, None)
 """The exports of the network pyAgrum is given: a finding with more causes than the number
-stored through part nodes of at most that many (13 is the library's own network), None
-every finding one table. Which is fastest depends on the evidence (from m = 4 on the
-priors of December 2026: parts of 8 2-4x faster than parts of 13 at m = 4-6, whole
-tables 5x faster than parts of 13 at m = 11), so pyAgrum's time is the fastest
-export's, per case."""
+stored through the fewest equal part nodes of at most that many (13 is the library's own
+network), None every finding one table. Which is fastest depends on the evidence (from
+m = 4 on the priors of December 2026, when 16 causes made parts of 13 + 3: parts of 8
+2-4x faster than parts of 13 at m = 4-6, whole tables 5x faster than parts of 13 at
+m = 11), so pyAgrum's time is the fastest export's, per case."""
 
 
 def make_pyagrum(model, causes, parts: int | None = 13):

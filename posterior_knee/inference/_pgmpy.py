@@ -51,10 +51,11 @@ def build_network(structure: Structure, table_parents: int | None = TABLE_PARENT
 
     A finding linked to more than ``table_parents`` causes is stored exactly by
     divorcing (noisy-OR is an OR of independent causes): its causes are split into
-    parts of at most ``table_parents``, each part a hidden binary node ("yes" when one
-    of its causes produces the finding; named by :data:`PART`), and the finding is
-    "yes" when the leak or a part is. Every query of the ids answers as with one full
-    table, whose size would double with each further cause. ``None`` stores every
+    the fewest parts of at most ``table_parents``, of equal size, each part a hidden
+    binary node ("yes" when one of its causes produces the finding; named by
+    :data:`PART`), and the finding is "yes" when the leak or a part is. Every query of
+    the ids answers as with one full table, whose size would double with each further
+    cause. ``None`` stores every
     finding as one table (another export of the same network, for comparisons).
     """
     network_class, cpd_class, _ = _pgmpy()
@@ -81,9 +82,13 @@ def build_network(structure: Structure, table_parents: int | None = TABLE_PARENT
         parents, strengths = list(finding.parents), list(finding.strengths)
         if table_parents is not None and len(parents) > table_parents:
             parts = []
-            for k, start in enumerate(range(0, len(parents), table_parents), start=1):
+            # as few parts as the limit allows, of equal size (16 causes: 8 + 8, not
+            # 13 + 3): the largest table halves with each cause it loses
+            count = -(-len(parents) // table_parents)
+            bounds = np.linspace(0, len(parents), count + 1).round().astype(int)
+            for k, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:]), start=1):
                 part = PART.format(finding=finding.name, k=k)
-                chunk = slice(start, start + table_parents)
+                chunk = slice(start, stop)
                 network.add_node(part)
                 network.add_edges_from((parent, part) for parent in parents[chunk])
                 cpds.append(_binary_cpd(cpd_class, structure, part, parents[chunk],

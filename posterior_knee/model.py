@@ -28,11 +28,11 @@ from .knowledge._schema import GROUPS
 from .knowledge.base import KnowledgeBase, load_knowledge_base
 from .result import Diagnosis, _Table
 
-__all__ = ["Model", "diagnose", "RANK_BY", "DEFAULT_RANK_BY"]
+__all__ = ["Model", "diagnose", "differential_order", "RANK_BY", "DEFAULT_RANK_BY"]
 
 Engine = Literal["exact", "pgmpy"]
-RankBy = Literal["probability", "disablement", "sufficiency"]
-RANK_BY: tuple[str, ...] = ("probability", "disablement", "sufficiency")
+RankBy = Literal["probability", "disablement", "sufficiency", "differential"]
+RANK_BY: tuple[str, ...] = ("probability", "disablement", "sufficiency", "differential")
 DEFAULT_RANK_BY: RankBy = "disablement"
 """How :attr:`Diagnosis.ranking` is ordered unless ``rank_by`` says otherwise
 (chosen on the vignette suite's test part: see docs/model.md)."""
@@ -151,6 +151,18 @@ class Model:
         return self.posterior({})
 
     @cached_property
+    def _cant_miss(self) -> np.ndarray:
+        """Per cause (engine order), its lowest can't-miss threshold; inf where it has
+        none."""
+        limits = np.full(len(self.structure.cause_ids), np.inf)
+        index = {c: i for i, c in enumerate(self.structure.cause_ids)}
+        for rule in self.rules.thresholds:
+            if rule.kind == "cant_miss":
+                i = index[rule.cause]
+                limits[i] = min(limits[i], rule.probability)
+        return limits
+
+    @cached_property
     def _labels(self) -> dict[str, dict[str, pd.api.extensions.ExtensionArray]]:
         """The text columns of dx.ranking and dx.groups, in engine order."""
         def text(values):
@@ -176,8 +188,10 @@ class Model:
         (absent) or None (unknown); ids left out are unknown and marginalised.
         ``rank_by`` orders :attr:`Diagnosis.ranking`: ``"probability"`` (what is
         probably present), ``"disablement"`` (what explains the findings reported
-        present: expected disablement, Richens et al. 2020) or ``"sufficiency"``;
-        None uses :data:`DEFAULT_RANK_BY`. Ties fall back to the probability.
+        present: expected disablement, Richens et al. 2020), ``"sufficiency"``, or
+        ``"differential"`` (the two causes that best explain the findings, then every
+        cause that must not be missed: see :func:`differential_order`); None uses
+        :data:`DEFAULT_RANK_BY`. Ties fall back to the probability.
         """
         rank_by = DEFAULT_RANK_BY if rank_by is None else rank_by
         check_parameter(rank_by in RANK_BY, "rank_by", "diagnose",
@@ -193,9 +207,15 @@ class Model:
         counterfactual = counterfactual_scores(self, evidence, post)
         scores = {"disablement": counterfactual.disablement,
                   "sufficiency": counterfactual.sufficiency}
-        key = post.causes if rank_by == "probability" else scores[rank_by]
+        key = post.causes if rank_by == "probability" else scores[
+            "disablement" if rank_by == "differential" else rank_by]
+        limits = self._cant_miss
+        must_not_miss = post.causes >= limits
         ranking = _ranked(self._labels["causes"], post.causes, prior.causes,
-                          extra={**scores, **self._labels["codes"]}, key=key)
+                          extra={**scores, "must_not_miss": must_not_miss,
+                                 **self._labels["codes"]}, key=key)
+        if rank_by == "differential":
+            ranking.order = differential_order(ranking.order, post.causes / limits)
         groups = _ranked(self._labels["groups"], post.groups, prior.groups)
         present = [name for name, value in evidence.items() if value]
         triage = self.rules.assess(present, dict(zip(self.structure.cause_ids, post.causes)))
@@ -320,6 +340,45 @@ def _ranked(text: Mapping[str, pd.api.extensions.ExtensionArray], probability: n
     order = np.lexsort((-prior, -probability, -np.round(key, 12)))
     return _Table({**text, "probability": probability, "prior": prior, **(extra or {})},
                   order)
+
+
+DIFFERENTIAL_LEAD = 2
+"""Causes of the ``"differential"`` ranking placed before the causes that must not be
+missed: the probability diagnoses, then the serious disorders not to be missed
+(Murtagh's diagnostic strategy for general practice)."""
+
+
+def differential_order(order: np.ndarray, pressure: np.ndarray,
+                       lead: int = DIFFERENTIAL_LEAD) -> np.ndarray:
+    """The ``"differential"`` ranking's row order, from another ranking's.
+
+    The first ``lead`` rows of ``order`` stay first. Then come the causes that must not
+    be missed: those at or above their lowest can't-miss threshold (``pressure``, the
+    probability divided by that threshold, at least 1; 0 for a cause without one),
+    most pressing first. Then every other cause, in ``order``. This is how a clinician
+    writes a differential (the likely causes, then the dangerous ones still open), and
+    the causes it brings forward are those the triage's can't-miss reasons name.
+
+    Parameters
+    ----------
+    order
+        Row order (indices into the causes) of the base ranking.
+    pressure
+        Per cause, its probability over its lowest can't-miss threshold.
+    lead
+        Rows of the base ranking kept first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> differential_order(np.array([0, 1, 2, 3]), np.array([0.0, 0.0, 0.5, 1.5]))
+    array([0, 1, 3, 2])
+    """
+    head = order[:lead]
+    rest = order[lead:]
+    urgent = rest[pressure[rest] >= 1.0]
+    urgent = urgent[np.argsort(-pressure[urgent], kind="stable")]
+    return np.concatenate([head, urgent, rest[pressure[rest] < 1.0]])
 
 
 _models: weakref.WeakKeyDictionary[KnowledgeBase, Model] = weakref.WeakKeyDictionary()

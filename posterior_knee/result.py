@@ -51,7 +51,9 @@ class Diagnosis:
         (probability before any evidence), ``disablement`` (expected number of the
         findings reported present that would go away if this cause were cured: does it
         explain them?) and ``sufficiency`` (expected number this cause alone would
-        produce); see :mod:`posterior_knee.reasoning.counterfactual`. Then the cause's
+        produce); see :mod:`posterior_knee.reasoning.counterfactual`;
+        ``must_not_miss`` (the probability has reached the cause's lowest can't-miss
+        threshold in ``thresholds.csv``, so the triage names it). Then the cause's
         codes from ``codes.csv``: ``icd10`` (WHO ICD-10), ``icd10cm`` (ICD-10-CM) and
         ``snomed`` (SNOMED CT), missing where it has none.
     groups
@@ -60,8 +62,8 @@ class Diagnosis:
     triage
         The :class:`~posterior_knee.triage.Triage`: ``level`` and ``reasons``.
     rank_by
-        How :attr:`ranking` is ordered: ``"probability"``, ``"disablement"`` or
-        ``"sufficiency"``.
+        How :attr:`ranking` is ordered: ``"probability"``, ``"disablement"``,
+        ``"sufficiency"`` or ``"differential"``.
     unexplained
         "None of these fits": the expected share of the findings reported present that
         none of the modelled causes produced (only the leak did; 0 when nothing is
@@ -336,8 +338,11 @@ class Diagnosis:
         m = len([f for f in present if f in self._finding_ids])
         for row in top.itertuples(index=False):
             explains = f"  explains {row.disablement:4.1f} of {m}" if m else ""
-            lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}  "
+            mark = "!" if row.must_not_miss else " "
+            lines.append(f" {mark}{row.label:<{width}}  {row.probability:6.1%}  "
                          f"(prior {row.prior:5.1%}){explains}  [{row.cause}]")
+        if top["must_not_miss"].any():
+            lines.append(f"  {_MUST_NOT_MISS}")
         if m:
             lines.append(f"  None of these: {self.unexplained:6.1%} of the reported "
                          "findings expected to come from a cause not listed")
@@ -411,7 +416,8 @@ class Diagnosis:
         present, absent = self._present_absent()
         rows = "".join(
             f"<tr class='pk-cause' data-cause='{html.escape(row.cause, quote=True)}'>"
-            f"<td>{html.escape(row.label)}<br><code>{html.escape(row.cause)}</code></td>"
+            f"<td>{html.escape(row.label)}{_MUST_NOT_MISS_HTML if row.must_not_miss else ''}"
+            f"<br><code>{html.escape(row.cause)}</code></td>"
             f"<td>{html.escape(row.group)}</td>"
             f"<td style='min-width:160px'>{_bar('pk-prior', row.prior, _PRIOR_COLOUR)}"
             f"{_bar('pk-posterior', row.probability, _POSTERIOR_COLOUR)}</td>"
@@ -439,6 +445,7 @@ class Diagnosis:
             f"<tbody>{rows}</tbody></table>"
             f"{self._none_fits_html()}"
             f"<p><small>{html.escape(_RANK_TITLE[self.rank_by].rstrip(':'))}. "
+            f"{html.escape(_MUST_NOT_MISS) + ' ' if self.ranking['must_not_miss'].any() else ''}"
             "Causes are not mutually exclusive: the probabilities need not sum to "
             "100 %.</small></p>"
             f"{self._why_html()}{self.plan._repr_html_(disclaimer=False)}"
@@ -472,6 +479,11 @@ class Diagnosis:
                 f"<table><tbody>{rows}</tbody></table>")
 
 
+_MUST_NOT_MISS = ("! must not be missed: its probability has reached the level at which "
+                  "it has to be ruled out.")
+_MUST_NOT_MISS_HTML = (" <strong class='pk-must-not-miss' title='its probability has "
+                       "reached a level at which it must be ruled out'>!</strong>")
+
 REPR_CAUSES = 3
 """Causes named in the one-line ``repr`` of a :class:`Diagnosis`."""
 
@@ -486,6 +498,8 @@ _RANK_TITLE = {
                    "take away if cured), then by probability:",
     "sufficiency": "Causes that alone would produce most of what you reported, then by "
                    "probability:",
+    "differential": "The two causes that best explain what you reported, then any cause "
+                    "that must not be missed, then the rest:",
 }
 
 

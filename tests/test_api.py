@@ -41,8 +41,8 @@ def test_every_public_name_resolves_though_most_load_when_first_used():
 def test_diagnose_result_shape(kb):
     dx = pk.diagnose({"lump_behind_knee": True, "fever": False})
     assert list(dx.ranking.columns) == ["cause", "label", "group", "probability", "prior",
-                                        "disablement", "sufficiency", "icd10", "icd10cm",
-                                        "snomed"]
+                                        "disablement", "sufficiency", "must_not_miss",
+                                        "icd10", "icd10cm", "snomed"]
     assert len(dx.ranking) == len(kb.causes)
     # ordered by the default ranking (expected disablement), ties by probability
     assert dx.rank_by == "disablement"

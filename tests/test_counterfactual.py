@@ -5,12 +5,15 @@ findings computed from the same activations."""
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import posterior_knee as pk
 from posterior_knee.reasoning.counterfactual import counterfactual_scores, scores_from_joint
+
+from .strategies import evidence
 
 
 def _network(draw, k_max=3, f_max=3):
@@ -160,6 +163,52 @@ def test_a_background_condition_explains_nothing_it_does_not_produce(model):
     assert ranking.loc["osteoarthritis", "probability"] > 0.5
     assert ranking.loc["bakers_cyst_rupture", "disablement"] > \
         ranking.loc["osteoarthritis", "disablement"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=evidence(pk.load_knowledge_base(), max_size=10))
+def test_the_differential_lists_the_likely_causes_then_those_not_to_miss(model, data):
+    """rank_by="differential": the disablement ranking's first two rows, then every
+    cause at or above its lowest can't-miss threshold (most pressing first), then the
+    others in disablement order; the flag agrees with thresholds.csv."""
+    try:
+        base = model.diagnose(data, rank_by="disablement").ranking
+    except pk.errors.ImpossibleEvidenceError:
+        return
+    dx = model.diagnose(data, rank_by="differential")
+    ranking = dx.ranking
+    assert dx.rank_by == "differential"
+    pd.testing.assert_frame_equal(
+        ranking.sort_values("cause").reset_index(drop=True),
+        base.sort_values("cause").reset_index(drop=True))  # the same rows, reordered
+    thresholds = model.kb.thresholds
+    lowest = thresholds[thresholds["kind"] == "cant_miss"].groupby("cause")["probability"].min()
+    flag = [c in lowest.index and p >= lowest[c]
+            for c, p in zip(ranking["cause"], ranking["probability"])]
+    assert ranking["must_not_miss"].tolist() == flag
+    lead = list(base["cause"][:2])
+    assert list(ranking["cause"][:2]) == lead
+    rest = ranking.iloc[2:]
+    urgent = rest[rest["must_not_miss"]]
+    assert list(rest["cause"][:len(urgent)]) == list(urgent["cause"])  # they come first
+    pressure = urgent["probability"].to_numpy() / [lowest[c] for c in urgent["cause"]]
+    assert (np.diff(pressure) <= 0).all()
+    others = [c for c in base["cause"] if c not in lead and c not in set(urgent["cause"])]
+    assert list(rest["cause"][len(urgent):]) == others
+    assert dx.triage == model.diagnose(data, rank_by="disablement").triage
+
+
+def test_the_differential_names_a_clot_the_triage_names(model):
+    """Calf pain in pregnancy: muscle causes explain it best, but P(dvt) has passed its
+    can't-miss threshold, so the clot is third, marked, as the triage's reason says."""
+    dx = model.diagnose({"calf_pain": True, "pregnancy": True}, rank_by="differential")
+    assert "dvt" not in list(model.diagnose(dx.findings, rank_by="disablement")
+                             .ranking["cause"][:3])
+    assert dx.ranking["cause"].iloc[2] == "dvt"
+    assert dx.ranking["must_not_miss"].iloc[2]
+    assert any("dvt" in reason for reason in dx.triage.reasons)
+    assert "!Blood clot" in str(dx)
+    assert "pk-must-not-miss" in dx._repr_html_()
 
 
 def test_rank_by_is_checked(model):

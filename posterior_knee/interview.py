@@ -490,7 +490,9 @@ class Interview:
         """Go on asking after an emergency stop, because the person chose to.
 
         The level stays emergency and every answer still counts; only the questions
-        resume. :meth:`back` past the emergency answer restores the stop.
+        resume. :meth:`back` past the emergency answer restores the stop. The choice
+        holds while the level stays at emergency: if later answers bring it down and
+        another raises it again, the questions stop again.
         """
         if self.emergency_stop:
             self._state = replace(self._state, going_on=True)
@@ -578,8 +580,11 @@ class Interview:
         else:
             history = state.history
             given = (*state.given, *(name for name in answers if name not in state.given))
+        # the choice to go on covers this emergency only: once the level falls below
+        # it, an answer that raises it again stops the questions again
+        going_on = state.going_on and dx.triage.level is TriageLevel.EMERGENCY
         return _State(MappingProxyType(findings), tuple(unknown), history, given,
-                      asked_items, outcomes, dx, step, state.going_on)
+                      asked_items, outcomes, dx, step, going_on)
 
     def _commit(self, new: _State) -> Triage | None:
         before = self._state.diagnosis.triage.level

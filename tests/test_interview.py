@@ -169,6 +169,23 @@ def test_an_emergency_answer_stops_the_interview_at_once(model):
         assert interview.level is TriageLevel.EMERGENCY  # going on lowers nothing
 
 
+def test_going_on_covers_one_emergency_only(model):
+    """A person who went on past an emergency, whose level then fell (an answer
+    corrected), is stopped again by the next emergency (found by hypothesis in the
+    terminal interview: the level fell under the clot threshold and rose back)."""
+    interview = Interview(model)
+    assert interview.answer("chest_pain", True).level is TriageLevel.EMERGENCY
+    interview.carry_on()
+    assert not interview.emergency_stop
+    assert interview.answer("chest_pain", False) is None  # corrected: no longer emergency
+    assert interview.level < TriageLevel.EMERGENCY
+    alert = interview.answer("shortness_of_breath", True)
+    assert alert is not None and alert.level is TriageLevel.EMERGENCY
+    assert interview.emergency_stop and interview.next_question() is None
+    interview.carry_on()  # and going on again works as before
+    assert not interview.emergency_stop and interview.next_question() is not None
+
+
 def test_an_urgent_answer_is_a_warning_and_the_questions_go_on(model):
     for rule, present in firing_sets(model, TriageLevel.URGENT):
         interview = Interview(model)

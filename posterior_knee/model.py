@@ -93,7 +93,8 @@ class Model:
         A finding linked to more than 13 causes is stored exactly through hidden part
         nodes (``"tenderness.part1"``, ...; never an id, which has no '.'), each a
         noisy-OR of at most 13 of its causes (parts of equal size), so no table
-        doubles with each further cause. Building it imports pgmpy (a few seconds the first time).
+        doubles with each further cause. Building it imports pgmpy (a few seconds the
+        first time).
         """
         from .inference._pgmpy import build_network
 

@@ -55,8 +55,8 @@ def build_network(structure: Structure, table_parents: int | None = TABLE_PARENT
     binary node ("yes" when one of its causes produces the finding; named by
     :data:`PART`), and the finding is "yes" when the leak or a part is. Every query of
     the ids answers as with one full table, whose size would double with each further
-    cause. ``None`` stores every
-    finding as one table (another export of the same network, for comparisons).
+    cause. ``None`` stores every finding as one table (another export of the same
+    network, for comparisons).
     """
     network_class, cpd_class, _ = _pgmpy()
     network = network_class()

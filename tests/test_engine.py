@@ -289,7 +289,8 @@ def test_positive_sums_where_quickscore_cancels(core):
 
 def test_positive_sums_carry_only_the_hub_configurations_the_evidence_allows(core):
     """Rows that state hubs (an age band, sport) rule out hub configurations, which the
-    recursion drops; a row stating none keeps them all in the same batch. Each row
+    recursion drops; a row stating none keeps them all in the same batch. The rows run
+    grouped by the configurations they allow and come back in their order: each row
     equals enumeration."""
     engine = factored(core)
     assert {"age_band", "plays_sport"} <= set(engine.hubs)

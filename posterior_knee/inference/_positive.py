@@ -48,9 +48,36 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
     per_case = 2 ** m * (hubs * (2 * len(engine.units) + 2 + sum(sizes[1:]))
                          + (sizes[0] if sizes else 0))
     size = max(1, _cases.CHUNK_ELEMENTS // per_case)
-    parts = [_positive(engine, cases.take(np.arange(start, min(start + size, len(cases)))),
-                       groups) for start in range(0, len(cases), size)]
-    return Sums.join(parts)
+    # rows that rule out the same hub configurations (a stated age band, sport ...) run
+    # together: a chunk carries only the configurations some row of it allows, so
+    # mixing rows that allow different ones would carry the union through every unit
+    order, starts = _by_hub_pattern(engine, cases)
+    bounds = [(a, min(a + size, b)) for a, b in zip(starts[:-1], starts[1:])
+              for a in range(a, b, size)]
+    parts = [_positive(engine, cases.take(order[a:b]), groups) for a, b in bounds]
+    sums = Sums.join(parts)
+    if len(parts) == 1 and (order == np.arange(len(order))).all():
+        return sums
+    out = Sums(np.empty_like(sums.total), np.empty_like(sums.causes),
+               None if sums.none is None else np.empty_like(sums.none),
+               np.empty_like(sums.error))
+    out.put(order, sums)
+    return out
+
+
+def _by_hub_pattern(engine: FactoredEngine, cases: Cases) -> tuple[np.ndarray, list[int]]:
+    """Row order grouping the rows by the hub configurations their evidence allows, and
+    where each group starts (then the number of rows)."""
+    count = len(cases)
+    allowed = np.ones((count, len(engine._hub_prior)), dtype=bool)
+    for k, name in enumerate(engine.hubs):
+        if name in cases.masks:
+            allowed &= cases.masks[name][:, engine._hub_states[:, k]] > 0.0
+    _, inverse = np.unique(allowed, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.diff(inverse[order])) + 1
+    return order, [0, *starts.tolist(), count]
 
 
 def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
@@ -63,21 +90,20 @@ def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
     ``backward=True`` applies the transpose (weights read from the end backwards).
     Single causes use the same map as a matrix (:func:`_single_map`).
     """
-    out = np.broadcast_to(alpha, np.broadcast_shapes(alpha.shape, r.shape[:-1] + (1,)))
-    for j in range(m):
-        shaped = out.reshape(out.shape[:-1] + (2 ** (m - j - 1), 2, 2 ** j))
+    shape = np.broadcast_shapes(alpha.shape, r.shape[:-1] + (1,))
+    out = np.empty(shape, dtype=np.result_type(alpha, r, d))
+    out[...] = alpha
+    for j in range(m):  # in place: each step reads a half and updates the other
+        shaped = out.reshape(shape[:-1] + (2 ** (m - j - 1), 2, 2 ** j))
         closed, pending = shaped[..., 0, :], shaped[..., 1, :]
         rj = r[..., j, None, None]
         dj = d[..., j, None, None]
-        new = np.empty(np.broadcast_shapes(shaped.shape, rj.shape + (1,)),
-                       dtype=alpha.dtype)
         if backward:
-            new[..., 0, :] = closed
-            new[..., 1, :] = dj * closed + rj * pending
+            pending *= rj
+            pending += dj * closed
         else:
-            new[..., 0, :] = closed + dj * pending
-            new[..., 1, :] = rj * pending
-        out = new.reshape(new.shape[:-3] + (2 ** m,))
+            closed += dj * pending
+            pending *= rj
     return out
 
 

@@ -69,12 +69,17 @@ def _by_hub_pattern(engine: FactoredEngine, cases: Cases) -> tuple[np.ndarray, l
     """Row order grouping the rows by the hub configurations their evidence allows, and
     where each group starts (then the number of rows)."""
     count = len(cases)
+    stated = [k for k, name in enumerate(engine.hubs) if name in cases.masks]
+    if count == 1 or not stated:
+        return np.arange(count), [0, count]
     allowed = np.ones((count, len(engine._hub_prior)), dtype=bool)
-    for k, name in enumerate(engine.hubs):
-        if name in cases.masks:
-            allowed &= cases.masks[name][:, engine._hub_states[:, k]] > 0.0
-    _, inverse = np.unique(allowed, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    for k in stated:
+        allowed &= cases.masks[engine.hubs[k]][:, engine._hub_states[:, k]] > 0.0
+    # a number per distinct row, through bytes (np.unique over rows is slower than
+    # the whole recursion for one small batch)
+    keys: dict[bytes, int] = {}
+    inverse = np.array([keys.setdefault(row.tobytes(), len(keys))
+                        for row in np.packbits(allowed, axis=1)])
     order = np.argsort(inverse, kind="stable")
     starts = np.flatnonzero(np.diff(inverse[order])) + 1
     return order, [0, *starts.tolist(), count]

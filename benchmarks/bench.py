@@ -21,7 +21,8 @@ Sections
    ``VariableElimination.query`` (one query per case, engine built once), pyAgrum
    ``LazyPropagation`` and ``ShaferShenoyInference`` on the network exported with
    pgmpy's XMLBIF writer (engine built once, evidence replaced per case; three exports,
-   findings with many causes stored through parts of 8 or 13 or whole, and each case
+   findings with many causes stored through parts of 8 (equal, or filled in turn) or
+   13 or whole, and each case
    counts at the fastest export's time: see ``PYAGRUM_EXPORTS``), and
    posterior-knee's ``model.posterior(model.evidence(case))`` and ``model.diagnose``
    (pgmpy: one query per cause, see ``pgmpy_marginals``).
@@ -265,24 +266,27 @@ class Fastest(NamedTuple):
     seconds: float
 
 
-PYAGRUM_EXPORTS = (8, 13, None)
-"""The exports of the network pyAgrum is given: a finding with more causes than the number
-stored through the fewest equal part nodes of at most that many (13 is the library's own
-network), None every finding one table. Which is fastest depends on the evidence (from
-m = 4 on the priors of December 2026, when 16 causes made parts of 13 + 3: parts of 8
-2-4x faster than parts of 13 at m = 4-6, whole tables 5x faster than parts of 13 at
-m = 11), so pyAgrum's time is the fastest export's, per case."""
+PYAGRUM_EXPORTS = ((8, True), (8, False), (13, True), (None, True))
+"""The exports of the network pyAgrum is given, as (parts, equal) for ``build_network``: a
+finding with more causes than ``parts`` stored through part nodes of at most that many
+(13 with equal parts is the library's own network; ``equal=False`` fills the parts in
+turn, the split before December 2026), None every finding one table. Which is fastest
+depends on the evidence and on the split (on the priors of December 2026: parts of 8
+2-4x faster than parts of 13 + 3 at m = 4-6, whole tables 5x faster than those at
+m = 11; in a loop of 300 cases, parts of 8 in turn 89 ms a case against 139 ms with
+equal parts of 8 and 110 ms with the library's own), so pyAgrum's time is the fastest
+export's, per case."""
 
 
-def make_pyagrum(model, causes, parts: int | None = 13):
-    """The network exported with pgmpy's XMLBIF writer and loaded by pyAgrum; ``parts`` as
-    in :data:`PYAGRUM_EXPORTS`."""
+def make_pyagrum(model, causes, parts: int | None = 13, equal: bool = True):
+    """The network exported with pgmpy's XMLBIF writer and loaded by pyAgrum; ``parts``
+    and ``equal`` as in :data:`PYAGRUM_EXPORTS`."""
     import pyagrum as gum
     from pgmpy.readwrite import XMLBIFWriter
 
     from posterior_knee.inference._pgmpy import build_network
 
-    network = build_network(model.structure, table_parents=parts)
+    network = build_network(model.structure, table_parents=parts, equal_parts=equal)
     fd, path = tempfile.mkstemp(suffix=".bifxml")
     os.close(fd)
     try:
@@ -302,11 +306,12 @@ def make_pyagrum(model, causes, parts: int | None = 13):
 
 def pyagrum_exports(model, causes) -> dict:
     """{export: {"lazy": engine, "shafer": engine}} for every export of PYAGRUM_EXPORTS."""
-    return {parts: make_pyagrum(model, causes, parts)[1] for parts in PYAGRUM_EXPORTS}
+    return {export: make_pyagrum(model, causes, *export)[1] for export in PYAGRUM_EXPORTS}
 
 
-def export_name(parts: int | None) -> str:
-    return "whole" if parts is None else f"parts{parts}"
+def export_name(export: tuple[int | None, bool]) -> str:
+    parts, equal = export
+    return "whole" if parts is None else f"parts{parts}" + ("" if equal else "-in-turn")
 
 
 def bench_single(model, cases, settings) -> dict:
@@ -443,7 +448,7 @@ def bench_batch(model, cases, settings, sizes) -> dict:
 
     loop_cases = cases[:settings["pyagrum_cases"]]
     loops = {}
-    for parts, engines in pyagrum_exports(model, causes).items():
+    for export, engines in pyagrum_exports(model, causes).items():
         lazy = engines["lazy"]
 
         def loop(lazy=lazy):
@@ -460,8 +465,8 @@ def bench_batch(model, cases, settings, sizes) -> dict:
         holder = []
         times = run_timed(lambda: holder.append(loop()), settings["pyagrum_reps"],
                           settings["pyagrum_budget"])
-        loops[export_name(parts)] = (med(times), len(times), holder[0])
-        log(f"  pyAgrum loop({len(loop_cases)}, {export_name(parts)}): {med(times):.3f} s, "
+        loops[export_name(export)] = (med(times), len(times), holder[0])
+        log(f"  pyAgrum loop({len(loop_cases)}, {export_name(export)}): {med(times):.3f} s, "
             f"{len(times)} run(s)")
     best = min(loops, key=lambda name: loops[name][0])
     seconds, runs, answers = loops[best]
@@ -545,8 +550,8 @@ def bench_by_m(model, settings, seed) -> dict:
 
     causes = list(model.structure.cause_ids)
     elimination = VariableElimination(model.network)
-    lazies = {export_name(parts): engines["lazy"]
-              for parts, engines in pyagrum_exports(model, causes).items()}
+    lazies = {export_name(export): engines["lazy"]
+              for export, engines in pyagrum_exports(model, causes).items()}
 
     def pgmpy_query(case):
         return pgmpy_marginals(elimination, causes, case)

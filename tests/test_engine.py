@@ -53,23 +53,31 @@ def test_network_passes_pgmpy_check(model, kb):
         np.testing.assert_allclose(cpd.get_values().sum(axis=0), 1.0, atol=1e-9)
 
 
+@pytest.mark.parametrize("equal", [True, False])
 @pytest.mark.parametrize("seed", range(4))
-def test_wide_findings_are_divorced_exactly(seed):
-    """A finding with more causes than one table takes is stored through part nodes:
-    pgmpy then answers as with the full noisy-OR table, and as the exact engine."""
+def test_wide_findings_are_divorced_exactly(seed, equal):
+    """A finding with more causes than one table takes is stored through part nodes
+    (the fewest, of equal size, or filled in turn): pgmpy then answers as with the full
+    noisy-OR table, and as the exact engine."""
     from posterior_knee.inference import _pgmpy
 
     from .networks import tiny_structure
 
     structure = tiny_structure(seed)
     whole = _pgmpy.build_network(structure, table_parents=None)
-    parted = _pgmpy.build_network(structure, table_parents=2)
+    parted = _pgmpy.build_network(structure, table_parents=2, equal_parts=equal)
     wide = [f for f in structure.findings if len(f.parents) > 2]
     assert wide  # every seed here has some
     for finding in wide:
         parents = parted.get_parents(finding.name)
         assert parents == [_pgmpy.PART.format(finding=finding.name, k=k)
                            for k in range(1, len(parents) + 1)]
+        sizes = [len(parted.get_parents(part)) for part in parents]
+        assert sum(sizes) == len(finding.parents) and len(sizes) == -(-sum(sizes) // 2)
+        if equal:
+            assert max(sizes) - min(sizes) <= 1
+        else:
+            assert sizes[:-1] == [2] * (len(sizes) - 1)
     stored = [f.name for f in structure.findings] + [n for n in parted.nodes() if "." in n]
     assert max(len(parted.get_parents(n)) for n in stored) <= 2  # (4 linked causes at most)
     rng = np.random.default_rng(seed)

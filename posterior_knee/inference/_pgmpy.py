@@ -41,7 +41,8 @@ def _pgmpy():
     return DiscreteBayesianNetwork, TabularCPD, VariableElimination
 
 
-def build_network(structure: Structure, table_parents: int | None = TABLE_PARENTS):
+def build_network(structure: Structure, table_parents: int | None = TABLE_PARENTS,
+                  equal_parts: bool = True):
     """The pgmpy ``DiscreteBayesianNetwork`` for a structure; passes ``check_model()``.
 
     Node names are the ids. Binary nodes have the states ("no", "yes"). An exclusive
@@ -56,7 +57,9 @@ def build_network(structure: Structure, table_parents: int | None = TABLE_PARENT
     :data:`PART`), and the finding is "yes" when the leak or a part is. Every query of
     the ids answers as with one full table, whose size would double with each further
     cause. ``None`` stores every finding as one table (another export of the same
-    network, for comparisons).
+    network, for comparisons). ``equal_parts=False`` fills each part up to
+    ``table_parents`` in turn, the last one smaller (the split before December 2026,
+    kept as a further export for the benchmark's comparisons).
     """
     network_class, cpd_class, _ = _pgmpy()
     network = network_class()
@@ -85,7 +88,9 @@ def build_network(structure: Structure, table_parents: int | None = TABLE_PARENT
             # as few parts as the limit allows, of equal size (16 causes: 8 + 8, not
             # 13 + 3): the largest table halves with each cause it loses
             count = -(-len(parents) // table_parents)
-            bounds = np.linspace(0, len(parents), count + 1).round().astype(int)
+            bounds = (np.linspace(0, len(parents), count + 1).round().astype(int)
+                      if equal_parts else
+                      np.minimum(np.arange(count + 1) * table_parents, len(parents)))
             for k, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:]), start=1):
                 part = PART.format(finding=finding.name, k=k)
                 chunk = slice(start, stop)

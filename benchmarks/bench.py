@@ -20,10 +20,10 @@ Sections
    factors each, at most one age band present), all cause posteriors, by pgmpy's
    ``VariableElimination.query`` (one query per case, engine built once), pyAgrum
    ``LazyPropagation`` and ``ShaferShenoyInference`` on the network exported with
-   pgmpy's XMLBIF writer (engine built once, evidence replaced per case; three exports,
+   pgmpy's XMLBIF writer (engine built once, evidence replaced per case; four exports,
    findings with many causes stored through parts of 8 (equal, or filled in turn) or
-   13 or whole, and each case
-   counts at the fastest export's time: see ``PYAGRUM_EXPORTS``), and
+   13 or whole, and each case counts at the fastest export's time: see
+   ``PYAGRUM_EXPORTS``), and
    posterior-knee's ``model.posterior(model.evidence(case))`` and ``model.diagnose``
    (pgmpy: one query per cause, see ``pgmpy_marginals``).
    The posteriors of the three libraries are compared (max abs difference).
@@ -648,7 +648,7 @@ def plot_by_m(by_m: dict, path: Path, title: str) -> None:
     limit = by_m.get("pgmpy", {}).get("limit_s_per_case")
     capped = f"; a case over {limit:.0f} s counts as {limit:.0f} s" if limit else ""
     labels = {"pgmpy_ve": f"pgmpy VariableElimination (causes{capped})",
-              "pyagrum_lazy": "pyAgrum LazyPropagation (causes; its fastest of three exports)",
+              "pyagrum_lazy": "pyAgrum LazyPropagation (causes; its fastest export)",
               "pk_posterior": "posterior-knee model.posterior",
               "pk_diagnose": "posterior-knee model.diagnose",
               "pk_diagnose_cold": "posterior-knee model.diagnose, new pattern (plans anew)",

@@ -481,8 +481,8 @@ class Diagnosis:
 
 _MUST_NOT_MISS = ("! must not be missed: its probability has reached the level at which "
                   "it has to be ruled out.")
-_MUST_NOT_MISS_HTML = (" <strong class='pk-must-not-miss' title='its probability has "
-                       "reached a level at which it must be ruled out'>!</strong>")
+_MUST_NOT_MISS_HTML = (" <strong class='pk-must-not-miss' "
+                       f"title='{html.escape(_MUST_NOT_MISS[2:], quote=True)}'>!</strong>")
 
 REPR_CAUSES = 3
 """Causes named in the one-line ``repr`` of a :class:`Diagnosis`."""

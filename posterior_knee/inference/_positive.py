@@ -52,11 +52,11 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
     # together: a chunk carries only the configurations some row of it allows, so
     # mixing rows that allow different ones would carry the union through every unit
     order, starts = _by_hub_pattern(engine, cases)
-    bounds = [(a, min(a + size, b)) for a, b in zip(starts[:-1], starts[1:])
-              for a in range(a, b, size)]
+    bounds = [(start, min(start + size, stop)) for first, stop in zip(starts[:-1], starts[1:])
+              for start in range(first, stop, size)]
     parts = [_positive(engine, cases.take(order[a:b]), groups) for a, b in bounds]
     sums = Sums.join(parts)
-    if len(parts) == 1 and (order == np.arange(len(order))).all():
+    if np.array_equal(order, np.arange(len(order))):  # already in the rows' order
         return sums
     out = Sums(np.empty_like(sums.total), np.empty_like(sums.causes),
                None if sums.none is None else np.empty_like(sums.none),

@@ -827,6 +827,8 @@ def _wrap(text: str, width: int | None = None) -> str:
             continue
         match = _BULLET.match(line)  # matches every line (both groups may be empty)
         indent, bullet = match.groups() if match else ("", None)
+        if not bullet and line[len(indent):len(indent) + 1] == "!":
+            indent += " "  # a row marked in its margin (must not be missed) hangs as the others
         hang = indent + " " * len(bullet) if bullet else indent + "    " if indent else ""
         out.append(textwrap.fill(line, width, subsequent_indent=hang,
                                  break_long_words=False, break_on_hyphens=False))

@@ -278,6 +278,19 @@ def test_text_fits_the_terminal(capsys, monkeypatch, argv, columns):
     assert not too_long
 
 
+def test_a_cause_marked_not_to_miss_wraps_like_the_other_rows(capsys, monkeypatch):
+    """The '!' in a row's margin is not a bullet: its numbers hang where the others' do."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "diagnose", "--yes", "calf_pain", "pregnancy")
+    lines = out.splitlines()
+    marked = [k for k, line in enumerate(lines) if line.startswith(" !Blood clot")]
+    plain = [k for k, line in enumerate(lines) if line.startswith("  Calf muscle strain")]
+    assert code == 0 and marked and plain
+    def hang(k):
+        return len(lines[k + 1]) - len(lines[k + 1].lstrip())
+    assert hang(marked[0]) == hang(plain[0]) == 6
+
+
 def test_findings_is_a_table_of_ids_and_questions(capsys, monkeypatch, kb):
     monkeypatch.setenv("COLUMNS", "100")
     code, out, _ = run(capsys, "findings")

@@ -84,12 +84,13 @@ def profile(m: int, n_cases: int, what: str) -> None:
     cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
     call = {"diagnose": model.diagnose,
             "posterior": lambda c: model.posterior(model.evidence(c)),
-            "sensitivity": lambda c: model.diagnose(c).sensitivity()}[what]
+            "sensitivity": lambda c: model.diagnose(c).sensitivity(),
+            "next_questions": lambda c: model.diagnose(c).next_questions(k=None)}[what]
     for case in cases:
         call(case)
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(10 if what == "sensitivity" else 200):
+    for _ in range(10 if what in ("sensitivity", "next_questions") else 200):
         for case in cases:
             call(case)
     profiler.disable()
@@ -120,7 +121,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--no-lazy", action="store_true")
     parser.add_argument("--profile", type=int, default=None, metavar="M")
-    parser.add_argument("--what", choices=("diagnose", "posterior", "sensitivity"),
+    parser.add_argument("--what", choices=("diagnose", "posterior", "sensitivity",
+                                           "next_questions"),
                         default="diagnose")
     parser.add_argument("--other", default=None,
                         help="a second checkout of the package, timed in a child")

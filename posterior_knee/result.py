@@ -156,7 +156,7 @@ class Diagnosis:
         """
         from .reasoning import sensitivity
 
-        return sensitivity(self.model, self.findings, target)
+        return sensitivity(self.model, self.findings, target, diagnosis=self)
 
     def intervals(self, n: int = 500, seed: int | None = 0,
                   level: float = 0.95) -> pd.DataFrame:
@@ -173,7 +173,7 @@ class Diagnosis:
         """
         from .reasoning import intervals
 
-        return intervals(self.model, self.findings, n, seed, level)
+        return intervals(self.model, self.findings, n, seed, level, diagnosis=self)
 
     def to_dict(self) -> dict:
         """The result as plain JSON-ready data (a versioned schema).

@@ -63,6 +63,16 @@ def test_point_answer_and_order_are_the_ranking(ranged_kb):
                                   dx.ranking[["cause", "probability"]])
 
 
+def test_order_is_the_ranking_the_diagnosis_was_made_with(ranged_kb):
+    case = {"calf_pain": True, "pregnancy": True, "age_under_30": True}
+    model = pk.Model(ranged_kb)
+    dx = model.diagnose(case, rank_by="differential")
+    assert list(dx.ranking["cause"]) != list(model.diagnose(case).ranking["cause"])
+    table = dx.intervals(n=50)
+    pd.testing.assert_frame_equal(table[["cause", "probability"]],
+                                  dx.ranking[["cause", "probability"]])
+
+
 def test_intervals_contain_the_point_and_are_wide_enough(ranged_kb):
     table = pk.diagnose(CASE, kb=ranged_kb).intervals(n=400, seed=3)
     assert ((table["low"] <= table["probability"]) & (table["probability"] <= table["high"])

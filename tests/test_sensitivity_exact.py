@@ -238,7 +238,7 @@ def test_flips_agree_with_recomputed_posteriors():
     table = model.sensitivity(case)
     params = Parameters(kb, model.structure)
     evidence = model.evidence(case)
-    top, level = table.attrs["top"], table.attrs["triage"]
+    top, level = table.attrs["most_probable"], table.attrs["triage"]
     present = [name for name, value in evidence.items() if value]
     rows = table.set_index(["file", "id"])
     relevant = params.relevant(evidence)

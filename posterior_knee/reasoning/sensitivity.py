@@ -15,7 +15,8 @@ Darwiche 2003; :meth:`Parameters.sweep <posterior_knee.inference._parameters.Par
 every derivative is exact, and so is P(target) at each range end, since P(evidence) is
 linear in each factor a number feeds. The flips need every cause's posterior at every
 end; a second pass runs the rows of only the causes whose bounds there cannot decide a
-flip (:func:`_causes_at_ends`). The intervals recompute the posterior exactly on
+flip (:func:`_causes_at_ends`). A flip of the top cause is read on the probabilities
+(the most probable cause changes). The intervals recompute the posterior exactly on
 a structure rebuilt with each draw (``_parameters.py``). A model built with
 ``engine="pgmpy"`` is answered the same way.
 """
@@ -70,7 +71,8 @@ def _check_target(model: Model, target: object, function: str) -> None:
 
 
 def sensitivity(model: Model, findings: Mapping[str, object],
-                target: str | None = None) -> pd.DataFrame:
+                target: str | None = None, *,
+                diagnosis: Diagnosis | None = None) -> pd.DataFrame:
     """One row per parameter: how P(target | findings) moves with it.
 
     Parameters
@@ -80,7 +82,12 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     findings
         As for :meth:`Model.diagnose`.
     target
-        A cause id, or ``"group:<id>"`` for a cause group; None takes the top cause.
+        A cause id, or ``"group:<id>"`` for a cause group; None takes the top cause
+        of the ranking.
+    diagnosis
+        ``model.diagnose(findings)`` when the caller already has it (as
+        :meth:`Diagnosis.sensitivity <posterior_knee.Diagnosis.sensitivity>` does),
+        so it is not made again; its ranking's top cause is the default target.
 
     Returns
     -------
@@ -89,11 +96,13 @@ def sensitivity(model: Model, findings: Mapping[str, object],
         ``bakers_cyst:lump_behind_knee`` in finding_links.csv), ``column``, ``value``,
         ``derivative`` (d P(target) / d value), ``low`` and ``high`` (the plausible
         range used), ``p_low`` and ``p_high`` (P(target) with this parameter alone at
-        low / high), ``flips_top`` and ``flips_triage`` (another cause overtakes the
-        top cause, or the triage level changes, at low or high) and ``range_source``
-        (``csv`` or ``default``), sorted by absolute derivative, largest first.
-        ``attrs`` holds ``target``, ``probability`` (at the point values), ``top`` and
-        ``triage`` (the level).
+        low / high), ``flips_top`` and ``flips_triage`` (another cause becomes more
+        probable than the most probable cause, or the triage level changes, at low or
+        high) and ``range_source`` (``csv`` or ``default``), sorted by absolute
+        derivative, largest first. ``attrs`` holds ``target``, ``probability`` (at
+        the point values), ``top`` (the ranking's top cause), ``most_probable`` (the
+        cause ``flips_top`` watches: the ranking by disablement can put a less
+        probable cause first) and ``triage`` (the level).
 
     Examples
     --------
@@ -107,16 +116,20 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     >>> bool(leak["derivative"] < 0)  # and so does a lump with no modelled cause
     True
     """
-    dx = model.diagnose(findings)
+    dx = model.diagnose(findings) if diagnosis is None else diagnosis
     evidence = dict(dx.findings)
-    top_id = dx.top
-    target = top_id if target is None else target
+    target = dx.top if target is None else target
     _check_target(model, target, "sensitivity")
     params = _parameters(model)
     values = params.values
     low, high, from_csv = params.ranges()
     causes = model.structure.cause_ids
-    top = causes.index(top_id)
+    # a flip of the top cause is read on the probabilities: whether the first cause by
+    # disablement changes would need the counterfactual scores at every end
+    ranking = dx.ranking
+    probabilities = ranking["probability"].to_numpy()[
+        np.argsort([causes.index(c) for c in ranking["cause"]])]
+    top = int(np.argmax(probabilities))
     level = dx.triage.level
     f0 = dx.probability(target)  # the posterior the diagnosis already holds
     ends = np.stack([low, high], axis=1)
@@ -151,7 +164,8 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     derivative = np.where(relevant, derivative, 0.0)
     # the causes whose row (forced present) is in the sweep: cause -> row
     known = {next(iter(c)): r for r, c in enumerate(clamps) if list(c.values()) == [1]}
-    at = _causes_at_ends(model, params, evidence, dx, sweep, known, top, ends, asked)
+    at = _causes_at_ends(model, params, evidence, dx, probabilities, sweep, known, top,
+                         ends, asked)
     others = np.delete(at, top, axis=0).max(axis=0)
     flips_top = asked & (others > at[top])
     present = [name for name, value in evidence.items() if value]
@@ -175,7 +189,8 @@ def sensitivity(model: Model, findings: Mapping[str, object],
         range_source=pd.array(np.where(from_csv, "csv", "default")[order],
                               dtype=frame["file"].dtype))
     table = pd.DataFrame(columns, copy=False)
-    table.attrs.update(target=target, probability=f0, top=top_id, triage=level.value)
+    table.attrs.update(target=target, probability=f0, top=dx.top,
+                       most_probable=causes[top], triage=level.value)
     return table
 
 
@@ -187,7 +202,7 @@ the rows of causes that close to a threshold or to the top cause."""
 
 
 def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
-                    dx: Diagnosis,
+                    dx: Diagnosis, probabilities: np.ndarray,
                     sweep: Sweep, known: dict[int, int], known_top: int, ends: np.ndarray,
                     asked: np.ndarray) -> np.ndarray:
     """(causes, parameters, ends): every cause's posterior with each number alone at
@@ -197,7 +212,8 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     It is run only where it can decide a flip: P(i, e) moved is P(i, e) times an
     average of the ratios moved / point of the factor's entries (``Sweep.ratios``),
     and so is P(not i, e), while the two add up to P(e) moved (exact, in ``sweep``):
-    with q_i the diagnosis's posterior, that bounds P(i | e) moved. Where that
+    with q_i the diagnosis's posterior (``probabilities``, in the structure's cause
+    order), that bounds P(i | e) moved. Where that
     interval holds neither the top cause's moved posterior (exact: its row is in
     ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
     come out the same at every point of it and the row is not needed; a point of the
@@ -206,12 +222,9 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     where the level surely reached there (red flags, thresholds surely passed) is
     already above the current one or above the threshold's own level. The other rows
     (``known``: cause -> row of ``sweep``, the top cause ``known_top`` among them)
-    are exact.
+    are exact. The top cause here is the most probable one.
     """
-    causes = model.structure.cause_ids
-    ranking = dx.ranking
-    q = ranking["probability"].to_numpy()[np.argsort(
-        [causes.index(c) for c in ranking["cause"]])][:, None, None]
+    q = probabilities[:, None, None]
     ratios = cast(np.ndarray, sweep.ratios)  # asked for (bounds=True)
     smallest, largest = ratios[..., 0], ratios[..., 1]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -260,7 +273,7 @@ def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarra
 
 
 def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: int | None = 0,
-              level: float = 0.95) -> pd.DataFrame:
+              level: float = 0.95, *, diagnosis: Diagnosis | None = None) -> pd.DataFrame:
     """Monte Carlo credible intervals of each cause's posterior under the CSV ranges.
 
     Every parameter whose CSV row gives a range (``low`` < ``high``) is drawn ``n``
@@ -283,6 +296,9 @@ def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: 
         fresh one.
     level
         Probability mass of the equal-tailed interval, in (0, 1).
+    diagnosis
+        ``model.diagnose(findings)`` when the caller already has it; the rows follow
+        its ranking.
 
     Returns
     -------
@@ -305,7 +321,7 @@ def intervals(model: Model, findings: Mapping[str, object], n: int = 500, seed: 
     check_parameter(isinstance(level, (float, int)) and not isinstance(level, bool)
                     and 0.0 < level < 1.0, "level", "intervals",
                     "a probability in (0, 1), e.g. 0.95", level)
-    dx = model.diagnose(findings)
+    dx = model.diagnose(findings) if diagnosis is None else diagnosis
     evidence = dict(dx.findings)
     params = _parameters(model)
     values = params.values

@@ -7,13 +7,14 @@ Run by hand (not a test)::
     python benchmarks/profile_diagnose.py --profile 2     # cProfile of diagnose at m = 2
     python benchmarks/profile_diagnose.py --other /path/to/other/checkout
     python benchmarks/profile_diagnose.py --what sensitivity --m 0 2 5 10 --other ...
+    python benchmarks/profile_diagnose.py --what next_questions --m 0 4 8 --other ...
 
 The cases are drawn as section 6 of bench.py draws them (``cases_with_present``).
 ``--other`` times a second checkout of the package in a child process on the same
 cases, printed side by side (for before / after comparisons in one run).
 ``--what sensitivity`` times ``dx.sensitivity()`` (the table of every number, with the
-diagnosis already made) beside ``diagnose`` instead, and ``--profile M --what
-sensitivity`` profiles it.
+diagnosis already made) beside ``diagnose`` instead, ``--what next_questions`` the
+ranking of every unasked question, and ``--profile M --what ...`` profiles either.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench import SEED, cases_with_present, make_pyagrum, yes_no  # noqa: E402
+
+# operations timed on a diagnosis already made (``--what``), beside diagnose
+OPERATIONS = {"sensitivity": lambda dx: dx.sensitivity(),
+              "next_questions": lambda dx: dx.next_questions(k=None)}
 
 
 def timed(fn, reps: int, budget: float) -> float:
@@ -59,11 +64,11 @@ def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str) -> di
     for m in ms:
         cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
         row: dict[str, list[float]] = {"posterior": [], "diagnose": [], "lazy": [],
-                                       "sensitivity": []}
+                                       what: []}
         for case in cases:
-            if what == "sensitivity":
+            if what in OPERATIONS:  # the operation alone, on a diagnosis already made
                 dx = model.diagnose(case)
-                row["sensitivity"].append(timed(dx.sensitivity, reps, 3.0))
+                row[what].append(timed(lambda: OPERATIONS[what](dx), reps, 3.0))
             row["posterior"].append(timed(
                 lambda: model.posterior(model.evidence(case)), reps, 1.0))
             row["diagnose"].append(timed(lambda: model.diagnose(case), reps, 1.0))
@@ -84,33 +89,34 @@ def profile(m: int, n_cases: int, what: str) -> None:
     cases = cases_with_present(model, m, n_cases, SEED + 1000 + m)
     call = {"diagnose": model.diagnose,
             "posterior": lambda c: model.posterior(model.evidence(c)),
-            "sensitivity": lambda c: model.diagnose(c).sensitivity(),
-            "next_questions": lambda c: model.diagnose(c).next_questions(k=None)}[what]
+            **{name: (lambda c, op=op: op(model.diagnose(c)))
+               for name, op in OPERATIONS.items()}}[what]
     for case in cases:
         call(case)
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(10 if what in ("sensitivity", "next_questions") else 200):
+    for _ in range(10 if what in OPERATIONS else 200):
         for case in cases:
             call(case)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
-def print_sensitivity(mine: dict, other: dict | None) -> None:
-    """Median ms of the table and of diagnose, and their ratio, by m (and the other's)."""
-    head = "m  sensitivity  diagnose  ratio"
+def print_operation(what: str, mine: dict, other: dict | None) -> None:
+    """Median ms of the operation and of diagnose, and their ratio, by m (and the
+    other's)."""
+    head = f"m  {what:>14}  diagnose  ratio"
     if other:
-        head += "  | other: sensitivity  diagnose  ratio  | other / this"
+        head += f"  | other: {what:>14}  diagnose  ratio  | other / this"
     print(head)
     for m, row in mine.items():
-        line = (f"{m:<2} {row['sensitivity']:11.2f} {row['diagnose']:9.3f} "
-                f"{row['sensitivity'] / row['diagnose']:6.1f}")
+        line = (f"{m:<2} {row[what]:14.2f} {row['diagnose']:9.3f} "
+                f"{row[what] / row['diagnose']:6.1f}")
         if other:
             o = other[m]
-            line += (f"  | {o['sensitivity']:18.2f} {o['diagnose']:9.3f} "
-                     f"{o['sensitivity'] / o['diagnose']:6.1f}  | "
-                     f"{o['sensitivity'] / row['sensitivity']:11.1f}")
+            line += (f"  | {o[what]:21.2f} {o['diagnose']:9.3f} "
+                     f"{o[what] / o['diagnose']:6.1f}  | "
+                     f"{o[what] / row[what]:11.1f}")
         print(line)
 
 
@@ -131,9 +137,9 @@ def main(argv=None) -> int:
     if args.profile is not None:
         profile(args.profile, args.cases, args.what)
         return 0
-    sens = args.what == "sensitivity"
+    operation = args.what in OPERATIONS
     mine = measure(args.m, args.cases, args.reps,
-                   lazy=not (args.no_lazy or args.json or sens), what=args.what)
+                   lazy=not (args.no_lazy or args.json or operation), what=args.what)
     if args.json:
         print(json.dumps(mine))
         return 0
@@ -146,8 +152,8 @@ def main(argv=None) -> int:
             env=env, capture_output=True, text=True, check=True, cwd=args.other)
         other = {int(k): v for k, v in json.loads(done.stdout).items()}
     print(f"load average {os.getloadavg()[0]:.2f}")
-    if sens:
-        print_sensitivity(mine, other)
+    if operation:
+        print_operation(args.what, mine, other)
         print(f"load average {os.getloadavg()[0]:.2f}")
         return 0
     head = "m  posterior  diagnose  lazy   lazy/diagnose"

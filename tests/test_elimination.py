@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import posterior_knee as pk
-from posterior_knee.inference._cases import Cases
+from posterior_knee.inference._cases import Cases, Sums
 from posterior_knee.inference._dispatch import Engines
 from posterior_knee.inference._elimination import EliminationEngine, brute_force
 from posterior_knee.inference._engine import ExactEngine, Posterior
@@ -320,6 +320,27 @@ def test_plans_are_shared_by_structures_with_the_same_graph(core):
     present = sorted(cases_of(core.structure, [case]).present[0])
     assert a.plan(present) is b.plan(present)
     assert_same(b.posterior(case), ExactEngine(other.structure).posterior(case))
+
+
+@pytest.mark.parametrize("m", [0, 2, 5, 9])
+def test_plans_for_more_rows_are_never_dearer_and_answer_the_same(model, m):
+    """A plan run on many rows is searched longer (its tier): never dearer than the
+    single query's, the same plan again for the same tier, and the same answers."""
+    rng = np.random.default_rng(230 + m)
+    case = with_present(model, rng, m)
+    engine = model._engines.elimination
+    cases = cases_of(model.structure, [case])
+    key, masked = tuple(np.sort(cases.present[0])), tuple(sorted(cases.masks))
+    plans = [engine.plan(key, masked, False, rows) for rows in (1, 8, 64, 10 ** 6)]
+    assert [p.tier for p in plans] == [0, 3, 6, 8]
+    assert all(b.cost <= a.cost for a, b in zip(plans, plans[1:]))
+    assert plans[-1].cost < plans[0].cost  # the greedy orders vary: 10-65 % cheaper here
+    assert engine.plan(key, masked, False, 9) is plans[1]  # 8-15 rows: one tier
+    single = Sums(*engine._pattern_sums(plans[0], cases, False)[:4])
+    for plan in plans[1:]:
+        got = Sums(*engine._pattern_sums(plan, cases, False)[:4])
+        np.testing.assert_allclose(got.total, single.total, rtol=1e-12)
+        np.testing.assert_allclose(got.causes, single.causes, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("m", [0, 3, 8, 12])

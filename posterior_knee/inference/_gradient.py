@@ -67,7 +67,8 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
     engine = engine or EliminationEngine(structure)
     parts = structure.split_evidence(evidence)
     cases = Cases.from_parts([parts], structure)
-    plan = engine.plan(cases.present[0], tuple(sorted(cases.masks)), groups=False)
+    plan = engine.plan(cases.present[0], tuple(sorted(cases.masks)), groups=False,
+                       rows=2 * len(clamps))  # forward and backward
     unary = np.ones((len(clamps), engine.n, 2))
     unary[:, :, 1] = cases.weight[0]
     for r, clamp in enumerate(clamps):

@@ -14,7 +14,8 @@ The cases are drawn as section 6 of bench.py draws them (``cases_with_present``)
 cases, printed side by side (for before / after comparisons in one run).
 ``--what sensitivity`` times ``dx.sensitivity()`` (the table of every number, with the
 diagnosis already made) beside ``diagnose`` instead, ``--what next_questions`` the
-ranking of every unasked question, and ``--profile M --what ...`` profiles either.
+ranking of every unasked question, ``--what explain`` the explanation of the top
+cause, and ``--profile M --what ...`` profiles any of them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from bench import SEED, cases_with_present, make_pyagrum, yes_no  # noqa: E402
 
 # operations timed on a diagnosis already made (``--what``), beside diagnose
 OPERATIONS = {"sensitivity": lambda dx: dx.sensitivity(),
-              "next_questions": lambda dx: dx.next_questions(k=None)}
+              "next_questions": lambda dx: dx.next_questions(k=None),
+              "explain": lambda dx: dx.explain()}
 
 
 def timed(fn, reps: int, budget: float) -> float:
@@ -127,8 +129,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--no-lazy", action="store_true")
     parser.add_argument("--profile", type=int, default=None, metavar="M")
-    parser.add_argument("--what", choices=("diagnose", "posterior", "sensitivity",
-                                           "next_questions"),
+    parser.add_argument("--what", choices=("diagnose", "posterior", *OPERATIONS),
                         default="diagnose")
     parser.add_argument("--other", default=None,
                         help="a second checkout of the package, timed in a child")

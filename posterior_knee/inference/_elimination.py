@@ -82,9 +82,11 @@ RESTART_SHARE = 0.1
 # a plan run on many rows (a batch, or forward and backward passes) is worth more
 # planning, in proportion: ``rows`` is rounded down to a power of two (the tier, part of
 # the cache key, so that a given call always gets the same plan), up to 2**MAX_TIER.
-# Measured on the shipped priors: the sensitivity table's gradient plan at m = 0
-# (3 rows, forward and backward) went from cost 3.8e5 to 1.1e5 after 300 orders and
-# from 30 to 6 ms; 20 orders found plans within 20 % of the best of 60 at m = 0-8
+# Measured on the shipped priors: the orders vary widely (with no evidence at all the
+# two deterministic orders cost 3.8e5, the best of 300 random ones 1.1e5: 30 against
+# 6 ms for 3 rows forward and backward), and the question ranking's batches of 80
+# rows ran 1.2-3.4x faster on their tier's plan than on the single query's (median
+# over cases, m = 0-12)
 MAX_TIER = 8
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()  # (graph signature, pattern) -> plan

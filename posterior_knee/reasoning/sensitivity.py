@@ -213,14 +213,14 @@ def _causes_at_ends(model: Model, params: Parameters, evidence: dict[str, bool],
     average of the ratios moved / point of the factor's entries (``Sweep.ratios``),
     and so is P(not i, e), while the two add up to P(e) moved (exact, in ``sweep``):
     with q_i the diagnosis's posterior (``probabilities``, in the structure's cause
-    order), that bounds P(i | e) moved. Where that
-    interval holds neither the top cause's moved posterior (exact: its row is in
-    ``sweep``) nor any triage threshold of cause i, at any end asked, the comparisons
-    come out the same at every point of it and the row is not needed; a point of the
-    interval stands in for it. Nor is it where no value of it can change a flip:
-    where another cause surely overtakes the top cause at an end of that number, or
-    where the level surely reached there (red flags, thresholds surely passed) is
-    already above the current one or above the threshold's own level. The other rows
+    order), that bounds P(i | e) moved. Where that interval holds neither the top
+    cause's moved posterior (exact: its row is in ``sweep``) nor any triage threshold
+    of cause i, at any end asked, the comparisons come out the same at every point of
+    it and the row is not needed; a point of the interval stands in for it. Nor is it
+    where no value of it can change a flip: where another cause surely overtakes the
+    top cause at an end of that number, or where the level surely reached there (red
+    flags, thresholds surely passed) is already above the current one or above the
+    threshold's own level. The other rows
     (``known``: cause -> row of ``sweep``, the top cause ``known_top`` among them)
     are exact. The top cause here is the most probable one.
     """

@@ -86,8 +86,12 @@ RESTART_SHARE = 0.1
 # two deterministic orders cost 3.8e5, the best of 300 random ones 1.1e5: 30 against
 # 6 ms for 3 rows forward and backward), and the question ranking's batches of 80
 # rows ran 1.2-3.4x faster on their tier's plan than on the single query's (median
-# over cases, m = 0-12)
+# over cases, m = 0-12). The search past the single query's orders is capped: an order
+# takes 2-5 ms to plan at m = 2-12, so 60 of them cost a first ranking 60-290 ms
+# (and the test suite, which plans thousands of new patterns, 2.5 minutes); 12 keep
+# most of the gain (20 orders came within 20 % of the best of 60 at m = 0-8)
 MAX_TIER = 8
+BATCH_RESTARTS = 12
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()  # (graph signature, pattern) -> plan
 _LOCK = threading.Lock()
@@ -250,9 +254,17 @@ class EliminationEngine:
                  for rule in ("size", "sum")]
         best = min(plans, key=lambda plan: plan.cost)  # the first of equal costs
         rng = np.random.default_rng(len(present) * 7919 + sum(present))
-        tries, work = 0, 2.0 ** tier
-        while best.cost * work > RESTART_COST and tries < MAX_RESTARTS and \
-                tries * PLAN_UNIT < best.cost * work * RESTART_SHARE:
+        tries, extra, work = 0, 0, 2.0 ** tier
+        while True:
+            single = (best.cost > RESTART_COST and tries < MAX_RESTARTS
+                      and tries * PLAN_UNIT < best.cost * RESTART_SHARE)
+            # a higher tier goes on past the single query's orders, at most
+            # BATCH_RESTARTS more (its own first call pays for them)
+            if not single:
+                if not (tier and extra < BATCH_RESTARTS and best.cost * work > RESTART_COST
+                        and tries * PLAN_UNIT < best.cost * work * RESTART_SHARE):
+                    break
+                extra += 1
             tries += 1
             plan = self._compile(present, masked, groups, ("size", "result", "sum")[tries % 3],
                                  rng)

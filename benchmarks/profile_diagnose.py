@@ -8,6 +8,7 @@ Run by hand (not a test)::
     python benchmarks/profile_diagnose.py --other /path/to/other/checkout
     python benchmarks/profile_diagnose.py --what sensitivity --m 0 2 5 10 --other ...
     python benchmarks/profile_diagnose.py --what next_questions --m 0 4 8 --other ...
+    python benchmarks/profile_diagnose.py --what next_questions --m 4 8 --single-query-plans
 
 The cases are drawn as section 6 of bench.py draws them (``cases_with_present``).
 ``--other`` times a second checkout of the package in a child process on the same
@@ -56,7 +57,18 @@ def timed(fn, reps: int, budget: float) -> float:
     return statistics.median(times)
 
 
-def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str) -> dict:
+def single_query_plans(on: bool) -> None:
+    """Plan every elimination batch as for one query (the planning tier off), or not."""
+    from posterior_knee.inference import _elimination
+
+    _elimination._tier = (lambda rows: 0) if on else _TIER[0]
+
+
+_TIER: list = []
+
+
+def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str,
+            compare_plans: bool = False) -> dict:
     import posterior_knee as pk
 
     model = pk.Model()
@@ -71,6 +83,11 @@ def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str) -> di
             if what in OPERATIONS:  # the operation alone, on a diagnosis already made
                 dx = model.diagnose(case)
                 row[what].append(timed(lambda: OPERATIONS[what](dx), reps, 3.0))
+                if compare_plans:  # the same cases on the single query's plans
+                    single_query_plans(True)
+                    row.setdefault("single-query plans", []).append(
+                        timed(lambda: OPERATIONS[what](dx), reps, 3.0))
+                    single_query_plans(False)
             row["posterior"].append(timed(
                 lambda: model.posterior(model.evidence(case)), reps, 1.0))
             row["diagnose"].append(timed(lambda: model.diagnose(case), reps, 1.0))
@@ -114,6 +131,9 @@ def print_operation(what: str, mine: dict, other: dict | None) -> None:
     for m, row in mine.items():
         line = (f"{m:<2} {row[what]:14.2f} {row['diagnose']:9.3f} "
                 f"{row[what] / row['diagnose']:6.1f}")
+        if "single-query plans" in row:
+            single = row["single-query plans"]
+            line += f"  | single-query plans {single:9.2f} ms: {single / row[what]:.2f}x"
         if other:
             o = other[m]
             line += (f"  | {o[what]:21.2f} {o['diagnose']:9.3f} "
@@ -133,14 +153,22 @@ def main(argv=None) -> int:
                         default="diagnose")
     parser.add_argument("--other", default=None,
                         help="a second checkout of the package, timed in a child")
+    parser.add_argument("--single-query-plans", action="store_true",
+                        help="with an operation: also time it with every elimination "
+                             "batch planned as for one query, in this process")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.profile is not None:
         profile(args.profile, args.cases, args.what)
         return 0
     operation = args.what in OPERATIONS
+    if args.single_query_plans:
+        from posterior_knee.inference import _elimination
+
+        _TIER.append(_elimination._tier)
     mine = measure(args.m, args.cases, args.reps,
-                   lazy=not (args.no_lazy or args.json or operation), what=args.what)
+                   lazy=not (args.no_lazy or args.json or operation), what=args.what,
+                   compare_plans=args.single_query_plans and operation)
     if args.json:
         print(json.dumps(mine))
         return 0

@@ -124,13 +124,16 @@ def profile(m: int, n_cases: int, what: str) -> None:
 def print_operation(what: str, mine: dict, other: dict | None) -> None:
     """Median ms of the operation and of diagnose, and their ratio, by m (and the
     other's)."""
-    head = f"m  {what:>14}  diagnose  ratio"
+    lazy = all("lazy" in row for row in mine.values())
+    head = f"m  {what:>14}  diagnose  ratio" + ("  pyAgrum Lazy  / Lazy" if lazy else "")
     if other:
         head += f"  | other: {what:>14}  diagnose  ratio  | other / this"
     print(head)
     for m, row in mine.items():
         line = (f"{m:<2} {row[what]:14.2f} {row['diagnose']:9.3f} "
                 f"{row[what] / row['diagnose']:6.1f}")
+        if lazy:
+            line += f"  {row['lazy']:12.2f} {row[what] / row['lazy']:6.2f}"
         if "single-query plans" in row:
             single = row["single-query plans"]
             line += f"  | single-query plans {single:9.2f} ms: {single / row[what]:.2f}x"
@@ -167,7 +170,7 @@ def main(argv=None) -> int:
 
         _TIER.append(_elimination._tier)
     mine = measure(args.m, args.cases, args.reps,
-                   lazy=not (args.no_lazy or args.json or operation), what=args.what,
+                   lazy=not (args.no_lazy or args.json), what=args.what,
                    compare_plans=args.single_query_plans and operation)
     if args.json:
         print(json.dumps(mine))

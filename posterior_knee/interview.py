@@ -340,7 +340,8 @@ class Interview:
             return None, (f"{self.max_present} findings were reported present, the "
                           "limit for one interview: a clinician should see the whole "
                           "picture")
-        table = rank_questions(self.model, state.findings, exclude=state.unknown)
+        table = rank_questions(self.model, state.findings, exclude=state.unknown,
+                               diagnosis=state.diagnosis)
         reason = stop_reason(table, self.min_gain) or self._settled(state, table)
         if reason:
             return None, reason

@@ -143,7 +143,8 @@ class Diagnosis:
         """
         from .reasoning import rank_questions
 
-        return rank_questions(self.model, self.findings, k=k, focus=focus, by=by)
+        return rank_questions(self.model, self.findings, k=k, focus=focus, by=by,
+                              diagnosis=self)
 
     def sensitivity(self, target: str | None = None) -> pd.DataFrame:
         """How P(target) moves with each number in the CSV files (default target: the

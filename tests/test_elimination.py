@@ -520,6 +520,22 @@ def test_answer_branches_by_ratios(core, m):
     _assert_branches_exact(core, case, names, b)
 
 
+@pytest.mark.parametrize("stated", [{}, {"age_over_50": True, "smoker": False}])
+def test_answer_branches_by_ratios_over_the_hub_configurations_left(core, stated):
+    """With no hub stated every hub configuration is carried; a stated age band and
+    smoking leave a sixth of them, and the answers (the other hubs' among them) are
+    the same as a direct query's."""
+    from posterior_knee.inference._whatif import _ratios
+
+    case = core.evidence({"lump_behind_knee": True, "calf_pain": True, "fever": False,
+                          **stated})
+    names = tuple(n for n in _candidates(core, case))
+    assert "plays_sport" in names and "plays_sport" in core._engines.factored.hubs
+    b = _ratios(core, core._engines, case, names)
+    assert b is not None
+    _assert_branches_exact(core, case, names, b)
+
+
 def test_answer_ratios_equal_one_quickscore_pass_per_answer(core):
     """The ratio sums equal Quickscore run on every answer's own row."""
     from posterior_knee.inference._ratios import answer_sums

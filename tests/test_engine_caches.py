@@ -1,6 +1,7 @@
 """The engines' caches never give a stale answer (issue 11).
 
-The factored engine keeps P(h) and its unit tables by risk-factor masks, and the
+The factored engine keeps P(h) and its unit tables by risk-factor masks (of one query,
+or of each row of a small batch, such as a question ranking's answers), and the
 elimination engine keeps, per operand shapes, how it multiplies two factors. An answer
 read from either must be the one computed afresh: evidence patterns that differ only in
 a mask, in the findings around the same masks, or in the batch size, in any order,
@@ -52,6 +53,7 @@ def cleared(model: pk.Model) -> None:
     """Every cache of the model's engines emptied: the next answer is computed afresh."""
     if model._engines.factored is not None:
         model._engines.factored._kept.clear()
+        model._engines.factored._kept_rows.clear()
     _elimination._WAYS.clear()
 
 
@@ -99,6 +101,22 @@ def test_a_batch_and_its_rows_alone_agree(model):
             alone = model._engines.factored.certain_sums(Cases.from_parts([row], structure))
             np.testing.assert_allclose(batch.causes[k], alone.causes[0], rtol=1e-12)
             np.testing.assert_allclose(batch.total[k], alone.total[0], rtol=1e-12)
+
+
+def test_a_batch_whose_rows_differ_reads_its_own_kept_tables(model):
+    # a small batch whose masks differ row by row is kept by all its rows' masks:
+    # again, reordered, or with one row changed, each batch gets its own rows' answers
+    structure = model.structure
+    factored = model._engines.factored
+    parts = [structure.split_evidence(model.evidence(case)) for case in CASES[:4]]
+    fresh = [factored.certain_sums(Cases.from_parts([row], structure)) for row in parts]
+    for rows in (parts, parts, parts[::-1], parts[:3] + parts[:1], parts):
+        batch = factored.certain_sums(Cases.from_parts(rows, structure))
+        for k, row in enumerate(rows):
+            alone = fresh[parts.index(row)]
+            np.testing.assert_allclose(batch.causes[k], alone.causes[0], rtol=1e-12)
+            np.testing.assert_allclose(batch.total[k], alone.total[0], rtol=1e-12)
+    assert factored._kept_rows  # the batches above were kept
 
 
 def test_threads_sharing_a_model_get_the_fresh_answers(kb, fresh):

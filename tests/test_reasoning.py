@@ -127,6 +127,17 @@ def test_next_questions_columns_and_focus(model):
         dx.next_questions(by="entropy")
 
 
+@pytest.mark.parametrize("by", ["causes", "groups"])
+def test_a_diagnosis_ranks_its_questions_as_the_function_does_without_it(model, by):
+    # dx.next_questions reads the current posteriors from the diagnosis
+    dx = model.diagnose(CASE, rank_by="probability")
+    pd.testing.assert_frame_equal(dx.next_questions(k=None, by=by),
+                                  rank_questions(model, dx.findings, by=by))
+    other = model.diagnose({**CASE, "fever": True})
+    with pytest.raises(ValueError, match="'diagnosis' parameter of rank_questions"):
+        rank_questions(model, dx.findings, diagnosis=other)  # another case's diagnosis
+
+
 def test_stop_rule():
     empty = pd.DataFrame(columns=["ask_first", "expected_gain", "changes_result"])
     assert "answered" in stop_reason(empty)

@@ -54,6 +54,10 @@ from ._positive import positive_sums
 from ._structure import Structure
 
 TABLE_CACHE = 4096  # masks patterns whose tables are kept (then the cache starts again)
+# batches of up to ROWS_KEPT rows whose masks differ: ROWS_CACHE of them kept (keys of
+# up to about 20 kB each)
+ROWS_KEPT = 64
+ROWS_CACHE = 256
 
 
 class FactoredEngine:
@@ -141,6 +145,7 @@ class FactoredEngine:
         # arrays, replaced or cleared whole, so threads sharing the engine see either
         # a complete entry or none
         self._kept: dict[tuple, tuple] = {}
+        self._kept_rows: dict[tuple, tuple] = {}  # the same for batches of a few rows
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's
@@ -281,7 +286,21 @@ class FactoredEngine:
             out.single, out.weighted = single, weighted
             return np.broadcast_to(hub_p, (count, hub_p.shape[1])), \
                 self._loose_constant(cases), out
-        return self._compute_tables(cases)
+        if count > ROWS_KEPT:
+            return self._compute_tables(cases)
+        # a few rows whose masks differ: the risk factors' answers of a question
+        # ranking, the same at every ranking of the same evidence
+        key = tuple((name, masks.shape, masks.tobytes())
+                    for name, masks in sorted(cases.masks.items()))
+        kept = self._kept_rows.get(key)
+        if kept is None:
+            hub_p, _, tables = self._compute_tables(cases)
+            kept = (_frozen(np.array(hub_p)),
+                    [(_frozen(t), _frozen(which)) for t, which in tables])
+            if len(self._kept_rows) >= ROWS_CACHE:  # bounded: start again
+                self._kept_rows.clear()
+            self._kept_rows[key] = kept
+        return kept[0], self._loose_constant(cases), kept[1]
 
     def _stacked(self, tables) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """What :meth:`_unit_factors` reads from tables shared by every case: the

@@ -48,9 +48,17 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     base_parts = engine._tables(base)
     coef, w, tables = engine._coefficients(base, base_parts)
     absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1)
-    coef, w = coef[0], w[0]  # (H, S), (S, causes)
-    absent, yes_single = absent[:, 0], yes_single[:, 0]  # (n1, H, 1), (n1, H, S)
-    g = np.array([x[0] for x in g])  # (units, H, S): singles first, then larger units
+    # only the hub configurations the evidence allows: an answer rules out more of
+    # them, never fewer (a stated age band leaves a third of them, each hub stated
+    # half as many again)
+    live = np.flatnonzero(base_parts[0][0] > 0.0)
+    if not len(live):  # impossible evidence: every term is zero anyway
+        live = np.arange(base_parts[0].shape[1])
+    hub_rows = {u: engine._rows[u][live] for u in engine._multi}
+    coef, w = coef[0, live], w[0]  # (H, S), (S, causes)
+    absent, yes_single = absent[:, 0, live], yes_single[:, 0, live]  # (n1, H, 1), (n1, H, S)
+    g = np.array([x[0, live] for x in g])  # (units, H, S): singles first, then larger units
+    readouts = {u: r[:, 0, live] for u, r in readouts.items()}  # (R, H, S)
     n1 = len(engine._single_causes)
     single_pos = np.full(engine.n, -1, dtype=np.intp)
     single_pos[engine._single_causes] = np.arange(n1)
@@ -62,7 +70,7 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     y[engine._single_causes] = yes_single * inverse[:n1]
     for u in engine._multi:
         members = engine.units[u]
-        y[members] = readouts[u][1:1 + len(members), 0] * inverse[multi_pos[u]]
+        y[members] = readouts[u][1:1 + len(members)] * inverse[multi_pos[u]]
 
     scale = np.ones(count)
     hub_scale = np.ones((count, terms.shape[0]))
@@ -74,7 +82,7 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
         risk = batch.take(np.arange(first, count))
         hub_p, constant, risk_tables = engine._tables(risk)
         base_hub, base_constant, _ = base_parts
-        hub_scale[first:] = _ratio(hub_p, base_hub)
+        hub_scale[first:] = _ratio(hub_p[:, live], base_hub[:, live])
         scale[first:] = _ratio(constant, base_constant)
         extra[first:] = 2
     if len(found):
@@ -110,7 +118,7 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
         d = np.ones((len(touching), len(configs)))
         for k, i in enumerate(members):
             d *= np.where(configs[:, k], q[found[touching], i][:, None], 1.0)
-        parts = _configurations(engine, u, tables[u][0][0], w)  # (H, S, K)
+        parts = _configurations(engine, u, tables[u][0][0], w, hub_rows[u])  # (H, S, K)
         new_g = np.moveaxis(parts @ d.T, -1, 0)  # (A, H, S)
         weights[touching + 1] *= new_g * inverse[multi_pos[u]]
         multi.append((touching + 1, members, configs, d, parts, new_g))
@@ -126,12 +134,12 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
             members = engine.units[u]
             if len(members) == 1:
                 i = members[0]
-                new_yes = table[:, 1, None] * w[None, :, i]
-                new_g = table[:, 0, None] + new_yes
+                new_yes = table[live, 1, None] * w[None, :, i]
+                new_g = table[live, 0, None] + new_yes
                 weights[a] *= new_g * inverse[single_pos[i]]
                 fixes.append((np.array([a]), np.array([i]), _ratio(new_yes, new_g)[None]))
             else:
-                out = _multi_readouts(engine, u, table, w[None])[0]  # (R, H, S)
+                out = _multi_readouts(engine, u, table, w[None], hub_rows[u])[0]  # (R, H, S)
                 weights[a] *= out[0] * inverse[multi_pos[u]]
                 fixes.append((np.full(len(members), a), np.asarray(members),
                               _ratio(out[1:1 + len(members)], out[:1])))
@@ -163,13 +171,14 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
 
 
 def _configurations(engine: FactoredEngine, u: int, table: np.ndarray,
-                    w: np.ndarray) -> np.ndarray:
-    """A larger unit's table times its configurations' weights, (H, S, K)."""
+                    w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A larger unit's table times its configurations' weights, (H, S, K), at the hub
+    configurations whose table rows are ``rows``."""
     configs = engine._readouts[u][0]
     phi = np.ones((w.shape[0], len(configs)))
     for k, i in enumerate(engine.units[u]):
         phi *= np.where(configs[:, k], w[:, i, None], 1.0)
-    return table[engine._rows[u]][:, None, :] * phi[None]
+    return table[rows][:, None, :] * phi[None]
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -179,14 +188,14 @@ def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 
 def _multi_readouts(engine: FactoredEngine, u: int, table: np.ndarray,
-                    w: np.ndarray) -> np.ndarray:
+                    w: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A larger unit's readouts (P, R, H, S) for one table (rows, K) and P sets of
-    weights (P, S, causes)."""
+    weights (P, S, causes), at the hub configurations whose table rows are ``rows``."""
     configs, columns, _ = engine._readouts[u]
     count, n_sub = w.shape[:2]
     phi = np.ones((count, n_sub, len(configs)))
     for k, i in enumerate(engine.units[u]):
         phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
     out = (table[:, None, :] * columns) @ phi.reshape(-1, len(configs)).T  # (rows, R, P*S)
-    out = out.reshape(out.shape[:2] + (count, n_sub))[engine._rows[u]]  # (H, R, P, S)
+    out = out.reshape(out.shape[:2] + (count, n_sub))[rows]  # (H, R, P, S)
     return out.transpose(2, 1, 0, 3)

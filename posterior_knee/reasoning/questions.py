@@ -23,6 +23,7 @@ from .explain import _cause_index
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..result import Diagnosis
 
 __all__ = ["rank_questions", "stop_reason"]
 
@@ -61,7 +62,8 @@ def _candidates(model: Model, evidence: Mapping[str, bool]) -> list[str]:
 
 def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = None,
                    focus: Sequence[str] | None = None, by: str = "causes",
-                   exclude: Iterable[str] = ()) -> pd.DataFrame:
+                   exclude: Iterable[str] = (), *,
+                   diagnosis: Diagnosis | None = None) -> pd.DataFrame:
     """Unanswered questions ranked: ``ask_first`` ones first, then those whose "yes"
     would raise the triage level, then by expected gain.
 
@@ -71,15 +73,18 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     ``changes_result`` (whether some answer would change the top three causes or the
     triage level) and ``raises_level`` (whether a "yes" would raise the triage level:
     a red flag, or a can't-miss cause passing its threshold). ``exclude`` names ids not
-    to ask (e.g. answered "don't know").
+    to ask (e.g. answered "don't know"). ``diagnosis`` is ``model.diagnose(evidence)``
+    when the caller already has it (as :meth:`Diagnosis.next_questions
+    <posterior_knee.Diagnosis.next_questions>` does): its posteriors are the current
+    ones, so they are not computed again.
     """
     k = check_int(k, "k", "next_questions", minimum=1, none=True,
                   expected="None or a positive integer")
     measure = _uncertainty(model, by, focus)
-    current = model.posterior(evidence)
-    top = int(np.argmax(current.causes))
-    top3 = _top3(current.causes)
-    before = float(measure(current.causes, current.groups))
+    causes, groups = _current(model, evidence, diagnosis)
+    top = int(np.argmax(causes))
+    top3 = _top3(causes)
+    before = float(measure(causes, groups))
     skip = set(exclude)
     names = [c for c in _candidates(model, evidence) if c not in skip]
     b = branches(model, evidence, names, groups=by == "groups")
@@ -91,7 +96,7 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     column = {name: j for j, name in enumerate(ids)}
     now = np.zeros(len(ids), dtype=bool)
     now[[column[name] for name, value in evidence.items() if value]] = True
-    level = _levels(model, ids, now[None, :], current.causes[None, :])[0]
+    level = _levels(model, ids, now[None, :], causes[None, :])[0]
     n = len(names)
     present = np.repeat(now[None, :], 2 * n, axis=0)
     present[np.arange(n), [column[name] for name in names]] = True
@@ -109,9 +114,10 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     # sort, descending on each key, ties in candidate order)
     order = np.lexsort((-gain, -raises.astype(int), -ask_first.astype(int)))
     ranked = [names[j] for j in order]
+    text = model._question_text
     table = pd.DataFrame({
         "finding": ranked,
-        "question": model._question_text.reindex(ranked).to_numpy(),
+        "question": text.to_numpy()[text.index.get_indexer(ranked)],
         "ask_first": ask_first[order],
         "expected_gain": gain[order],
         "p_yes": b.p_yes[order],
@@ -122,6 +128,22 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     })
     table.attrs.update(top_cause=model.structure.cause_ids[top], uncertainty_bits=before)
     return table if k is None else table.head(k)
+
+
+def _current(model: Model, evidence: Mapping[str, bool],
+             diagnosis: Diagnosis | None) -> tuple[np.ndarray, np.ndarray]:
+    """The cause and group posteriors of the evidence (engine order), read from its
+    diagnosis when there is one."""
+    if diagnosis is None:
+        current = model.posterior(evidence)
+        return current.causes, current.groups
+    # a diagnosis of other findings would rank (and triage) the wrong answers
+    check_parameter(diagnosis.model is model and dict(diagnosis.findings) == dict(evidence),
+                    "diagnosis", "rank_questions",
+                    "None or model.diagnose(evidence) of this model and these findings",
+                    diagnosis)
+    return (np.asarray(diagnosis._ranking.columns["probability"]),
+            np.asarray(diagnosis._groups.columns["probability"]))
 
 
 def _top3(probabilities: np.ndarray) -> np.ndarray:

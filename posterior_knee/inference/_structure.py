@@ -134,6 +134,37 @@ class Structure:
     def _rank(self) -> dict[str, int]:
         return {name: k for k, name in enumerate(self.evidence_order)}
 
+    def restricted(self, keep: Mapping[str, np.ndarray]) -> Structure:
+        """The structure with each risk node named in ``keep`` cut to the states listed
+        there, in order: its prior and every cause's table along its axis are cut
+        alike, and evidence ids of the states left out are dropped. Every answer whose
+        evidence rules out the other states (a mask of zero there) is the same on it:
+        only zero terms are left out."""
+        risk_nodes = []
+        for node in self.risk_nodes:
+            states = keep.get(node.name)
+            if states is None:
+                risk_nodes.append(node)
+                continue
+            position = {int(state): k for k, state in enumerate(states)}
+            risk_nodes.append(RiskNode(
+                node.name, tuple(node.states[k] for k in states), node.prior[states],
+                MappingProxyType({member: position[state]
+                                  for member, state in node.members.items()
+                                  if state in position})))
+        causes = []
+        for cause in self.causes:
+            p_yes = cause.p_yes
+            for axis, parent in enumerate(cause.parents):
+                if parent in keep:
+                    p_yes = np.take(p_yes, keep[parent], axis=axis)
+            causes.append(cause if p_yes is cause.p_yes
+                          else CauseNode(cause.name, cause.parents, p_yes))
+        return Structure(tuple(risk_nodes), tuple(causes), self.findings, self.groups,
+                         MappingProxyType({member: (node.name, state)
+                                           for node in risk_nodes
+                                           for member, state in node.members.items()}))
+
     def cardinality(self, name: str) -> int:
         for node in self.risk_nodes:
             if node.name == name:

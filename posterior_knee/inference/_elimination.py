@@ -61,6 +61,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -197,6 +198,8 @@ class EliminationEngine:
         # engines of this structure cut to the states the evidence leaves some risk
         # nodes (see _conditioned), by those states
         self._restricted: dict[tuple, EliminationEngine] = {}
+        # on such an engine: risk node -> the states of the whole structure it keeps
+        self.kept_states: Mapping[str, np.ndarray] = MappingProxyType({})
 
     # -- plans -------------------------------------------------------------------------
     def plan(self, present: Sequence[int], masked: Sequence[str] = (),
@@ -259,6 +262,7 @@ class EliminationEngine:
         engine = self._restricted.get(key)
         if engine is None:
             engine = EliminationEngine(self.structure.restricted(keep))
+            engine.kept_states = MappingProxyType(keep)
             if len(self._restricted) >= RESTRICTED_CACHE:  # bounded: start again
                 self._restricted.clear()
             self._restricted[key] = engine

@@ -66,7 +66,10 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
     """
     engine = engine or EliminationEngine(structure)
     parts = structure.split_evidence(evidence)
-    cases = Cases.from_parts([parts], structure)
+    # on the states the evidence leaves each risk node: the derivatives at the others
+    # are zero (their masks are), filled in below
+    engine, cases = engine._conditioned(Cases.from_parts([parts], structure))
+    kept = engine.kept_states
     plan = engine.plan(cases.present[0], tuple(sorted(cases.masks)), groups=False,
                        rows=2 * len(clamps))  # forward and backward
     unary = np.ones((len(clamps), engine.n, 2))
@@ -100,11 +103,30 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
         else:
             t, i = index
             links.setdefault(int(plan.present[t]), {})[int(i)] = grad
+    for k, node in enumerate(structure.risk_nodes):
+        if node.name in kept:
+            risk[k] = _widened(risk[k], 1, kept[node.name], len(node.states))
+    for i, cause in enumerate(structure.causes):
+        for axis, parent in enumerate(cause.parents):
+            if parent in kept:
+                cpt[i] = _widened(cpt[i], 1 + axis, kept[parent], cause.p_yes.shape[axis])
     link = {j: np.stack([by[i] for i in sorted(by)], axis=1) for j, by in links.items()}
     link_causes = {j: np.array(sorted(by), dtype=np.intp) for j, by in links.items()}
     ends = {int(j): join(lambda c, t=t: c["ends"][t]) for t, j in enumerate(plan.present)}
     return Gradients(join(lambda c: c["total"]), risk, cpt, unary, d_unary, link,
                      link_causes, ends)
+
+
+def _widened(grad: np.ndarray, axis: int, states: np.ndarray, card: int) -> np.ndarray:
+    """``grad`` over the kept ``states`` of ``axis`` put back among all ``card`` states,
+    zero at the others."""
+    shape = list(grad.shape)
+    shape[axis] = card
+    out = np.zeros(shape)
+    index: list = [slice(None)] * grad.ndim
+    index[axis] = states
+    out[tuple(index)] = grad
+    return out
 
 
 def _widest(engine: EliminationEngine, plan) -> float:

@@ -712,3 +712,37 @@ def test_posterior_takes_elimination_where_the_scores_need_it(core, monkeypatch,
         assert engines.choose(cases_of(core.structure, [case])) == "factored"
         assert_same(engines.posterior(case), expected)
         assert (engines._kept is not None) == kept
+
+
+# -- the engine cut to the states the evidence leaves -------------------------------------
+
+
+@pytest.mark.parametrize("case", [
+    {"calf_pain": True, "tenderness": True, "swelling_within_hours": True,
+     "lump_behind_knee": True, "age_over_50": True, "smoker": False},
+    # a "no" to one age band leaves two of its three states
+    {"knee_swelling": True, "warmth": True, "fever": True, "redness": True,
+     "age_under_30": False, "plays_sport": True, "recent_surgery": False},
+])
+def test_the_cut_engine_answers_as_the_whole_one(model, case):
+    """Cut to the states the evidence leaves, the plans are cheaper and every sum a
+    diagnosis reads (P(e), the causes, the groups' "none", the counterfactuals'
+    silent sums) is the whole engine's to 1e-12."""
+    structure = model.structure
+    engine = EliminationEngine(structure)
+    cases = Cases.from_parts([structure.split_evidence(model.evidence(case))], structure)
+    cut, cut_cases = engine._conditioned(cases)
+    assert cut is not engine and set(cut.kept_states) == set(cases.masks)
+    key = np.sort(cases.present[0]), tuple(sorted(cases.masks))
+    whole_plan = engine._plan_for(*key, True)
+    assert cut._plan_for(*key, True).cost < whole_plan.cost
+    whole = engine._pattern_sums(whole_plan, cases, True)[:4]
+    whole_silent = engine._pattern_sums(engine._plan_for(*key, False), cases, False,
+                                        silent=True)[4]
+    sums, silent = engine.sums_with_silent(cases)
+    scale = whole[0][0]
+    np.testing.assert_allclose(sums.total, whole[0], rtol=1e-12)
+    for got, expected in ((sums.causes, whole[1]), (sums.none, whole[2]),
+                          (silent.absent, whole_silent.absent),
+                          (silent.silent, whole_silent.silent)):
+        np.testing.assert_allclose(got / scale, expected / scale, rtol=0, atol=1e-12)

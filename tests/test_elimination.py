@@ -520,6 +520,21 @@ def test_answer_branches_by_ratios(core, m):
     _assert_branches_exact(core, case, names, b)
 
 
+def test_answer_branches_by_ratios_at_four_present_findings(core):
+    """At m = 4 (QUICKSCORE_RATIOS) the ratios answer where Quickscore certifies the
+    evidence itself, exactly; elsewhere they decline and elimination answers."""
+    from posterior_knee.inference._whatif import _ratios
+
+    for seed in range(6):
+        case = with_present(core, np.random.default_rng(240 + seed), 4)
+        names = tuple(_candidates(core, case))
+        b = _ratios(core, core._engines, case, names)
+        if b is not None:
+            _assert_branches_exact(core, case, names, b)
+            return
+    pytest.fail("no case at m = 4 was answered by the ratios")
+
+
 @pytest.mark.parametrize("stated", [{}, {"age_over_50": True, "smoker": False}])
 def test_answer_branches_by_ratios_over_the_hub_configurations_left(core, stated):
     """With no hub stated every hub configuration is carried; a stated age band and

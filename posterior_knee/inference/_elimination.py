@@ -55,14 +55,15 @@ Cost: the sum over elimination steps of the intermediate sizes, reported by
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -159,6 +160,22 @@ class RemovalSums:
     present: np.ndarray
     without: np.ndarray
     risk: Mapping[str, np.ndarray]
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _on_cut_engine(method: _Method) -> _Method:
+    """Run an engine method that takes cases first on the engine cut to the states they
+    leave each risk node (:meth:`EliminationEngine._conditioned`; on a cut engine the
+    cut is itself)."""
+
+    @functools.wraps(method)
+    def run(self, cases, *args, **kwargs):
+        engine, cases = self._conditioned(cases)
+        return method(engine, cases, *args, **kwargs)
+
+    return cast(_Method, run)
 
 
 class EliminationEngine:
@@ -698,14 +715,12 @@ class EliminationEngine:
         parts = self.structure.split_evidence(evidence)
         return self.sums(Cases.from_parts([parts], self.structure)).first()
 
+    @_on_cut_engine
     def pattern_sums(self, cases: Cases, groups: bool = True,
                      ends: np.ndarray | None = None) -> Sums:
         """:meth:`sums` for cases that share their present findings, with optional
         per-case weights of each present finding's two states (``ends``, (cases, m, 2);
         default (leak, 1); (1, 1) answers as if that finding had not been reported)."""
-        engine, cases = self._conditioned(cases)
-        if engine is not self:
-            return engine.pattern_sums(cases, groups, ends)
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups,
                               len(cases))
         if ends is not None:  # the plan orders the present findings by index
@@ -774,15 +789,13 @@ class EliminationEngine:
         """
         return self.sums_with_silent(cases, groups=False)[1]
 
+    @_on_cut_engine
     def sums_with_silent(self, cases: Cases, groups: bool = True) -> tuple[Sums, SilentSums]:
         """:meth:`sums` and :meth:`silent_sums` of cases that share their present
         findings, from the same passes."""
         # one query's backward pass does not count as rows here: a single diagnosis
         # is paid in Python steps, not in the plan's entries, so more planning only
         # slows its first call
-        engine, cases = self._conditioned(cases)
-        if engine is not self:
-            return engine.sums_with_silent(cases, groups)
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups,
                               len(cases))
         total, causes, none, error, silent = self._pattern_sums(plan, cases, groups,
@@ -801,14 +814,12 @@ class EliminationEngine:
         links = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "link"]
         return self._upwards(plan, links + [first + k for k in ends.values()]), ends, links
 
+    @_on_cut_engine
     def pattern_roots(self, cases: Cases, unary: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """P(e) alone (a forward pass, no derivatives) for cases that share their
         present findings, under L sets of cause weights ``unary`` (L, cases, causes, 2)
         and the present findings' end weights ``ends`` (cases, m, 2) (see
         :meth:`pattern_sums`): (L, cases)."""
-        engine, cases = self._conditioned(cases)
-        if engine is not self:
-            return engine.pattern_roots(cases, unary, ends)
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), False,
                               unary.shape[0] * len(cases))
         ends = ends[:, np.argsort(cases.present[0], kind="stable")]

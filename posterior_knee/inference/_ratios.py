@@ -123,32 +123,39 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
         weights[touching + 1] *= new_g * inverse[multi_pos[u]]
         multi.append((touching + 1, members, configs, d, parts, new_g))
 
-    # risk factors that are no hub: the one unit whose table they enter
+    # risk factors that are no hub: the unit whose table they enter, every answer that
+    # changes the same unit at once
+    answers_of: dict[int, list[int]] = {}  # unit -> the answers (positions k) changing it
     for k, node in enumerate(nodes):
-        a = first + k
-        for u, private in enumerate(engine._private):
-            if node not in private:
-                continue
-            distinct, which = risk_tables[u]
-            table = distinct[which[k]]
-            members = engine.units[u]
-            if len(members) == 1:
-                i = members[0]
-                new_yes = table[live, 1, None] * w[None, :, i]
-                new_g = table[live, 0, None] + new_yes
-                weights[a] *= new_g * inverse[single_pos[i]]
-                fixes.append((np.array([a]), np.array([i]), _ratio(new_yes, new_g)[None]))
-            else:
-                out = _multi_readouts(engine, u, table, w[None], hub_rows[u])[0]  # (R, H, S)
-                weights[a] *= out[0] * inverse[multi_pos[u]]
-                fixes.append((np.full(len(members), a), np.asarray(members),
-                              _ratio(out[1:1 + len(members)], out[:1])))
+        for u in engine._private_units.get(node, ()):
+            answers_of.setdefault(u, []).append(k)
+    for u, ks in answers_of.items():
+        distinct, which = risk_tables[u]
+        table = distinct[which[ks]]  # (A, rows, K): each answer's table
+        a = first + np.asarray(ks)
+        members = engine.units[u]
+        if len(members) == 1:
+            i = members[0]
+            new_yes = table[:, live, 1, None] * w[None, None, :, i]  # (A, H, S)
+            new_g = table[:, live, 0, None] + new_yes
+            weights[a] *= new_g * inverse[single_pos[i]]
+            fixes.append((a, np.full(len(a), i), _ratio(new_yes, new_g)))
+        else:
+            out = _unit_readouts(engine, u, table, w, hub_rows[u])  # (A, R, H, S)
+            weights[a] *= out[:, 0] * inverse[multi_pos[u]]
+            fixes.append((np.repeat(a, len(members)), np.tile(members, len(a)),
+                          _ratio(out[:, 1:1 + len(members)], out[:, :1]).reshape(
+                              (-1,) + terms.shape)))
 
     total = weights.sum(axis=(1, 2))
     causes = weights.reshape(count, -1) @ y.reshape(engine.n, -1).T
-    step = max(1, CHUNK // max(1, terms.size))
-    for rows, cause, new_y in fixes:
-        # cause's readout where its unit changed: correct the product above
+    if fixes:
+        # each cause's readout where its unit changed: the product above corrected,
+        # every (answer, cause) pair at once
+        rows = np.concatenate([f[0] for f in fixes])
+        cause = np.concatenate([f[1] for f in fixes])
+        new_y = np.concatenate([f[2] for f in fixes])
+        step = max(1, CHUNK // max(1, terms.size))
         for start in range(0, len(rows), step):
             part = slice(start, start + step)
             values = np.einsum("khs,khs->k", weights[rows[part]], new_y[part] - y[cause[part]])
@@ -174,11 +181,17 @@ def _configurations(engine: FactoredEngine, u: int, table: np.ndarray,
                     w: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A larger unit's table times its configurations' weights, (H, S, K), at the hub
     configurations whose table rows are ``rows``."""
+    return table[rows][:, None, :] * _phi(engine, u, w)[None]
+
+
+def _phi(engine: FactoredEngine, u: int, w: np.ndarray) -> np.ndarray:
+    """(S, K): the weight of each configuration K of a larger unit, the product of its
+    present members' weights, per subset S (``w``: (S, causes))."""
     configs = engine._readouts[u][0]
     phi = np.ones((w.shape[0], len(configs)))
     for k, i in enumerate(engine.units[u]):
         phi *= np.where(configs[:, k], w[:, i, None], 1.0)
-    return table[rows][:, None, :] * phi[None]
+    return phi
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -187,15 +200,10 @@ def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
         return np.where(whole > 0.0, part / whole, 0.0)
 
 
-def _multi_readouts(engine: FactoredEngine, u: int, table: np.ndarray,
-                    w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """A larger unit's readouts (P, R, H, S) for one table (rows, K) and P sets of
-    weights (P, S, causes), at the hub configurations whose table rows are ``rows``."""
-    configs, columns, _ = engine._readouts[u]
-    count, n_sub = w.shape[:2]
-    phi = np.ones((count, n_sub, len(configs)))
-    for k, i in enumerate(engine.units[u]):
-        phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
-    out = (table[:, None, :] * columns) @ phi.reshape(-1, len(configs)).T  # (rows, R, P*S)
-    out = out.reshape(out.shape[:2] + (count, n_sub))[rows]  # (H, R, P, S)
-    return out.transpose(2, 1, 0, 3)
+def _unit_readouts(engine: FactoredEngine, u: int, tables: np.ndarray,
+                   w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A larger unit's readouts (A, R, H, S) for A tables (A, rows, K) and one set of
+    weights (S, causes), at the hub configurations whose table rows are ``rows``."""
+    columns = engine._readouts[u][1]
+    out = (tables[:, :, None, :] * columns) @ _phi(engine, u, w).T  # (A, rows, R, S)
+    return out[:, rows].transpose(0, 2, 1, 3)

@@ -686,7 +686,7 @@ def test_products_through_matmul_equal_einsum(data):
     any order, with leading axes that broadcast."""
     from unittest import mock
 
-    from posterior_knee.inference import _elimination
+    from posterior_knee.inference import _products
     letters = "abcdefg"[:data.draw(st.integers(1, 7))]
     sizes = {x: data.draw(st.sampled_from([2, 3])) for x in letters}
 
@@ -702,9 +702,9 @@ def test_products_through_matmul_equal_einsum(data):
     a = rng.random(lead_a + tuple(sizes[x] for x in sa))
     b = rng.random(lead_b + tuple(sizes[x] for x in sb))
     subscripts = f"...{sa},...{sb}->...{so}"
-    with mock.patch.object(_elimination, "CONTRACT_SIZE", 0), \
-            mock.patch.object(_elimination, "MATRIX_SIZE", 0):  # always through matmul
-        got = _elimination._contract(subscripts, a, b)
+    with mock.patch.object(_products, "CONTRACT_SIZE", 0), \
+            mock.patch.object(_products, "MATRIX_SIZE", 0):  # always through matmul
+        got = _products._contract(subscripts, a, b)
     np.testing.assert_allclose(got, np.einsum(subscripts, a, b), rtol=1e-13, atol=0)
 
 

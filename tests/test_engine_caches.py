@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import posterior_knee as pk
-from posterior_knee.inference import _elimination
+from posterior_knee.inference import _products
 from posterior_knee.inference._cases import Cases
 
 TOLERANCE = 1e-9
@@ -54,7 +54,7 @@ def cleared(model: pk.Model) -> None:
     if model._engines.factored is not None:
         model._engines.factored._kept.clear()
         model._engines.factored._kept_rows.clear()
-    _elimination._WAYS.clear()
+    _products._WAYS.clear()
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_contract_by_kept_way_equals_einsum():
     for lead in [(), (3,), (1,), (5,), (3,)]:
         a = rng.random(lead + (16, 8, 16))
         b = rng.random(lead + (8, 16, 12))
-        np.testing.assert_allclose(_elimination._contract(subscripts, a, b),
+        np.testing.assert_allclose(_products._contract(subscripts, a, b),
                                    np.einsum(subscripts, a, b), rtol=1e-12)
 
 

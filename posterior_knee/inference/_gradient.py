@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cases import CHUNK_ELEMENTS, Cases
-from ._elimination import EliminationEngine, _or_product, _or_product_grad
+from ._elimination import EliminationEngine
+from ._products import _or_product, _or_product_grad
 from ._structure import Structure
 from ._threads import one_thread
 

@@ -140,12 +140,10 @@ class FactoredEngine:
             self._private.append(private)
             self._unit_tables.append(np.ascontiguousarray(t))
         self._default = [t.sum(axis=tuple(range(1, t.ndim - 1))) for t in self._unit_tables]
-        # risk factor -> the units whose table it enters as a private axis (one: a
-        # private risk factor touches one unit only)
-        self._private_units: dict[str, list[int]] = {}
-        for u, private in enumerate(self._private):
-            for name in private:
-                self._private_units.setdefault(name, []).append(u)
+        # risk factor -> the unit whose table it enters as a private axis (a private
+        # risk factor touches one unit only)
+        self._private_unit = {name: u for u, private in enumerate(self._private)
+                              for name in private}
         self._paths: dict[tuple, list] = {}  # einsum paths of _tables, by shape
         # P(h) and the unit tables by risk-factor masks (see _tables); read-only
         # arrays, replaced or cleared whole, so threads sharing the engine see either

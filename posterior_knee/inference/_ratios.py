@@ -127,8 +127,8 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     # changes the same unit at once
     answers_of: dict[int, list[int]] = {}  # unit -> the answers (positions k) changing it
     for k, node in enumerate(nodes):
-        for u in engine._private_units.get(node, ()):
-            answers_of.setdefault(u, []).append(k)
+        if node in engine._private_unit:
+            answers_of.setdefault(engine._private_unit[node], []).append(k)
     for u, ks in answers_of.items():
         distinct, which = risk_tables[u]
         table = distinct[which[ks]]  # (A, rows, K): each answer's table

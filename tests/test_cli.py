@@ -113,6 +113,18 @@ def test_help_imports_neither_pandas_nor_numpy():
     assert "usage: posterior-knee" in done.stdout
 
 
+@pytest.mark.parametrize("command", [[], ["diagnose"], ["interview"], ["findings"],
+                                     ["causes"], ["evaluate"], ["validate"]])
+def test_help_shows_percent_signs_once(capsys, command):
+    # argparse %-formats argument help but prints a parser's description as written,
+    # so a doubled percent sign there reached the reader as "95 %%"
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    shown = capsys.readouterr().out
+    assert "usage: posterior-knee" in shown
+    assert "%%" not in shown
+
+
 # -- the interview ---------------------------------------------------------------------
 
 def interview_run(capsys, monkeypatch, stdin, *argv):

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from posterior_knee import DISCLAIMER
-from posterior_knee.cli import _ask_in_terminal, _Console, main
+from posterior_knee.cli import main
+from posterior_knee.cli._terminal import _ask_in_terminal, _Console
 from posterior_knee.clinical.triage import TriageLevel
 from posterior_knee.errors import PosteriorKneeError
 from posterior_knee.interview import Interview
@@ -345,7 +346,7 @@ def test_a_checklist_is_answered_with_the_numbers_that_apply(capsys, monkeypatch
 
 
 def test_checklist_replies(model):
-    from posterior_knee.cli import _checklist_reply
+    from posterior_knee.cli._terminal import _checklist_reply
 
     question = Interview(model).next_question()
     first, second, *rest = question.items

@@ -1,0 +1,7 @@
+"""``python -m posterior_knee.cli``: the ``posterior-knee`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

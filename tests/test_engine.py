@@ -318,6 +318,49 @@ def test_positive_sums_carry_only_the_hub_configurations_the_evidence_allows(cor
             assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
 
 
+def test_quickscore_keeps_only_the_hub_configurations_the_evidence_allows(core):
+    """Quickscore's sums skip the hub configurations no row of the batch can be in (a
+    stated age band or hub risk factor rules them out); a row stating none keeps them
+    all. Each row equals enumeration, and the sums equal those over every hub
+    configuration to rounding."""
+    from posterior_knee.inference import _factored
+
+    engine = factored(core)
+    present = {"calf_pain": True, "lump_behind_knee": True}
+    rows = [{**present, "age_over_50": True, "plays_sport": False},
+            {**present, "age_under_30": True},
+            present]
+    cases = [core.evidence(case) for case in rows]
+    kept = []
+    for chosen in ([0], [0, 1], [0, 1, 2]):
+        batch = Cases.from_parts([core.structure.split_evidence(cases[i]) for i in chosen],
+                                 core.structure)
+        hub_p = engine._tables(batch)[0]
+        kept.append(_factored._live(hub_p))
+        sums = engine.sums(batch)
+        assert sums.ok.all()
+        causes, groups = sums.posteriors()
+        for k, i in enumerate(chosen):
+            slow = enumeration(core).posterior(cases[i])
+            assert_same(Posterior(causes[k], groups[k], float(sums.total[k])), slow)
+            assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
+        # the same batch over every hub configuration
+        live, _factored._live = _factored._live, lambda hub_p: None
+        try:
+            every = engine.sums(batch)
+        finally:
+            _factored._live = live
+        np.testing.assert_allclose(sums.total, every.total, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(sums.causes, every.causes, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(sums.none, every.none, rtol=1e-12, atol=1e-300)
+    # one row keeps a sixth of the configurations (one of three age bands, one of two
+    # sport answers), two rows stating different bands the union, none every one
+    total = len(engine._hub_prior)
+    assert len(kept[0]) == total // 6
+    assert len(kept[1]) == total // 6 + total // 3
+    assert kept[2] is None
+
+
 @given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,
                      max_size=8))
 def test_factored_batch_matches_single_queries(core, core_enumeration, data):

@@ -411,10 +411,12 @@ class FactoredEngine:
             coef[:, chosen] *= -keep[cases.present[:, j]][:, None]
         return hub_p[:, :, None] * coef[:, None, :], w, tables
 
-    def _unit_factors(self, tables, w: np.ndarray, count: int):
+    def _unit_factors(self, tables, w: np.ndarray, count: int,
+                      live: np.ndarray | None = None):
         """Each unit's weighted sum g_U (C, H, S), single units first: returns the
         single causes' "absent" parts (n1, C, H, 1) and "present" parts (n1, C, H, S),
-        the list g, and each larger unit's readouts (R, C, H, S)."""
+        the list g, and each larger unit's readouts (R, C, H, S). ``live``: only these
+        hub configurations (H of them), where None means all."""
         n_sub = w.shape[1]
         # Arrays below put the unit (or cause, or readout) first: every step is then
         # a short Python loop over units of whole contiguous (C, H, S) blocks.
@@ -425,6 +427,8 @@ class FactoredEngine:
         stacked = getattr(tables, "single", None)  # every case's tables alike: kept
         t_single = (np.broadcast_to(stacked, shape) if stacked is not None
                     else self._single_tables(tables, shape))  # (n1, C, H, 2)
+        if live is not None:
+            t_single = t_single[:, :, live]
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
         g = list(absent + yes_single)  # n1 arrays (C, H, S)
@@ -443,10 +447,11 @@ class FactoredEngine:
             out = weighted @ phi.reshape(-1, len(configs)).T
             out = out.reshape(len(distinct), -1, len(columns), count, n_sub)
             out = out[which, :, :, np.arange(count)] if len(distinct) > 1 else out[0]
+            rows = self._rows[u] if live is None else self._rows[u][live]
             if len(distinct) == 1:  # (rows, R, C, S)
-                out = out[self._rows[u]].transpose(1, 2, 0, 3)
+                out = out[rows].transpose(1, 2, 0, 3)
             else:  # (C, rows, R, S)
-                out = out[:, self._rows[u]].transpose(2, 0, 1, 3)
+                out = out[:, rows].transpose(2, 0, 1, 3)
             readouts[u] = np.ascontiguousarray(out)  # (R, C, H, S)
             g.append(readouts[u][0])
         return absent, yes_single, g, readouts
@@ -461,8 +466,14 @@ class FactoredEngine:
     def _sums(self, cases: Cases, groups: bool, subsets: bool = False):
         count, m = cases.present.shape
         n_sub = 2 ** m
-        coef_h, w, tables = self._coefficients(cases)
-        absent, yes_single, g, readouts = self._unit_factors(tables, w, count)
+        # only the hub configurations some case can be in: each stated age band or hub
+        # risk factor rules out a share of them, whose terms are all zero
+        hub_p, constant, tables = self._tables(cases)
+        live = _live(hub_p)
+        if live is not None:
+            hub_p = hub_p[:, live]
+        coef_h, w, tables = self._coefficients(cases, (hub_p, constant, tables))
+        absent, yes_single, g, readouts = self._unit_factors(tables, w, count, live)
         single, n1 = self._single_causes, len(self._single_causes)
         others = _products_but_one(g)  # per unit: the product over every other unit
         full = others[0] * g[0]
@@ -553,6 +564,15 @@ def _same_masks(masks: Mapping[str, np.ndarray]) -> tuple | None:
             return None
         key.append((name, mask[0].tobytes()))
     return tuple(key)
+
+
+def _live(hub_p: np.ndarray) -> np.ndarray | None:
+    """The hub configurations with P(h) > 0 in some row of ``hub_p`` (C, H), or None
+    when every one is (or none is: impossible evidence, whose terms are zero anyway)."""
+    live = (hub_p > 0.0).any(axis=0)
+    if live.all() or not live.any():
+        return None
+    return np.flatnonzero(live)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -46,19 +46,20 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     base = batch.take(np.array([0]))
     count, m = len(batch), base.present.shape[1]
     base_parts = engine._tables(base)
-    coef, w, tables = engine._coefficients(base, base_parts)
-    absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1)
     # only the hub configurations the evidence allows: an answer rules out more of
     # them, never fewer (a stated age band leaves a third of them, each hub stated
     # half as many again)
     live = np.flatnonzero(base_parts[0][0] > 0.0)
     if not len(live):  # impossible evidence: every term is zero anyway
         live = np.arange(base_parts[0].shape[1])
+    coef, w, tables = engine._coefficients(
+        base, (base_parts[0][:, live], base_parts[1], base_parts[2]))
+    absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1, live)
     hub_rows = {u: engine._rows[u][live] for u in engine._multi}
-    coef, w = coef[0, live], w[0]  # (H, S), (S, causes)
-    absent, yes_single = absent[:, 0, live], yes_single[:, 0, live]  # (n1, H, 1), (n1, H, S)
-    g = np.array([x[0, live] for x in g])  # (units, H, S): singles first, then larger units
-    readouts = {u: r[:, 0, live] for u, r in readouts.items()}  # (R, H, S)
+    coef, w = coef[0], w[0]  # (H, S), (S, causes)
+    absent, yes_single = absent[:, 0], yes_single[:, 0]  # (n1, H, 1), (n1, H, S)
+    g = np.array([x[0] for x in g])  # (units, H, S): singles first, then larger units
+    readouts = {u: r[:, 0] for u, r in readouts.items()}  # (R, H, S)
     n1 = len(engine._single_causes)
     single_pos = np.full(engine.n, -1, dtype=np.intp)
     single_pos[engine._single_causes] = np.arange(n1)

@@ -159,8 +159,8 @@ class FactoredEngine:
         groups = [[index[c] for c in members] for members in structure.groups.values()]
         group_of = {i: j for j, members in enumerate(groups) for i in members}
         self._n_groups = len(groups)
-        # single-cause units sorted by group, so a product over each group's singles is
-        # one reduceat over consecutive positions
+        # single-cause units sorted by group, so each group's singles are consecutive
+        # (the positive recursion reads them by _group_starts)
         self._single = sorted((u for u, m in enumerate(units) if len(m) == 1),
                               key=lambda u: group_of[units[u][0]])
         self._multi = [u for u, m in enumerate(units) if len(m) > 1]
@@ -181,6 +181,21 @@ class FactoredEngine:
                                                 if i in groups[j]]].any(axis=1))
                         for j in touched]
             self._readouts[u] = (configs, np.array(columns, dtype=float), touched)
+        # "none of group j" per unit, as rows of the stack that _none_of_groups builds
+        # (g, then the single causes' "absent" parts, then each larger unit's "none of
+        # the group" readouts): a single cause of the group is absent, a larger unit
+        # that shares causes with it is read out as none of them present, any other
+        # unit enters whole
+        n_units, n1 = len(units), len(self._single)
+        offsets, start = {}, n_units + n1
+        for u in self._multi:
+            offsets[u] = start
+            start += len(self._readouts[u][2])
+        self._none_rows = np.array([
+            [n_units + p if single_groups[p] == j else p for p in range(n1)]
+            + [offsets[u] + self._readouts[u][2].index(j) if j in self._readouts[u][2]
+               else n1 + k for k, u in enumerate(self._multi)]
+            for j in range(self._n_groups)], dtype=np.intp).reshape(self._n_groups, n_units)
 
         # findings reported present, as arrays indexed by finding
         arrays = structure.finding_arrays
@@ -374,23 +389,12 @@ class FactoredEngine:
     def _none_of_groups(self, coef_h, g, absent, readouts) -> np.ndarray:
         """Unnormalised P(no cause of the group, e) per case and group: the group's
         single causes absent (T[no] in place of their unit's sum), and each larger unit
-        it touches read out as "none of the group present"."""
-        n1 = len(self._single_causes)
-        in_group, without = [], []
-        for start, stop in zip(self._group_starts, [*self._group_starts[1:], n1]):
-            in_group.append(np.prod(g[start:stop], axis=0))
-            without.append(np.prod(absent[start:stop], axis=0))
-        rest = _products_but_one(in_group)
-        none = [np.prod(g[:n1], axis=0) if n1 else np.ones_like(coef_h)] * self._n_groups
-        for k, j in enumerate(self._groups_with_singles):
-            none[j] = without[k] * rest[k]
-        for pos, u in enumerate(self._multi, start=n1):
-            members, touched = self.units[u], self._readouts[u][2]
-            for k, j in enumerate(touched, start=1 + len(members)):
-                none[j] = none[j] * readouts[u][k]
-            for j in set(range(self._n_groups)) - set(touched):
-                none[j] = none[j] * g[pos]
-        return np.einsum("chs,gchs->cg", coef_h, np.array(none))
+        it touches read out as "none of the group present" (``_none_rows``)."""
+        parts = [g, np.broadcast_to(absent, absent.shape[:-1] + g.shape[-1:])]
+        parts += [readouts[u][1 + len(self.units[u]):] for u in self._multi]
+        stack = np.concatenate(parts)  # (rows, C, H, S)
+        none = np.stack([np.prod(stack[rows], axis=0) for rows in self._none_rows])
+        return np.einsum("chs,gchs->cg", coef_h, none)
 
     def _coefficients(self, cases: Cases, parts=None):
         """Per case: the signed Quickscore coefficient of every hub configuration and
@@ -415,8 +419,8 @@ class FactoredEngine:
                       live: np.ndarray | None = None):
         """Each unit's weighted sum g_U (C, H, S), single units first: returns the
         single causes' "absent" parts (n1, C, H, 1) and "present" parts (n1, C, H, S),
-        the list g, and each larger unit's readouts (R, C, H, S). ``live``: only these
-        hub configurations (H of them), where None means all."""
+        g (units, C, H, S), and each larger unit's readouts (R, C, H, S). ``live``: only
+        these hub configurations (H of them), where None means all."""
         n_sub = w.shape[1]
         # Arrays below put the unit (or cause, or readout) first: every step is then
         # a short Python loop over units of whole contiguous (C, H, S) blocks.
@@ -431,7 +435,7 @@ class FactoredEngine:
             t_single = t_single[:, :, live]
         absent = t_single[..., 0, None]  # (n1, C, H, 1)
         yes_single = t_single[..., 1, None] * np.moveaxis(w[:, :, single], -1, 0)[:, :, None]
-        g = list(absent + yes_single)  # n1 arrays (C, H, S)
+        singles = absent + yes_single  # (n1, C, H, S)
         # larger units: every readout of the weighted sum over configurations at once
         readouts = {}
         for u in self._multi:
@@ -453,7 +457,7 @@ class FactoredEngine:
             else:  # (C, rows, R, S)
                 out = out[:, rows].transpose(2, 0, 1, 3)
             readouts[u] = np.ascontiguousarray(out)  # (R, C, H, S)
-            g.append(readouts[u][0])
+        g = np.concatenate([singles, *(readouts[u][:1] for u in self._multi)])
         return absent, yes_single, g, readouts
 
     def certain_sums_with_subsets(self, cases: Cases) -> tuple[Sums, SubsetSums]:
@@ -491,7 +495,7 @@ class FactoredEngine:
         causes = np.empty((count, self.n))
         by_cause = np.empty((count, self.n, n_sub)) if subsets else None
         if n1:
-            present = np.array(others[:n1]) * yes_single
+            present = others[:n1] * yes_single
             causes[:, single] = np.einsum("chs,uchs->cu", coef_h, present)
             if by_cause is not None:
                 by_cause[:, single] = np.einsum("chs,uchs->cus", coef_h, present)
@@ -580,19 +584,15 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _products_but_one(values: list[np.ndarray]) -> list[np.ndarray]:
-    """For each array of the list, the product of all the others."""
-    if not values:
-        return []
-    prefix = [np.ones_like(values[0])]
-    for v in values[:-1]:
-        prefix.append(prefix[-1] * v)
-    out = [prefix[-1]]
-    suffix = values[-1]
-    for k in range(len(values) - 2, -1, -1):
-        out.append(prefix[k] * suffix)
-        suffix = suffix * values[k]
-    return out[::-1]
+def _products_but_one(values: np.ndarray) -> np.ndarray:
+    """For each entry along the first axis, the product of all the others: the product
+    of those before it times that of those after it, each multiplied in order."""
+    out = np.empty_like(values)
+    if len(values):
+        out[0] = 1.0
+        np.cumprod(values[:-1], axis=0, out=out[1:])
+        out[:-1] *= np.cumprod(values[:0:-1], axis=0)[::-1]
+    return out
 
 
 def _subsets(m: int) -> np.ndarray:

@@ -58,7 +58,7 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     hub_rows = {u: engine._rows[u][live] for u in engine._multi}
     coef, w = coef[0], w[0]  # (H, S), (S, causes)
     absent, yes_single = absent[:, 0], yes_single[:, 0]  # (n1, H, 1), (n1, H, S)
-    g = np.array([x[0] for x in g])  # (units, H, S): singles first, then larger units
+    g = g[:, 0]  # (units, H, S): singles first, then larger units
     readouts = {u: r[:, 0] for u, r in readouts.items()}  # (R, H, S)
     n1 = len(engine._single_causes)
     single_pos = np.full(engine.n, -1, dtype=np.intp)

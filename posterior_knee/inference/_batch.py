@@ -73,7 +73,7 @@ class BatchScorer:
         structure = model.structure
         self.causes = structure.cause_ids
         self.groups = tuple(structure.groups)
-        self._finding = {f.name: j for j, f in enumerate(structure.findings)}
+        self._finding = structure.finding_index
         arrays = structure.finding_arrays  # per finding: 1 - strength, 1 - leak, parents
         self._q, self._keep, self._parents = arrays.q, arrays.keep, arrays.parents
         self._cards = {node.name: len(node.states) for node in structure.risk_nodes}

@@ -42,7 +42,7 @@ class Cases:
     @classmethod
     def from_parts(cls, parts: Sequence[EvidenceParts], structure: Structure) -> Cases:
         """Stack per-case evidence (all with the same number of present findings)."""
-        index = {f.name: j for j, f in enumerate(structure.findings)}
+        index = structure.finding_index
         nodes = {name for p in parts for name in p.masks}
         masks = {name: np.array([p.masks.get(name, np.ones(structure.cardinality(name)))
                                  for p in parts]) for name in nodes}

@@ -358,7 +358,7 @@ class Engines:
         parts = structure.split_evidence(evidence)
         present = [f.name for f in parts.present]
         keep = structure.finding_arrays.keep
-        index = {f.name: j for j, f in enumerate(structure.findings)}
+        index = structure.finding_index
         rows, ends = [], []
         for change in [{}, *changes]:
             rest = {}

@@ -32,6 +32,7 @@ configurations).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import string
 from collections.abc import Mapping
@@ -440,9 +441,7 @@ class FactoredEngine:
         readouts = {}
         for u in self._multi:
             configs, columns, _ = self._readouts[u]
-            phi = np.ones((count, n_sub, len(configs)))
-            for k, i in enumerate(self.units[u]):
-                phi *= np.where(configs[:, k], w[:, :, i, None], 1.0)
+            phi = self._phi(u, w)
             distinct, which = tables[u]
             # every distinct table against every case's weights in one matrix product,
             # then each case keeps its own table's rows (few tables: yes / no / unknown)
@@ -459,6 +458,14 @@ class FactoredEngine:
             readouts[u] = np.ascontiguousarray(out)  # (R, C, H, S)
         g = np.concatenate([singles, *(readouts[u][:1] for u in self._multi)])
         return absent, yes_single, g, readouts
+
+    def _phi(self, u: int, w: np.ndarray) -> np.ndarray:
+        """(..., S, K): the weight of each configuration K of larger unit ``u``, the
+        product of its present members' weights (``w``: (..., S, causes)), multiplied
+        in the order of its members."""
+        configs = self._readouts[u][0]
+        members = w[..., None, self.units[u]]  # (..., S, 1, members)
+        return np.prod(np.where(configs, members, 1.0), axis=-1)
 
     def certain_sums_with_subsets(self, cases: Cases) -> tuple[Sums, SubsetSums]:
         """:meth:`certain_sums` of cases with at most MAX_PRESENT present findings (one
@@ -595,7 +602,9 @@ def _products_but_one(values: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def _subsets(m: int) -> np.ndarray:
-    """Every subset of m items, as a (2**m, m) boolean array."""
-    return np.array(list(itertools.product((0, 1), repeat=m)), dtype=bool).reshape(2 ** m, m)
+    """Every subset of m items, as a (2**m, m) boolean array (read-only, kept)."""
+    return _frozen(np.array(list(itertools.product((0, 1), repeat=m)),
+                            dtype=bool).reshape(2 ** m, m))
 

@@ -182,17 +182,7 @@ def _configurations(engine: FactoredEngine, u: int, table: np.ndarray,
                     w: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A larger unit's table times its configurations' weights, (H, S, K), at the hub
     configurations whose table rows are ``rows``."""
-    return table[rows][:, None, :] * _phi(engine, u, w)[None]
-
-
-def _phi(engine: FactoredEngine, u: int, w: np.ndarray) -> np.ndarray:
-    """(S, K): the weight of each configuration K of a larger unit, the product of its
-    present members' weights, per subset S (``w``: (S, causes))."""
-    configs = engine._readouts[u][0]
-    phi = np.ones((w.shape[0], len(configs)))
-    for k, i in enumerate(engine.units[u]):
-        phi *= np.where(configs[:, k], w[:, i, None], 1.0)
-    return phi
+    return table[rows][:, None, :] * engine._phi(u, w)[None]
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -206,5 +196,5 @@ def _unit_readouts(engine: FactoredEngine, u: int, tables: np.ndarray,
     """A larger unit's readouts (A, R, H, S) for A tables (A, rows, K) and one set of
     weights (S, causes), at the hub configurations whose table rows are ``rows``."""
     columns = engine._readouts[u][1]
-    out = (tables[:, :, None, :] * columns) @ _phi(engine, u, w).T  # (A, rows, R, S)
+    out = (tables[:, :, None, :] * columns) @ engine._phi(u, w).T  # (A, rows, R, S)
     return out[:, rows].transpose(0, 2, 1, 3)

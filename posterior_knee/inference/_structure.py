@@ -85,6 +85,12 @@ class Structure:
                 {c: i for i, c in enumerate(self.cause_ids)})
 
     @cached_property
+    def finding_index(self) -> dict[str, int]:
+        """Finding id -> its row in ``findings`` (and in ``finding_arrays``); kept, as
+        every query reads it. Do not change it."""
+        return {f.name: j for j, f in enumerate(self.findings)}
+
+    @cached_property
     def evidence_order(self) -> tuple[str, ...]:
         """Every evidence id in one fixed order (findings, then risk factors): the
         order in which evidence is multiplied in, whatever order it was given in."""

@@ -162,7 +162,7 @@ def _answers(model: Model, evidence: Mapping[str, bool], names: tuple[str, ...])
     structure = model.structure
     parts = structure.split_evidence(evidence)
     base = Cases.from_parts([parts], structure)
-    finding_index = {f.name: j for j, f in enumerate(structure.findings)}
+    finding_index = structure.finding_index
     risky = [name for name in names if name in structure.risk_evidence]
     asked = [name for name in names if name not in structure.risk_evidence]
     found = np.array([finding_index[name] for name in asked], dtype=np.intp)

@@ -202,7 +202,7 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
     """
     structure = model.structure
     arrays = structure.finding_arrays
-    row = {f.name: j for j, f in enumerate(structure.findings)}
+    row = structure.finding_index
     present = [name for name, value in evidence.items() if value and name in row]
     if not present:
         zeros = np.zeros(len(structure.cause_ids))

@@ -318,7 +318,7 @@ def test_positive_sums_carry_only_the_hub_configurations_the_evidence_allows(cor
             assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
 
 
-def test_quickscore_keeps_only_the_hub_configurations_the_evidence_allows(core):
+def test_quickscore_keeps_only_the_hub_configurations_the_evidence_allows(core, monkeypatch):
     """Quickscore's sums skip the hub configurations no row of the batch can be in (a
     stated age band or hub risk factor rules them out); a row stating none keeps them
     all. Each row equals enumeration, and the sums equal those over every hub
@@ -345,11 +345,9 @@ def test_quickscore_keeps_only_the_hub_configurations_the_evidence_allows(core):
             assert_same(Posterior(causes[k], groups[k], float(sums.total[k])), slow)
             assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
         # the same batch over every hub configuration
-        live, _factored._live = _factored._live, lambda hub_p: None
-        try:
+        with monkeypatch.context() as patch:
+            patch.setattr(_factored, "_live", lambda hub_p: None)
             every = engine.sums(batch)
-        finally:
-            _factored._live = live
         np.testing.assert_allclose(sums.total, every.total, rtol=1e-12, atol=0)
         np.testing.assert_allclose(sums.causes, every.causes, rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(sums.none, every.none, rtol=1e-12, atol=1e-300)

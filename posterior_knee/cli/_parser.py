@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         help="score the priors on the shipped vignettes of published cases",
         description="Rank and triage every published case of the vignette suite and "
         "report top-1/3/5, mean reciprocal rank, triage against the lowest acceptable "
-        "level, the Brier score and calibration, with Wilson 95 % intervals. Tune on "
+        "level, the Brier score and calibration, with 95% Wilson intervals. Tune on "
         "the dev split; score the test split only when a change is finished and record "
         "that score in CHANGELOG.md.")
     score.add_argument("--split", choices=("dev", "test", "all"), default="dev",

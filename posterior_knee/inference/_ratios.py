@@ -24,15 +24,10 @@ certain to its limit as before.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from ._cases import EPS, Cases, Sums
-
-if TYPE_CHECKING:
-    from ._factored import FactoredEngine
-
+from ._factored import FactoredEngine, _live
 
 CHUNK = 2 ** 21  # entries of (answers x hubs x subsets) per step of the corrections
 
@@ -49,8 +44,8 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     # only the hub configurations the evidence allows: an answer rules out more of
     # them, never fewer (a stated age band leaves a third of them, each hub stated
     # half as many again)
-    live = np.flatnonzero(base_parts[0][0] > 0.0)
-    if not len(live):  # impossible evidence: every term is zero anyway
+    live = _live(base_parts[0])
+    if live is None:  # every one allowed (or none: impossible evidence, terms all zero)
         live = np.arange(base_parts[0].shape[1])
     coef, w, tables = engine._coefficients(
         base, (base_parts[0][:, live], base_parts[1], base_parts[2]))

@@ -119,9 +119,11 @@ class Model:
         return frozenset(self.kb.findings.loc[flags, "id"])
 
     @cached_property
-    def _question_text(self) -> pd.Series:
-        """The question to ask for each evidence id (index: id)."""
-        return self.kb.questions().set_index("id")["question"]
+    def _question_text(self) -> dict[str, str]:
+        """The question to ask for each evidence id (a dict: a question table looks up
+        every candidate on each interview step, where a Series lookup cost 0.5 ms)."""
+        questions = self.kb.questions()
+        return dict(zip(questions["id"], questions["question"]))
 
     def what_if(self, evidence: Mapping[str, bool], names: Iterable[str],
                 groups: bool = False) -> Iterator[tuple[str, float, Posterior, Posterior]]:

@@ -190,6 +190,9 @@ def _unit_readouts(engine: FactoredEngine, u: int, tables: np.ndarray,
                    w: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A larger unit's readouts (A, R, H, S) for A tables (A, rows, K) and one set of
     weights (S, causes), at the hub configurations whose table rows are ``rows``."""
-    columns = engine._readouts[u][1]
-    out = (tables[:, :, None, :] * columns) @ engine._phi(u, w).T  # (A, rows, R, S)
-    return out[:, rows].transpose(0, 2, 1, 3)
+    columns = engine._readouts[u][1]  # (R, K)
+    # each readout's configuration weights first (R x S x K, a few thousand entries),
+    # then one matrix product over K for every answer's table
+    per = (columns[:, None, :] * engine._phi(u, w)[None]).reshape(-1, columns.shape[1])
+    out = (tables @ per.T).reshape(tables.shape[:2] + (len(columns), w.shape[0]))
+    return out[:, rows].transpose(0, 2, 1, 3)  # (A, R, H, S)

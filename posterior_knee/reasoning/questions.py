@@ -117,7 +117,7 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
     text = model._question_text
     table = pd.DataFrame({
         "finding": ranked,
-        "question": text.to_numpy()[text.index.get_indexer(ranked)],
+        "question": [text[name] for name in ranked],
         "ask_first": ask_first[order],
         "expected_gain": gain[order],
         "p_yes": b.p_yes[order],

@@ -431,3 +431,39 @@ def test_every_cause_in_a_larger_unit(core):
     for case in ({}, {"lump_behind_knee": True, "calf_pain": True, "fever": False}):
         case = model.evidence(case)
         assert_same(factored(model).posterior(case), enumeration(model).posterior(case))
+
+
+@pytest.mark.parametrize("block", [(1, 4, 2), (3, 40, 8)])  # below and above SMALL_BLOCK
+def test_products_but_one_is_every_other_product_in_order(block):
+    """Both ways of taking the products of every other unit (cumulative products for
+    one query's small blocks, a loop of block products for a batch's) give each
+    entry the product of all the others, multiplied in order: the same bits as the
+    product of the ones before it times the product of the ones after it."""
+    from posterior_knee.inference._factored import SMALL_BLOCK, _products_but_one
+
+    rng = np.random.default_rng(7)
+    values = rng.uniform(0.1, 1.0, (6, *block))
+    assert (values[0].size <= SMALL_BLOCK) == (block == (1, 4, 2))
+    out = _products_but_one(values)
+    for k in range(len(values)):
+        before = np.ones(block)
+        for v in values[:k]:
+            before = before * v
+        after = np.ones(block)
+        for v in values[:k:-1]:
+            after = after * v
+        np.testing.assert_array_equal(out[k], before * after if k < len(values) - 1
+                                      else before)
+
+
+def test_group_sums_agree_for_a_query_and_inside_a_batch(core):
+    """A query gathers every group's factors at once, a batch in slices: the same
+    P(no cause of the group, e) for the same row either way."""
+    engine = factored(core)
+    rows = [{"calf_pain": True, "age_over_50": True}, {"calf_pain": True, "warmth": False},
+            {"calf_pain": True, "plays_sport": True, "fever": False}]
+    parts = [core.structure.split_evidence(core.evidence(case)) for case in rows]
+    batch = engine.sums(Cases.from_parts(parts, core.structure))
+    for k, part in enumerate(parts):
+        one = engine.sums(Cases.from_parts([part], core.structure))
+        np.testing.assert_allclose(batch.none[k], one.none[0], rtol=1e-13, atol=0)

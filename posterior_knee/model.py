@@ -120,8 +120,8 @@ class Model:
 
     @cached_property
     def _question_text(self) -> dict[str, str]:
-        """The question to ask for each evidence id (a dict: a question table looks up
-        every candidate on each interview step, where a Series lookup cost 0.5 ms)."""
+        """The question to ask for each evidence id (a dict: the question table looks
+        up every candidate at each interview step, faster than through a pandas index)."""
         questions = self.kb.questions()
         return dict(zip(questions["id"], questions["question"]))
 

@@ -37,12 +37,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench import SEED, cases_with_present  # noqa: E402
+from profile_diagnose import OPERATIONS as ON_A_DIAGNOSIS  # noqa: E402
 
 NAME = "posterior_knee_base"
-OPERATIONS = {"diagnose": None,  # the diagnosis itself
-              "next_questions": lambda dx: dx.next_questions(k=None),
-              "explain": lambda dx: dx.explain(),
-              "sensitivity": lambda dx: dx.sensitivity()}
+OPERATIONS = {"diagnose": None, **ON_A_DIAGNOSIS}  # None: the diagnosis itself
 
 
 def load_base(checkout: Path, into: Path):
@@ -68,13 +66,13 @@ def compare(base, this, what: str, ms: list[int], n_cases: int, reps: int) -> No
     models = {"base": base.Model(), "this": this.Model()}
     print(f"{what}: median over cases of each case's best of {reps}, ms; "
           "ratio = base / this (above 1: this is faster)")
+    op = OPERATIONS[what]
     for m in ms:
         cases = cases_with_present(models["this"], m, n_cases, SEED + 1000 + m)
         best: dict[str, list[float]] = {"base": [], "this": []}
         for case in cases:
             dx = {k: model.diagnose(case) for k, model in models.items()}
             agree(dx["base"], dx["this"])
-            op = OPERATIONS[what]
             run = {k: (lambda model=model: model.diagnose(case)) if op is None
                    else (lambda d=dx[k]: op(d)) for k, model in models.items()}
             times: dict[str, list[float]] = {"base": [], "this": []}

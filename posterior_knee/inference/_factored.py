@@ -51,7 +51,7 @@ from ._cases import (
     Sums,
 )
 from ._engine import Posterior
-from ._positive import positive_sums
+from ._positive import positive_sums, schedule
 from ._structure import Structure
 
 TABLE_CACHE = 4096  # masks patterns whose tables are kept (then the cache starts again)
@@ -211,6 +211,7 @@ class FactoredEngine:
             int(np.prod(t.shape[1:-1])) + len(private) + 2 * len(members) + 2 ** len(members)
             for t, private, members in zip(self._unit_tables, self._private, units)
         ) + len(units) + len(self.hubs) + 4
+        self._schedule = schedule(self)  # the positive recursion's order of units
 
     def cost(self, m: int) -> float:
         """Estimated entries touched per case with m present findings (Quickscore up to

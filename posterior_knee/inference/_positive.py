@@ -27,7 +27,8 @@ certain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -127,6 +128,55 @@ def _single_map(r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """The order in which the recursion visits the units, fixed per engine.
+
+    ``order``: unit numbers, the largest unit first (its input is the start array times
+    P(h), so its carry needs no hub axis) and after each larger unit the single causes
+    of the groups it touches, so that each group's probability is a short pass.
+    ``single``: per position, the index of its cause among the engine's single causes,
+    or -1 for a larger unit. ``spans``: per group, the positions it restricts (a
+    single cause of the group to "absent", a larger unit to the readout column
+    "none of the group"), from the first to the last such position: ``(first, last,
+    restrict)`` where ``restrict[p - first]`` is None, ``-1`` (absent) or a column.
+    """
+
+    order: tuple[int, ...]
+    single: tuple[int, ...]
+    spans: tuple[tuple[int, int, tuple[int | None, ...]], ...]
+
+
+def schedule(engine: FactoredEngine) -> Schedule:
+    """The :class:`Schedule` of a factored engine (built once, with it)."""
+    group_of_single = {}
+    for k, j in enumerate(engine._groups_with_singles):
+        stop = ([*engine._group_starts[1:], len(engine._single)])[k]
+        for pos in range(engine._group_starts[k], stop):
+            group_of_single[engine._single[pos]] = int(j)
+    order: list[int] = []
+    for u in sorted(engine._multi, key=lambda u: -len(engine.units[u])):
+        order.append(u)
+        touched = engine._readouts[u][2]
+        order += [v for v in engine._single if group_of_single[v] in touched
+                  and v not in order]
+    order += [v for v in engine._single if v not in order]
+    where = {u: k for k, u in enumerate(engine._single)}
+    spans = []
+    for j in range(engine._n_groups):
+        restricts: list[int | None] = []
+        for u in order:
+            if u in where:
+                restricts.append(-1 if group_of_single.get(u) == j else None)
+            else:
+                touched = engine._readouts[u][2]
+                restricts.append(1 + len(engine.units[u]) + touched.index(j)
+                                 if j in touched else None)
+        span = [p for p, r in enumerate(restricts) if r is not None]
+        spans.append((span[0], span[-1], tuple(restricts[span[0]:span[-1] + 1])))
+    return Schedule(tuple(order), tuple(where.get(u, -1) for u in order), tuple(spans))
+
+
 def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     hub_p, constant, tables = engine._tables(cases)
     # hub configurations the evidence rules out in every row (a stated age band rules
@@ -141,6 +191,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     s = engine._s[cases.present]  # (C, m, causes): strength, exactly as given
     keep = engine._keep[cases.present]  # (C, m): 1 - leak
     w = cases.weight
+    plan = engine._schedule
 
     # start: each finding either present through its leak (closed) or through a cause
     # (pending, weight 1 - leak)
@@ -148,85 +199,76 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     for j in range(m):
         start = np.concatenate([start * (1.0 - keep[:, j, None]),
                                 start * keep[:, j, None]], axis=1)
-    alpha0 = (hub_p * constant[:, None])[:, :, None] * start[:, None, :]  # (C, H, 2**m)
+    scale = (hub_p * constant[:, None])[:, :, None]
+    alpha0 = scale * start[:, None, :]  # (C, H, 2**m)
 
-    # units in order: the largest unit first (its input is the start array times P(h),
-    # so its carry needs no hub axis); after each larger unit, the single causes of the
-    # groups it touches, so that each group's probability is a short pass (see below)
-    group_of_single = {}
-    for k, j in enumerate(engine._groups_with_singles):
-        stop = ([*engine._group_starts[1:], len(engine._single)])[k]
-        for pos in range(engine._group_starts[k], stop):
-            group_of_single[engine._single[pos]] = j
-    order = []
-    for u in sorted(engine._multi, key=lambda u: -len(engine.units[u])):
-        order.append(u)
-        touched = engine._readouts[u][2]
-        order += [v for v in engine._single if group_of_single[v] in touched
-                  and v not in order]
-    order += [v for v in engine._single if v not in order]
+    # the single causes all at once: "absent" and "present" weights (n1, C, H, 1) and
+    # each one's map (n1, C, 2**m, 2**m)
+    single = engine._single_causes
+    n1 = len(single)
+    shape = (n1, count, len(engine._hub_prior), 2)
+    stacked = getattr(tables, "single", None)  # every case's tables alike: kept
+    t_single = (np.broadcast_to(stacked, shape) if stacked is not None
+                else engine._single_tables(tables, shape))[:, :, live]
+    t0 = t_single[..., 0, None]  # (n1, C, H, 1)
+    t1 = t_single[..., 1, None] * w[:, single].T[:, :, None, None]
+    maps = _single_map(np.moveaxis(q[:, :, single], -1, 0).reshape(n1 * count, m),
+                       np.moveaxis(s[:, :, single], -1, 0).reshape(n1 * count, m), m
+                       ).reshape(n1, count, 2 ** m, 2 ** m)
 
-    steps_list = []
-    # (kind, unit, t, r, d, columns or cause, touched groups): "single" or "multi"
-    plans: list[tuple[Any, ...]] = []
-    for u in order:
-        i = engine.units[u][0]
-        distinct, which = tables[u]
-        if len(engine.units[u]) == 1:
-            t = distinct[:, live][which]  # (C, H, 2)
-            plans.append(("single", u, (t[..., 0], t[..., 1] * w[:, i, None]),
-                          _single_map(q[:, :, i], s[:, :, i], m), None, i, None))
-            steps_list.append(4)
-            continue
+    # larger units: per configuration, each finding's factor if it stays pending (r)
+    # and if it closes there (d), and the configurations' weights
+    multi: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    steps_list = [4] * n1
+    for u in engine._multi:
         configs, columns, touched = engine._readouts[u]
         members = engine.units[u]
         r = np.ones((count, len(configs), m))
         d = np.zeros((count, len(configs), m))
+        weight = np.ones((count, len(configs)))
         for k, i in enumerate(members):  # 1 - prod(1 - s) as a sum of positive terms
             on = configs[:, k][None, :, None]
             d = d + np.where(on, r * s[:, None, :, i], 0.0)
             r = r * np.where(on, q[:, None, :, i], 1.0)
-        t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
-        weight = np.ones((count, len(configs)))
-        for k, i in enumerate(members):
             weight = weight * np.where(configs[:, k], w[:, i, None], 1.0)
-        plans.append(("multi", u, t * weight[:, None, :], r, d, columns, touched))
+        distinct, which = tables[u]
+        t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
+        multi[u] = (t * weight[:, None, :], r, d)
         steps_list.append(2 * len(members) + len(configs))
 
-    carried_at: dict[int, np.ndarray] = {}  # larger units: each configuration's carry
+    carried_at: dict[int, np.ndarray] = {}  # the main pass's carry at each position
 
     def forward(p, alpha, restrict=None):
-        """alpha after the unit at position p; ``restrict`` keeps only configurations
-        where it is True (singles: "absent" only; larger units: a readout column)."""
-        kind, _, t, r, d, _, _ = plans[p]
-        if kind == "single":
-            t0, t1 = t
+        """alpha after the unit at position p; ``restrict``: -1 keeps a single cause
+        absent, a number keeps a larger unit's configurations of that readout column."""
+        k = plan.single[p]
+        main = alpha is alphas[p]
+        if k >= 0:
             if restrict is not None:
-                return t0[..., None] * alpha
-            if alpha is alphas[p] and p in carried_at:
-                moved = carried_at[p]
-            else:
-                moved = alpha @ r.transpose(0, 2, 1)  # r: this cause's map
-            if alpha is alphas[p]:
+                return t0[k] * alpha
+            moved = carried_at[p] if main and p in carried_at else \
+                alpha @ maps[k].transpose(0, 2, 1)
+            if main:
                 carried_at[p] = moved  # the marginal of this cause reuses it
-            return t0[..., None] * alpha + t1[..., None] * moved
-        weights = t if restrict is None else t * restrict
+            return t0[k] * alpha + t1[k] * moved
+        u = plan.order[p]
+        t, r, d = multi[u]
+        weights = t if restrict is None else t * engine._readouts[u][1][restrict]
         if p == 0:  # alpha is alpha0 = P(h) x start: carry the start only
             if 0 not in carried_at:
                 carried_at[0] = _carry(start[:, None, :], r, d, m)  # (C, K, 2**m)
-            scale = (hub_p * constant[:, None])[:, :, None]
             return scale * (weights @ carried_at[0])
-        if alpha is alphas[p] and p in carried_at:  # the main pass's input: reuse
+        if main and p in carried_at:  # the main pass's input: reuse
             carried = carried_at[p]
         else:
             carried = _carry(alpha[:, :, None, :], r[:, None], d[:, None], m)  # (C,H,K,2**m)
-        if alpha is alphas[p]:
+        if main:
             carried_at[p] = carried
         return np.einsum("chk,chks->chs", weights, carried)
 
     # forward pass, keeping the array before each unit
     alphas = [alpha0]
-    for p in range(len(plans)):
+    for p in range(len(plan.order)):
         alphas.append(forward(p, alphas[p]))
     total = alphas[-1][:, :, 0].sum(axis=1)
 
@@ -234,56 +276,51 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     beta = np.zeros((count, n_hub, 2 ** m))
     beta[:, :, 0] = 1.0
     betas = [beta]
-    for plan in reversed(plans[1:]):  # nothing needs the weights before the first unit
-        kind, _, t, r, d, _, _ = plan
-        if kind == "single":
-            t0, t1 = t
-            beta = t0[..., None] * beta + t1[..., None] * (beta @ r)
+    for p in range(len(plan.order) - 1, 0, -1):  # nothing needs beta before the first
+        k = plan.single[p]
+        if k >= 0:
+            beta = t0[k] * beta + t1[k] * (beta @ maps[k])
         else:
+            t, r, d = multi[plan.order[p]]
             carried = _carry(beta[:, :, None, :], r[:, None], d[:, None], m, backward=True)
             beta = np.einsum("chk,chks->chs", t, carried)
         betas.append(beta)
     after_unit = betas[::-1]  # after_unit[p]: weights after the unit at position p
 
     causes = np.empty((count, engine.n))
-    for p, plan in enumerate(plans):
-        kind, u, t, r, d, extra, _ = plan
+    if n1:  # every single cause in one product: present, carried, then the rest
+        at = [p for p, k in enumerate(plan.single) if k >= 0]
+        ks = [plan.single[p] for p in at]
+        moved = np.stack([carried_at[p] for p in at])
+        after = np.stack([after_unit[p] for p in at])
+        causes[:, single[ks]] = np.einsum("kch,kchs,kchs->ck", t1[ks, ..., 0], moved, after)
+    for p, u in enumerate(plan.order):
+        if plan.single[p] >= 0:
+            continue
+        t = multi[u][0]
         after = after_unit[p]
-        if kind == "single":
-            causes[:, extra] = np.einsum("ch,chs,chs->c", t[1], carried_at[p], after)
+        if p == 0:
+            reach = carried_at[0] @ after.transpose(0, 2, 1)  # (C, K, H)
+            per_config = np.einsum("chk,ckh->ck", t * scale, reach)
         else:
-            if p == 0:
-                scaled = t * (hub_p * constant[:, None])[:, :, None]
-                reach = carried_at[0] @ after.transpose(0, 2, 1)  # (C, K, H)
-                per_config = np.einsum("chk,ckh->ck", scaled, reach)
-            else:
-                per_config = np.einsum("chk,chks,chs->ck", t, carried_at[p], after)
-            members = engine.units[u]
-            causes[:, members] = per_config @ extra[1:1 + len(members)].T
+            per_config = np.einsum("chk,chks,chs->ck", t, carried_at[p], after)
+        members = engine.units[u]
+        causes[:, members] = per_config @ engine._readouts[u][1][1:1 + len(members)].T
 
     if groups:
+        # restricted where the group's causes are; forward from the first such unit
+        # to the last, then the backward weights take it to the end
         none = np.empty((count, engine._n_groups))
-        for j in range(engine._n_groups):
-            # restricted where the group's causes are; forward from the first such unit
-            # to the last, then the backward weights take it to the end
-            restricts = []
-            for kind, u, _, _, _, columns, touched in plans:
-                if kind == "multi":
-                    members = engine.units[u]
-                    restricts.append(columns[1 + len(members) + touched.index(j)]
-                                     if j in touched else None)
-                else:
-                    restricts.append(True if group_of_single.get(u) == j else None)
-            span = [p for p, r in enumerate(restricts) if r is not None]
-            alpha = alphas[span[0]]
-            for p in range(span[0], span[-1] + 1):
-                alpha = forward(p, alpha, restricts[p])
-            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[span[-1]])
+        for j, (first, last, restricts) in enumerate(plan.spans):
+            alpha = alphas[first]
+            for p in range(first, last + 1):
+                alpha = forward(p, alpha, restricts[p - first])
+            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[last])
     else:
         none = np.full((count, engine._n_groups), np.nan)
 
     # every term is positive: relative error at most the sequential steps times eps
     steps = (engine._term_steps + cases.steps + m * (engine.n + 3) + sum(steps_list)
-             + (2 * m + 2 ** m) * len(plans) + n_hub)
+             + (2 * m + 2 ** m) * len(plan.order) + n_hub)
     error = steps * EPS * total
     return Sums(total, causes, none, error)

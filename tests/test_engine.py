@@ -282,6 +282,45 @@ def test_positive_sums_match_enumeration(core, core_enumeration, data):
         assert sums.total[k] == pytest.approx(slow.evidence_probability, rel=1e-12)
 
 
+@given(data=st.lists(evidence(pk.load_knowledge_base(), max_size=12), min_size=1,
+                     max_size=6),
+       improbable=st.lists(st.sampled_from(
+           ["chest_pain", "locking", "lump_behind_knee", "fever", "scaly_skin_rash",
+            "foot_drop", "pulsatile_lump", "cold_pale_foot"]), min_size=2, max_size=3,
+           unique=True))
+def test_quickscore_error_bound_holds(model, data, improbable):
+    """The rounding bound Quickscore certifies with is an upper bound on its error,
+    also where its terms cancel (improbable findings together): measured against the
+    sums of positive terms, which carry their own, small, bound."""
+    cases = [model.evidence({**case, **dict.fromkeys(improbable, True)}) for case in data]
+    parts = [model.structure.split_evidence(case) for case in cases]
+    engine = factored(model)
+    for m in {len(p.present) for p in parts} - set(range(4, 100)):
+        batch = Cases.from_parts([p for p in parts if len(p.present) == m], model.structure)
+        quick, exact = engine.sums(batch), positive_sums(engine, batch)
+        assert (np.abs(quick.total - exact.total) <= quick.error + exact.error).all()
+        assert (np.abs(quick.causes - exact.causes)
+                <= (quick.error + exact.error)[:, None]).all()
+    # the counterfactual variants read from the terms by subset: each present finding
+    # taken out, or reported absent
+    case = cases[0]
+    present = [f for f, v in case.items() if v and f in model.kb.finding_ids]
+    if not 1 <= len(present) <= 3:
+        return
+    _, subsets = engine.certain_sums_with_subsets(
+        Cases.from_parts([parts[0]], model.structure))
+    for j, name in enumerate(model.structure.findings[k].name for k in subsets.present):
+        for absent in (False, True):
+            changed = {k: v for k, v in case.items() if k != name}
+            if absent:
+                changed[name] = False
+            exact = positive_sums(engine, Cases.from_parts(
+                [model.structure.split_evidence(changed)], model.structure))
+            total, causes, error = subsets.variant(j, absent)
+            assert abs(total - exact.total[0]) <= error + exact.error[0]
+            assert (np.abs(causes - exact.causes[0]) <= error + exact.error[0]).all()
+
+
 def test_positive_sums_where_quickscore_cancels(core):
     """Improbable findings together: Quickscore cannot certify, the recursion can."""
     case = core.evidence({"chest_pain": True, "locking": True, "lump_behind_knee": True,

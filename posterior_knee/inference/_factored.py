@@ -211,6 +211,14 @@ class FactoredEngine:
             int(np.prod(t.shape[1:-1])) + len(private) + 2 * len(members) + 2 ** len(members)
             for t, private, members in zip(self._unit_tables, self._private, units)
         ) + len(units) + len(self.hubs) + 4
+        # of those, the steps that make the tables themselves (private sums, CPT
+        # products, the hub prior): an error there perturbs the inputs of a sum whose
+        # exact value is P(e), a positive function of them, so it is a relative error
+        # of P(e), not of each alternating term (see _sums)
+        self._table_steps = sum(
+            int(np.prod(t.shape[1:-1])) + len(private) + len(members)
+            for t, private, members in zip(self._unit_tables, self._private, units)
+        ) + len(self.hubs)
         self._schedule = schedule(self)  # the positive recursion's order of units
 
     def cost(self, m: int) -> float:
@@ -503,7 +511,9 @@ class FactoredEngine:
         # elementwise, so the same bound covers them.
         steps = (self._term_steps + cases.steps + m * (self.n + 1)
                  + terms.shape[1] + n_sub)
-        error = steps * EPS * np.abs(terms).sum(axis=(1, 2))
+        error = _quickscore_error(
+            steps - self._table_steps - cases.steps, self._table_steps + cases.steps,
+            np.abs(terms).sum(axis=(1, 2)), total)
 
         causes = np.empty((count, self.n))
         by_cause = np.empty((count, self.n, n_sub)) if subsets else None
@@ -527,8 +537,27 @@ class FactoredEngine:
         sums = Sums(total, causes, none, error)
         if by_cause is None:
             return sums
+        tables_steps = float(self._table_steps + cases.steps[0])
         return sums, SubsetSums(cases.present[0], _subsets(m), terms[0].sum(axis=0),
-                                by_cause[0].T, np.abs(terms[0]).sum(axis=0), float(steps[0]))
+                                by_cause[0].T, np.abs(terms[0]).sum(axis=0),
+                                float(steps[0]) - tables_steps, tables_steps)
+
+
+def _quickscore_error(arithmetic, tables, magnitude, total):
+    """A bound on the rounding error of Quickscore's alternating sum.
+
+    ``arithmetic`` steps round each term (the subset weights, each unit's sum over its
+    configurations, the product across units, the sums over hubs and subsets): that
+    error is relative to each term, so it counts against ``magnitude``, the sum of the
+    terms' sizes, which cancellation can make far larger than P(e). The ``tables``
+    steps round what the terms are made of (the unit tables, the hub prior, the
+    weights and constant of the absent findings). Quickscore's sum is exact algebra:
+    with those inputs as rounded it equals P(e) of slightly perturbed tables, and P(e)
+    is a sum of products of them with nonnegative coefficients, so their error is
+    relative to P(e) itself, bounded through the computed total and the first error.
+    """
+    first = arithmetic * EPS * magnitude
+    return first + tables * EPS * (np.abs(total) + first)
 
 
 @dataclass(frozen=True, eq=False)
@@ -537,7 +566,8 @@ class SubsetSums:
     alternating sum: ``total`` (S,) and ``causes`` (S, causes) hold the signed terms
     summed over the hub configurations, ``magnitude`` (S,) their absolute values,
     ``subsets`` (S, m) which findings each subset holds, ``present`` (m,) the findings
-    (indices into Structure.findings) and ``steps`` the rounding steps of one term.
+    (indices into Structure.findings), ``steps`` the rounding steps of one term's
+    arithmetic and ``tables`` those of its inputs (see :func:`_quickscore_error`).
 
     The variants of a counterfactual score are partial sums of these terms: the
     evidence with present finding j taken out is the sum over the subsets without j
@@ -551,6 +581,7 @@ class SubsetSums:
     causes: np.ndarray
     magnitude: np.ndarray
     steps: float
+    tables: float
 
     def variant(self, j: int, absent: bool) -> tuple[float, np.ndarray, float]:
         """P(e'), P(cause, e') and a bound on their rounding error for the evidence
@@ -558,9 +589,12 @@ class SubsetSums:
         (``absent=False``) or reported absent (``absent=True``)."""
         rows = self.subsets[:, j] if absent else ~self.subsets[:, j]
         sign = -1.0 if absent else 1.0
-        return (sign * float(self.total[rows].sum()),
-                sign * self.causes[rows].sum(axis=0),
-                self.steps * EPS * float(self.magnitude[rows].sum()))
+        total = sign * float(self.total[rows].sum())
+        # the same terms, so the same bound: the variant's P(e') is also a positive
+        # function of the tables
+        return (total, sign * self.causes[rows].sum(axis=0),
+                float(_quickscore_error(self.steps, self.tables,
+                                        float(self.magnitude[rows].sum()), total)))
 
 
 class _Tables(list):

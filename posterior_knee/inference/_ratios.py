@@ -19,15 +19,16 @@ of a whole Quickscore pass per answer (about ``n`` units times more).
 Every factor of a unit is a sum of positive terms, so a ratio adds a few roundings to
 each term; the alternating sum over S is bounded exactly as in Quickscore (the steps
 times eps times the sum of the terms' magnitudes), and the caller treats an answer not
-certain to its limit as before.
+certain to its limit as before (the rounding of the tables and of the answer's weights
+counts against P(e') itself, as in Quickscore).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._cases import EPS, Cases, Sums
-from ._factored import FactoredEngine, _live
+from ._cases import Cases, Sums
+from ._factored import FactoredEngine, _live, _quickscore_error
 
 CHUNK = 2 ** 21  # entries of (answers x hubs x subsets) per step of the corrections
 
@@ -168,7 +169,11 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     # a ratio (a division and a product) and the corrected readout
     steps = (engine._term_steps + base.steps[0] + batch.steps + extra + m * (engine.n + 1)
              + terms.shape[0] + terms.shape[1] + 4 * len(engine.units) + 8)
-    error = steps * EPS * np.abs(weights).sum(axis=(1, 2))
+    # the tables' own rounding and that of each answer's weights are errors of the
+    # inputs, relative to P(e') (see _factored._quickscore_error)
+    tables = engine._table_steps + batch.steps
+    error = _quickscore_error(steps - tables, tables, np.abs(weights).sum(axis=(1, 2)),
+                              total)
     none = np.full((count, len(engine.structure.groups)), np.nan)
     return Sums(total, causes, none, error)
 

@@ -202,23 +202,21 @@ class FactoredEngine:
         arrays = structure.finding_arrays
         self._q, self._s = arrays.q, arrays.strength
         self._keep, self._parents = arrays.keep, arrays.parents
-        # rounding steps in one term, as a bound on its relative error: per unit, its
-        # table (a sum over private risk-factor states and a product of CPTs), the
-        # weights of a configuration, the sum over configurations (nonnegative, so at
-        # most its length); then the product across units, hubs and the coefficient.
-        # The evidence adds its own (Cases.steps, and m per cause for the present ones).
-        self._term_steps = sum(
-            int(np.prod(t.shape[1:-1])) + len(private) + 2 * len(members) + 2 ** len(members)
-            for t, private, members in zip(self._unit_tables, self._private, units)
-        ) + len(units) + len(self.hubs) + 4
-        # of those, the steps that make the tables themselves (private sums, CPT
-        # products, the hub prior): an error there perturbs the inputs of a sum whose
-        # exact value is P(e), a positive function of them, so it is a relative error
-        # of P(e), not of each alternating term (see _sums)
+        # rounding steps in one term, as a bound on its relative error. First those
+        # that make the tables themselves, per unit (a sum over private risk-factor
+        # states, a product of CPTs) and the hub prior: an error there perturbs the
+        # inputs of a sum whose exact value is P(e), a positive function of them, so
+        # it is a relative error of P(e), not of each alternating term (see _sums).
+        # Then the term's own arithmetic: per unit the weights of a configuration and
+        # the sum over configurations (nonnegative, so at most its length), the
+        # product across units and the coefficient. The evidence adds its own
+        # (Cases.steps, and m per cause for the present ones).
         self._table_steps = sum(
             int(np.prod(t.shape[1:-1])) + len(private) + len(members)
             for t, private, members in zip(self._unit_tables, self._private, units)
         ) + len(self.hubs)
+        self._term_steps = self._table_steps + sum(
+            len(members) + 2 ** len(members) for members in units) + len(units) + 4
         self._schedule = schedule(self)  # the positive recursion's order of units
 
     def cost(self, m: int) -> float:
@@ -505,15 +503,16 @@ class FactoredEngine:
 
         terms = coef_h * full
         total = terms.sum(axis=(1, 2))
-        # the terms alternate in sign. Each carries its own rounding, at most `steps`
-        # times eps of its size; summing over hubs, then subsets, adds at most
-        # (H - 1) + (S - 1) more. Every marginal's numerator adds terms no larger
-        # elementwise, so the same bound covers them.
-        steps = (self._term_steps + cases.steps + m * (self.n + 1)
-                 + terms.shape[1] + n_sub)
-        error = _quickscore_error(
-            steps - self._table_steps - cases.steps, self._table_steps + cases.steps,
-            np.abs(terms).sum(axis=(1, 2)), total)
+        # the terms alternate in sign. Each carries the rounding of its own arithmetic,
+        # at most `arithmetic` times eps of its size (summing over hubs, then subsets,
+        # adds at most (H - 1) + (S - 1) more), and that of its inputs, `tables`
+        # times eps of P(e) (:func:`_quickscore_error`). Every marginal's numerator
+        # adds terms no larger elementwise, so the same bound covers them.
+        arithmetic = (self._term_steps - self._table_steps + m * (self.n + 1)
+                      + terms.shape[1] + n_sub)
+        tables_steps = self._table_steps + cases.steps
+        error = _quickscore_error(arithmetic, tables_steps, np.abs(terms).sum(axis=(1, 2)),
+                                  total)
 
         causes = np.empty((count, self.n))
         by_cause = np.empty((count, self.n, n_sub)) if subsets else None
@@ -537,10 +536,9 @@ class FactoredEngine:
         sums = Sums(total, causes, none, error)
         if by_cause is None:
             return sums
-        tables_steps = float(self._table_steps + cases.steps[0])
         return sums, SubsetSums(cases.present[0], _subsets(m), terms[0].sum(axis=0),
                                 by_cause[0].T, np.abs(terms[0]).sum(axis=0),
-                                float(steps[0]) - tables_steps, tables_steps)
+                                float(arithmetic), float(tables_steps[0]))
 
 
 def _quickscore_error(arithmetic, tables, magnitude, total):

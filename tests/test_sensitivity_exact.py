@@ -316,3 +316,35 @@ def test_a_present_finding_no_cause_produces(kb):
     rest = without.index.drop(("findings.csv", finding, "leak"), errors="ignore")
     np.testing.assert_allclose(table.loc[rest, "derivative"], without.loc[rest, "derivative"],
                                rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_small_causes_side_by_side_agree_with_one_at_a_time(model, seed, monkeypatch):
+    """``Parameters._sweep_small`` (every small cause's table in one set of matrix
+    products) gives the derivatives, range ends and bounds of the per-cause sweep,
+    with the clot's large table in either path, on the shipped network and on a
+    random one, with risk-factor evidence that rules out parent states (zero rows of
+    the gradient, left out of the bounds)."""
+    import posterior_knee.inference._parameters as parameters
+
+    net = model if seed == 0 else pk.Model(small_kb(seed))
+    case = net.evidence({"calf_pain": True, "lump_behind_knee": True, "fever": False,
+                         "age_over_50": True, "smoker": False})
+    clamps = [{}, {0: 1}, {2: 0}]
+    runs, large, default = {}, {}, parameters.SMALL_TABLE
+    for limit in (0, default, 10 ** 9):
+        monkeypatch.setattr(parameters, "SMALL_TABLE", limit)
+        params = Parameters(net.kb, net.structure)
+        low, high, _ = params.ranges()
+        runs[limit] = params.sweep(case, clamps, np.stack([low, high], axis=1),
+                                   wanted=[0, 2], bounds=True)
+        large[limit] = len(params._small.large)
+    # every cause one at a time, then the two paths mixed, then every cause side by side
+    assert large[0] == len(net.structure.causes) and large[10 ** 9] == 0
+    if seed == 0:
+        assert 0 < large[default] < len(net.structure.causes)
+    one, *others = runs.values()
+    for other in others:
+        np.testing.assert_allclose(other.derivative, one.derivative, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(other.at, one.at, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(other.ratios, one.ratios, rtol=1e-13, atol=0)

@@ -87,6 +87,8 @@ class Parameters:
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
         self._moved: dict[int, tuple[bytes, tuple[np.ndarray, np.ndarray]]] = {}
+        self._moved_risk: dict[int, tuple[bytes, np.ndarray]] = {}
+        self._moved_small: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._pq: dict[int, np.ndarray] = {}
         self._compile(kb, index)
 
@@ -96,6 +98,8 @@ class Parameters:
         risk_of = {m: node.name for node in s.risk_nodes for m in node.members}
         self._risk = [[index["risk_factors", m] for m in node.members]
                       for node in s.risk_nodes]
+        self._risk_states = [np.array(list(node.members.values()), dtype=np.intp)
+                             for node in s.risk_nodes]
         # per cause: prior, then (axis, state, parameter) terms in _cause_node's order
         self._causes = []
         for node in s.causes:
@@ -201,21 +205,16 @@ class Parameters:
 
         for k, (node, members) in enumerate(zip(s.risk_nodes, self._risk)):
             grad = g.risk[k]  # (rows, states)
-            moved = np.empty((len(members), ends.shape[1], len(node.states)))
-            for n, (member, p) in enumerate(zip(node.members, members)):
-                state = node.members[member]
-                derivative[:, p] = grad[:, state] - grad[:, 0]
-                for e, end in enumerate(ends[p]):
-                    changed = values.copy()
-                    changed[p] = end
-                    moved[n, e] = self._risk_prior(k, changed)
-                    at[:, p, e] = grad @ moved[n, e]
+            moved = self._moved_prior(k, ends[members])  # (members, ends, states)
+            derivative[:, members] = grad[:, self._risk_states[k]] - grad[:, :1]
+            at[:, members] = np.einsum("rs,mes->rme", grad, moved)
             if ratios is not None:  # over the states the first row reads
                 read = grad[0] != 0.0
                 r = _ratio(moved[..., read], node.prior[read])
                 ratios[members] = _bounds(np.moveaxis(r, -1, 0))
         with one_thread():  # small matrix products: see _threads.py
-            for k in range(len(self._causes)):
+            self._sweep_small(g.cpt, asked, derivative, at, ratios, ends)
+            for k in self._small.large:
                 self._sweep_cause(k, g.cpt[k], ends, asked, derivative, at, ratios)
         absent = [j for j, f in enumerate(s.findings)
                   if f.name in evidence and not evidence[f.name]]
@@ -401,12 +400,113 @@ class Parameters:
         self._moved[k] = (key, tables)
         return tables
 
+    def _moved_prior(self, k: int, ends: np.ndarray) -> np.ndarray:
+        """Risk node k's prior with each of its numbers alone at each of its ``ends``:
+        (members, ends, states), made as :meth:`build` makes it, and kept."""
+        key = ends.tobytes()
+        kept = self._moved_risk.get(k)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        moved = np.empty(ends.shape + (len(self.structure.risk_nodes[k].states),))
+        for n, p in enumerate(self._risk[k]):
+            for e, end in enumerate(ends[n]):
+                changed = self.values.copy()
+                changed[p] = end
+                moved[n, e] = self._risk_prior(k, changed)
+        self._moved_risk[k] = (key, moved)
+        return moved
+
+    @cached_property
+    def _small(self) -> _Block:
+        """The causes whose tables have at most ``SMALL_TABLE`` entries, side by side."""
+        s = self.structure
+        small = [k for k, node in enumerate(s.causes) if node.p_yes.size <= SMALL_TABLE]
+        large = tuple(k for k in range(len(s.causes)) if k not in small)
+        sizes = [s.causes[k].p_yes.size for k in small]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+        columns = [[prior] + [p for _, _, p in terms]
+                   for prior, terms, _ in (self._causes[k] for k in small)]
+        starts = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.intp)
+        entries, width = int(offsets[-1]), int(starts[-1])
+        owner = np.zeros((entries, width), dtype=bool)
+        slope = np.zeros((entries, width))
+        values = self.values
+        for n, k in enumerate(small):
+            rows, cols = slice(offsets[n], offsets[n + 1]), slice(starts[n], starts[n + 1])
+            owner[rows, cols] = True
+            prior, terms, required = self._causes[k]
+            p_yes = s.causes[k].p_yes
+            v = float(values[prior])
+            block = slope[rows, cols]  # a view: filled in place
+            if 0.0 < v < 1.0:
+                # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
+                # parent is absent (p = 0 there whatever the numbers)
+                pq = self._p_q(k).ravel()
+                block[:, 0] = pq / (v * (1.0 - v))
+                for j, (axis, state, p) in enumerate(terms, start=1):
+                    touched = np.zeros(p_yes.shape, dtype=bool)
+                    np.moveaxis(touched, axis, 0)[state] = True
+                    block[:, j] = np.where(touched.ravel(), pq / values[p], 0.0)
+            else:  # p = prior wherever allowed; the odds ratios cannot move it
+                block[:, 0] = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
+                                          required).ravel()
+        point = np.concatenate([np.zeros(0)] + [s.causes[k].p_yes.ravel() for k in small])
+        flat = np.array([p for c in columns for p in c], dtype=np.intp)
+        return _Block(tuple(small), large, offsets, starts, flat, owner, point, slope)
+
+    def _small_moved(self, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The small causes' tables with each number alone at each of its ``ends``
+        ((columns, ends), in the order of ``_Block.columns``): P(no) and
+        P(yes) side by side as (entries, columns * ends), zero off each cause's own
+        entries, and the ratios moved / point of both as (2 * entries, columns, ends),
+        NaN off them (:func:`_bounds` leaves NaN out). Kept for the same ends."""
+        block = self._small
+        key = ends.tobytes()
+        if self._moved_small is not None and self._moved_small[0] == key:
+            return self._moved_small[1], self._moved_small[2]
+        count = ends.shape[1]
+        entries, width = block.owner.shape
+        yes = np.zeros((entries, width, count))
+        for n, k in enumerate(block.causes):
+            rows = slice(block.offsets[n], block.offsets[n + 1])
+            cols = slice(block.starts[n], block.starts[n + 1])
+            table, _ = self._moved_p_yes(k, ends[cols])
+            yes[rows, cols] = table.reshape(len(table), -1, count)
+        owner = block.owner[:, :, None]
+        no = np.where(owner, 1.0 - yes, 0.0)
+        point = block.point[:, None, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.concatenate([np.where(owner, yes / point, np.nan),
+                                     np.where(owner, no / (1.0 - point), np.nan)])
+        both = np.concatenate([no.reshape(entries, -1), yes.reshape(entries, -1)])
+        self._moved_small = (key, both, ratios)
+        return both, ratios
+
+    def _sweep_small(self, cpt: Sequence[np.ndarray], wanted: np.ndarray,
+                     derivative: np.ndarray, at: np.ndarray, ratios: np.ndarray | None,
+                     ends: np.ndarray) -> None:
+        """:meth:`_sweep_cause` for every small cause at once, as a few matrix
+        products over their tables side by side (``cpt`` as ``Gradients.cpt``): the
+        same sums, with zeros for the other causes' entries, and the same bounds over
+        the entries some row reads."""
+        block = self._small
+        if not block.causes:
+            return
+        rows = cpt[0].shape[0]
+        grad = np.concatenate([cpt[k].reshape(rows, -1, 2) for k in block.causes], axis=1)
+        both, moved = self._small_moved(ends[block.columns])
+        g = np.concatenate([grad[..., 0], grad[..., 1]], axis=1)  # (rows, no then yes)
+        at[:, block.columns] = (g @ both).reshape(rows, len(block.columns), -1)
+        if len(wanted):
+            slope = grad[wanted, :, 1] - grad[wanted, :, 0]
+            derivative[np.ix_(wanted, block.columns)] = slope @ block.slope
+        if ratios is not None:
+            live = np.tile((grad != 0.0).any(axis=(0, 2)), 2)
+            ratios[block.columns] = _bounds(np.where(live[:, None, None], moved, np.nan))
+
     @cached_property
     def _elimination(self) -> EliminationEngine:
         return EliminationEngine(self.structure)
-
-    def _required(self, k: int) -> list[int]:
-        return self._causes[k][2]
 
     # -- which parameters matter ----------------------------------------------------
     def relevant(self, evidence: Mapping[str, bool]) -> np.ndarray:
@@ -443,6 +543,32 @@ class Parameters:
 
 
 _DIRECT = 64  # live entries up to which a cause's ratios are read off every entry
+# causes whose tables have at most this many entries are swept side by side, in one
+# set of matrix products (:meth:`Parameters._sweep_small`); on the shipped priors every
+# cause but the clot (24 576 entries) has at most 48
+SMALL_TABLE = 256
+
+
+@dataclass(frozen=True, eq=False)
+class _Block:
+    """The small causes' conditional tables side by side (``Parameters._small``).
+
+    ``causes`` are their indices and ``large`` the other causes'; cause ``causes[n]``
+    has the entries ``offsets[n]:offsets[n + 1]`` (its table flattened) and the
+    columns ``starts[n]:starts[n + 1]``, whose parameters are ``columns`` (its prior,
+    then its odds ratios, as ``Parameters._causes``). ``owner`` (entries, columns)
+    marks each cause's own block, ``point`` holds P(yes | parents) and ``slope`` the
+    derivative of each entry with respect to each column's number.
+    """
+
+    causes: tuple[int, ...]
+    large: tuple[int, ...]
+    offsets: np.ndarray
+    starts: np.ndarray
+    columns: np.ndarray
+    owner: np.ndarray
+    point: np.ndarray
+    slope: np.ndarray
 
 
 def _ratio(moved: np.ndarray, point: np.ndarray) -> np.ndarray:

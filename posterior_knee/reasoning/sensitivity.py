@@ -126,9 +126,8 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     causes = model.structure.cause_ids
     # a flip of the top cause is read on the probabilities: whether the first cause by
     # disablement changes would need the counterfactual scores at every end
-    ranking = dx.ranking
-    probabilities = ranking["probability"].to_numpy()[
-        np.argsort([causes.index(c) for c in ranking["cause"]])]
+    # the diagnosis keeps its ranking's columns in the structure's cause order
+    probabilities = np.asarray(dx._ranking.columns["probability"], dtype=float)
     top = int(np.argmax(probabilities))
     level = dx.triage.level
     f0 = dx.probability(target)  # the posterior the diagnosis already holds
@@ -172,7 +171,7 @@ def sensitivity(model: Model, findings: Mapping[str, object],
     where = np.flatnonzero(asked.ravel())
     levels = model.rules.levels(
         np.ones((len(where), len(present)), dtype=bool), present,
-        {c: at[i].ravel()[where] for i, c in enumerate(causes)})
+        dict(zip(causes, at.reshape(len(causes), -1)[:, where])))
     flips_triage = np.zeros(asked.size, dtype=bool)
     flips_triage[where] = levels != level.value
     flips_triage = flips_triage.reshape(asked.shape)

@@ -89,7 +89,7 @@ class Parameters:
         self._moved: dict[int, tuple[bytes, tuple[np.ndarray, np.ndarray]]] = {}
         self._moved_risk: dict[int, tuple[bytes, np.ndarray]] = {}
         self._moved_small: tuple[bytes, np.ndarray, np.ndarray] | None = None
-        self._pq: dict[int, np.ndarray] = {}
+        self._slopes: dict[int, np.ndarray] = {}
         self._compile(kb, index)
 
     def _compile(self, kb: KnowledgeBase, index: Mapping[tuple[str, str], int]) -> None:
@@ -298,9 +298,9 @@ class Parameters:
         g1 = grad[..., 1].reshape(rows, -1)
         live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))
         g0, g1 = g0[:, live], g1[:, live]
-        if len(wanted):
-            every = len(wanted) == rows and (wanted == np.arange(rows)).all()
-            self._cause_derivatives(k, grad if every else grad[wanted], derivative, wanted)
+        if len(wanted):  # d P / d p = grad_1 - grad_0, through d p / d each number
+            derivative[np.ix_(wanted, params)] = \
+                (g1[wanted] - g0[wanted]) @ self._slope(k)[live]
         yes, no = self._moved_p_yes(k, ends[params])  # (parent states, params * ends)
         at[:, params] = (g0 @ no[live] + g1 @ yes[live]).reshape(rows, len(params), -1)
         if ratios is not None:
@@ -346,37 +346,32 @@ class Parameters:
         return np.stack([np.minimum(r.min(axis=0), 1.0), np.maximum(r.max(axis=0), 1.0)],
                         axis=-1)
 
-    def _cause_derivatives(self, k: int, grad: np.ndarray, derivative: np.ndarray,
-                           wanted: np.ndarray) -> None:
-        """The derivatives of the rows ``wanted`` (``grad`` holds theirs) with respect to
-        cause k's numbers, summed over the whole table as before: a derivative can be a
-        difference of nearly equal terms, and summing in another order would move its
-        last digits (and the order of the table's rows)."""
+    def _slope(self, k: int) -> np.ndarray:
+        """d P(cause k = yes | parents) / d each of its numbers (its prior, then its odds
+        ratios): (parent states flattened, numbers), kept. In the logistic form
+        d p / d log-odds = p (1 - p), zero where a required parent is absent (p = 0
+        there whatever the numbers); with a prior of 0 or 1, p is the prior wherever
+        allowed and the odds ratios cannot move it."""
+        kept = self._slopes.get(k)
+        if kept is not None:
+            return kept
         prior, terms, required = self._causes[k]
-        values = self.values
         p_yes = self.structure.causes[k].p_yes
-        slope = grad[..., 1] - grad[..., 0]  # d P / d P(cause | parents)
-        axes = tuple(range(1, slope.ndim))
+        values = self.values
+        slope = np.zeros((p_yes.size, 1 + len(terms)))
         v = float(values[prior])
         if 0.0 < v < 1.0:
-            # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
-            # parent is absent (p = 0 there whatever the numbers)
-            spread = slope * self._p_q(k)
-            derivative[wanted, prior] = spread.sum(axis=axes) / (v * (1.0 - v))
-            for axis, state, p in terms:
-                derivative[wanted, p] += np.take(spread, state, axis=axis + 1).sum(
-                    axis=tuple(range(1, spread.ndim - 1))) / values[p]
-        else:  # p = prior wherever allowed; the odds ratios cannot move it
-            allowed = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape], required)
-            derivative[wanted, prior] = (slope * allowed).sum(axis=axes)
-
-    def _p_q(self, k: int) -> np.ndarray:
-        """p (1 - p) of cause k's table, kept."""
-        kept = self._pq.get(k)
-        if kept is None:
-            p_yes = self.structure.causes[k].p_yes
-            kept = self._pq[k] = p_yes * (1.0 - p_yes)
-        return kept
+            pq = (p_yes * (1.0 - p_yes)).ravel()
+            slope[:, 0] = pq / (v * (1.0 - v))
+            for j, (axis, state, p) in enumerate(terms, start=1):
+                touched = np.zeros(p_yes.shape, dtype=bool)
+                np.moveaxis(touched, axis, 0)[state] = True
+                slope[:, j] = np.where(touched.ravel(), pq / values[p], 0.0)
+        else:
+            slope[:, 0] = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
+                                      required).ravel()
+        self._slopes[k] = slope
+        return slope
 
     def _moved_p_yes(self, k: int, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(cause k = yes | parents) and P(no | parents), flattened, with each of its
@@ -430,26 +425,10 @@ class Parameters:
         entries, width = int(offsets[-1]), int(starts[-1])
         owner = np.zeros((entries, width), dtype=bool)
         slope = np.zeros((entries, width))
-        values = self.values
         for n, k in enumerate(small):
             rows, cols = slice(offsets[n], offsets[n + 1]), slice(starts[n], starts[n + 1])
             owner[rows, cols] = True
-            prior, terms, required = self._causes[k]
-            p_yes = s.causes[k].p_yes
-            v = float(values[prior])
-            block = slope[rows, cols]  # a view: filled in place
-            if 0.0 < v < 1.0:
-                # logistic form: d p / d (log-odds) = p (1 - p), zero where a required
-                # parent is absent (p = 0 there whatever the numbers)
-                pq = self._p_q(k).ravel()
-                block[:, 0] = pq / (v * (1.0 - v))
-                for j, (axis, state, p) in enumerate(terms, start=1):
-                    touched = np.zeros(p_yes.shape, dtype=bool)
-                    np.moveaxis(touched, axis, 0)[state] = True
-                    block[:, j] = np.where(touched.ravel(), pq / values[p], 0.0)
-            else:  # p = prior wherever allowed; the odds ratios cannot move it
-                block[:, 0] = cause_p_yes(1.0, [np.zeros(n) for n in p_yes.shape],
-                                          required).ravel()
+            slope[rows, cols] = self._slope(k)
         point = np.concatenate([np.zeros(0)] + [s.causes[k].p_yes.ravel() for k in small])
         flat = np.array([p for c in columns for p in c], dtype=np.intp)
         return _Block(tuple(small), large, offsets, starts, flat, owner, point, slope)

@@ -293,7 +293,7 @@ class Parameters:
         """
         prior, terms, _ = self._causes[k]
         rows = grad.shape[0]
-        params = [prior] + [p for _, _, p in terms]
+        params = np.array([prior] + [p for _, _, p in terms], dtype=np.intp)
         g0 = grad[..., 0].reshape(rows, -1)
         g1 = grad[..., 1].reshape(rows, -1)
         live = np.flatnonzero((g0 != 0.0).any(axis=0) | (g1 != 0.0).any(axis=0))

@@ -295,7 +295,7 @@ def test_quickscore_error_bound_holds(model, data, improbable):
     cases = [model.evidence({**case, **dict.fromkeys(improbable, True)}) for case in data]
     parts = [model.structure.split_evidence(case) for case in cases]
     engine = factored(model)
-    for m in {len(p.present) for p in parts} - set(range(4, 100)):
+    for m in sorted({len(p.present) for p in parts if len(p.present) <= 3}):
         batch = Cases.from_parts([p for p in parts if len(p.present) == m], model.structure)
         quick, exact = engine.sums(batch), positive_sums(engine, batch)
         assert (np.abs(quick.total - exact.total) <= quick.error + exact.error).all()

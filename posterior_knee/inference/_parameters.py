@@ -10,9 +10,10 @@ loaded structure exactly.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from ._structure import Structure, cause_p_yes
 from ._threads import one_thread
 
 COLUMNS = ["file", "id", "column", "value", "low", "high"]
+T = TypeVar("T")
 
 # default plausible range where the CSV gives none: odds or odds ratio times / divided by 2
 DEFAULT_FACTOR = 2.0
@@ -86,9 +88,8 @@ class Parameters:
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
-        self._moved: dict[int, tuple[bytes, tuple[np.ndarray, np.ndarray]]] = {}
-        self._moved_risk: dict[int, tuple[bytes, np.ndarray]] = {}
-        self._moved_small: tuple[bytes, np.ndarray, np.ndarray] | None = None
+        # tables rebuilt with each number at the ends of its range: name -> (ends, value)
+        self._at_ends: dict[object, tuple[bytes, Any]] = {}
         self._slopes: dict[int, np.ndarray] = {}
         self._compile(kb, index)
 
@@ -373,43 +374,48 @@ class Parameters:
         self._slopes[k] = slope
         return slope
 
+    def _kept(self, name: object, ends: np.ndarray, make: Callable[[], T]) -> T:
+        """``make()``, kept under ``name`` for these ``ends``: the same ends come back at
+        every sweep of a model (its ranges)."""
+        key = ends.tobytes()
+        kept = self._at_ends.get(name)
+        if kept is None or kept[0] != key:
+            kept = self._at_ends[name] = (key, make())
+        return kept[1]
+
+    def _each_end(self, params: Sequence[int], ends: np.ndarray,
+                  rebuild: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+        """``rebuild(values)`` with each of ``params`` alone at each of its ``ends``
+        (one row of ``ends`` per parameter), in that order."""
+        out = []
+        for p, row in zip(params, ends):
+            for end in row:
+                changed = self.values.copy()
+                changed[p] = end
+                out.append(rebuild(changed))
+        return out
+
     def _moved_p_yes(self, k: int, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(cause k = yes | parents) and P(no | parents), flattened, with each of its
         numbers (prior, then the odds ratios) alone at each of its ``ends``: (parent
         states, numbers * ends) each, made by :meth:`_p_yes` as :meth:`build` makes
-        it. The same ends come back at every sweep of a model (its ranges), so the
-        tables are kept."""
-        key = ends.tobytes()
-        kept = self._moved.get(k)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        prior, terms, _ = self._causes[k]
-        columns = []
-        for p, row in zip([prior] + [p for _, _, p in terms], ends):
-            for end in row:
-                changed = self.values.copy()
-                changed[p] = end
-                columns.append(self._p_yes(k, changed).ravel())
-        table = np.stack(columns, axis=1)
-        tables = (table, 1.0 - table)
-        self._moved[k] = (key, tables)
-        return tables
+        it, and kept."""
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            prior, terms, _ = self._causes[k]
+            table = np.stack([t.ravel() for t in self._each_end(
+                [prior] + [p for _, _, p in terms], ends, lambda v: self._p_yes(k, v))],
+                axis=1)
+            return table, 1.0 - table
+
+        return self._kept(("cause", k), ends, make)
 
     def _moved_prior(self, k: int, ends: np.ndarray) -> np.ndarray:
         """Risk node k's prior with each of its numbers alone at each of its ``ends``:
         (members, ends, states), made as :meth:`build` makes it, and kept."""
-        key = ends.tobytes()
-        kept = self._moved_risk.get(k)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        moved = np.empty(ends.shape + (len(self.structure.risk_nodes[k].states),))
-        for n, p in enumerate(self._risk[k]):
-            for e, end in enumerate(ends[n]):
-                changed = self.values.copy()
-                changed[p] = end
-                moved[n, e] = self._risk_prior(k, changed)
-        self._moved_risk[k] = (key, moved)
-        return moved
+        states = len(self.structure.risk_nodes[k].states)
+        return self._kept(("risk", k), ends, lambda: np.array(self._each_end(
+            self._risk[k], ends, lambda v: self._risk_prior(k, v))).reshape(
+                ends.shape + (states,)))
 
     @cached_property
     def _small(self) -> _Block:
@@ -439,10 +445,10 @@ class Parameters:
         P(yes) side by side as (entries, columns * ends), zero off each cause's own
         entries, and the ratios moved / point of both as (2 * entries, columns, ends),
         NaN off them (:func:`_bounds` leaves NaN out). Kept for the same ends."""
+        return self._kept("small", ends, lambda: self._make_small_moved(ends))
+
+    def _make_small_moved(self, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         block = self._small
-        key = ends.tobytes()
-        if self._moved_small is not None and self._moved_small[0] == key:
-            return self._moved_small[1], self._moved_small[2]
         count = ends.shape[1]
         entries, width = block.owner.shape
         yes = np.zeros((entries, width, count))
@@ -458,7 +464,6 @@ class Parameters:
             ratios = np.concatenate([np.where(owner, yes / point, np.nan),
                                      np.where(owner, no / (1.0 - point), np.nan)])
         both = np.concatenate([no.reshape(entries, -1), yes.reshape(entries, -1)])
-        self._moved_small = (key, both, ratios)
         return both, ratios
 
     def _sweep_small(self, cpt: Sequence[np.ndarray], wanted: np.ndarray,

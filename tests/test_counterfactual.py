@@ -349,9 +349,9 @@ def test_scores_from_silent_sums_equal_the_closed_form_on_random_structures(seed
 
 @pytest.mark.parametrize("m", [1, 3, 6, 9, 12, 15])
 def test_both_routes_give_the_scores_of_one_query_per_variant(core, monkeypatch, m):
-    """On the shipped causes, at every size: the silent sums and the factored variants
-    (each route forced) against the closed form fed by enumeration, one query per
-    variant."""
+    """On the shipped causes, at every size: the silent sums, the factored variants
+    and the variants the posterior carries (each route forced) against the closed form
+    fed by enumeration, one query per variant."""
     from posterior_knee.inference import _dispatch
     from posterior_knee.inference._engine import ExactEngine
 
@@ -380,12 +380,21 @@ def test_both_routes_give_the_scores_of_one_query_per_variant(core, monkeypatch,
     want = scores_from_joint(joint_many, case, present,
                              {n: arrays.strength[row[n]] for n in present}, None,
                              {n: 1.0 - arrays.keep[row[n]] for n in present})
-    routes = {"silent": -1.0} if m > _dispatch.MAX_PRESENT_POSITIVE + 1 else \
-        {"silent": -1.0, "variants": 1e30}
-    for route, budget in routes.items():
+    # the variants carried by the posterior (Quickscore's by subset or the positive
+    # recursion's), the variants queried as a batch, the silent sums
+    routes = {"silent": (-1.0, -1.0)}
+    if m <= _dispatch.MAX_PRESENT_POSITIVE + 1:
+        routes["variants"] = (-1.0, 1e30)
+    if m <= _dispatch.MAX_PRESENT_POSITIVE:
+        routes["carried"] = (1e30, -1.0)
+    for route, (carried, budget) in routes.items():
+        monkeypatch.setattr(_dispatch, "VARIANTS_COST", carried)
         monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", budget)
-        assert core._engines.counterfactual_route(case) == route
-        got = counterfactual_scores(core, case)
+        assert core._engines.counterfactual_route(case) == route.replace("carried",
+                                                                          "variants")
+        posterior = core._engines.posterior(case)
+        assert (posterior.quickscore is not None) == (route == "carried")
+        got = counterfactual_scores(core, case, posterior)
         np.testing.assert_allclose(got.disablement, want.disablement, rtol=0, atol=1e-9)
         np.testing.assert_allclose(got.sufficiency, want.sufficiency, rtol=0, atol=1e-9)
         assert got.outside == pytest.approx(want.outside, abs=1e-9)

@@ -666,6 +666,7 @@ def test_posterior_reads_the_silent_sums_on_the_way(core, monkeypatch, m):
     from posterior_knee.inference import _dispatch
 
     monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", -1.0)  # never factored
+    monkeypatch.setattr(_dispatch, "VARIANTS_COST", -1.0)
     monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
     engines = Engines(core.structure)
     engines.__dict__["enumeration"] = None  # as on a network too large to enumerate
@@ -709,24 +710,25 @@ def test_products_through_matmul_equal_einsum(data):
 
 
 @pytest.mark.parametrize("m", [3, 5])
-def test_posterior_takes_elimination_where_the_scores_need_it(core, monkeypatch, m):
-    """A case the factored engine would answer goes through elimination when its
-    counterfactual scores need the silent sums and the factored cost reaches
-    SHARED_COST; the answer is the same either way."""
+def test_posterior_carries_the_variants_or_the_silent_sums(core, monkeypatch, m):
+    """Up to VARIANTS_COST the factored engine answers and the answer carries the sums
+    its counterfactual variants are read from; beyond, elimination answers and keeps
+    the silent sums for the scores. The answer is the same either way."""
     from posterior_knee.inference import _dispatch
 
     rng = np.random.default_rng(160 + m)
     case = with_present(core, rng, m)
     expected = ExactEngine(core.structure).posterior(case)
-    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", 1e30)  # factored by choice
-    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)  # scores by silent sums
-    for shared, kept in ((0.0, True), (1e30, False)):
-        monkeypatch.setattr(_dispatch, "SHARED_COST", shared)
+    monkeypatch.setattr(_dispatch, "FACTORED_BUDGET", -1.0)  # else elimination
+    monkeypatch.setattr(_dispatch, "VARIANTS_BUDGET", -1.0)
+    for cost, carried in ((1e30, True), (-1.0, False)):
+        monkeypatch.setattr(_dispatch, "VARIANTS_COST", cost)
         engines = Engines(core.structure)
         engines.__dict__["enumeration"] = None
-        assert engines.choose(cases_of(core.structure, [case])) == "factored"
-        assert_same(engines.posterior(case), expected)
-        assert (engines._kept is not None) == kept
+        got = engines.posterior(case)
+        assert_same(got, expected)
+        assert (got.quickscore is not None) == carried
+        assert (engines._kept is not None) == (not carried)
 
 
 # -- the engine cut to the states the evidence leaves -------------------------------------

@@ -28,10 +28,11 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import EngineLimitError, ImpossibleEvidenceError
-from ._cases import ERROR_LIMIT, MAX_PRESENT, MAX_PRESENT_POSITIVE, Cases, Sums
+from ._cases import ERROR_LIMIT, MAX_PRESENT_POSITIVE, Cases, Sums
 from ._elimination import EliminationEngine, SilentSums
 from ._engine import ExactEngine, Posterior
 from ._factored import FactoredEngine, SubsetSums
+from ._positive import VariantSums
 from ._structure import Structure
 from ._threads import one_thread
 
@@ -54,11 +55,6 @@ BATCH_BUDGET = 1.2e7
 # variants beat one elimination pass with its per-finding paths (measured on the
 # shipped priors: m = 2, 0.8 ms against 2.3; m = 3, 3.8 ms against 2.5)
 VARIANTS_BUDGET = 5e5
-# a posterior whose counterfactual scores need the silent sums goes through elimination
-# (which reads them on the way) from this factored cost (measured on the shipped priors
-# at m = 3: elimination with the silent sums 3.5 ms, the factored engine alone 3.65 ms,
-# then 4.4 ms more for the silent sums)
-SHARED_COST = 3e5
 # an explanation's leave-one-out: below this factored cost of its variants, they beat
 # the derivatives of an elimination pass (measured: m = 2, 3.9 ms against 6.6). The
 # cost counts each variant at the present findings it keeps: at m = 2 most variants
@@ -66,6 +62,13 @@ SHARED_COST = 3e5
 # cannot certify; counted at m - 1 they were sent to the factored engine, and
 # elimination is 1.23x faster there (benchmarks/ab.py, 16 cases)
 WITHOUT_BUDGET = 1e6
+# a single posterior, and the counterfactual variants its scores need, through the
+# factored engine up to this cost: Quickscore's sums by subset where it certifies the
+# case, else the positive recursion with one backward column per variant (measured on
+# the shipped priors, one BLAS thread, the benchmark's cases: with its variants 1.1,
+# 1.6 and 2.0 ms at m = 2, 3 and 4 against 2.8, 3.1 and 3.3 for elimination with the
+# silent sums; at m = 5 (cost 8e6) 9.4 against 4.2)
+VARIANTS_COST = 4e6
 ENUMERATION_PASSES = 6
 ELIMINATION_WEIGHT = 8.0
 ELIMINATION_STEP = 1e4
@@ -153,35 +156,39 @@ class Engines:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Exact posteriors for checked evidence (one case).
 
-        Where elimination answers it and the counterfactual scores of the same
-        evidence would need :meth:`silent_sums`, its backward pass also reads them
-        (a diagnosis asks for both, one after the other) and keeps them for that
-        call, so the diagnosis runs the plan once. For that, elimination also takes
-        the cases the factored engine would answer alone at a cost of ``SHARED_COST``
-        or more. A factored answer with up to MAX_PRESENT present findings carries its
-        Quickscore sums by subset (``Posterior.quickscore``), from which
-        :meth:`variants` reads the counterfactual variants of the same evidence."""
+        Up to a factored cost of ``VARIANTS_COST`` (m <= 4 on the shipped priors) the
+        factored engine answers and the answer carries the sums its counterfactual
+        variants are read from (``Posterior.quickscore``, read by :meth:`variants`):
+        Quickscore's by subset where it certifies the case, else the positive
+        recursion's, one backward column per variant. Beyond, where elimination
+        answers and the counterfactual scores of the same evidence would need
+        :meth:`silent_sums`, its backward pass also reads them (a diagnosis asks for
+        both, one after the other) and keeps them for that call, so the diagnosis
+        runs the plan once."""
         parts = self.structure.split_evidence(evidence)
         cases = Cases.from_parts([parts], self.structure)
+        if parts.present and self._carries_variants(len(parts.present)):
+            # the counterfactual variants come with the answer: Quickscore's terms by
+            # subset (SubsetSums), or the positive recursion's columns (VariantSums)
+            assert self.factored is not None  # (_carries_variants)
+            with one_thread():
+                sums, variants = self.factored.sums_with_variants(cases)
+                answer = self._backed(sums, cases, True).first()
+            return Posterior(answer.causes, answer.groups, answer.evidence_probability,
+                             (_key(evidence), variants))
         kind = self.choose(cases) if parts.present else "factored"
-        if kind == "factored" and parts.present and self.factored is not None and \
-                self.factored.cost(len(parts.present)) >= SHARED_COST:
-            kind = "elimination"  # with the silent sums it beats factored + silent
         if kind == "elimination" and self.counterfactual_route(evidence) == "silent":
             with one_thread():
                 sums, silent = self.elimination.sums_with_silent(cases)
             self._kept = (_key(evidence), silent)
             return sums.first()
-        if kind == "factored" and parts.present and self.factored is not None and \
-                len(parts.present) <= MAX_PRESENT:
-            # Quickscore's terms by subset hold the counterfactual variants too (see
-            # SubsetSums): the answer carries them to the counterfactual scores
-            with one_thread():
-                sums, subsets = self.factored.certain_sums_with_subsets(cases)
-                answer = self._backed(sums, cases, True).first()
-            return Posterior(answer.causes, answer.groups, answer.evidence_probability,
-                             (_key(evidence), subsets))
         return self.certain_sums(cases).first()
+
+    def _carries_variants(self, m: int) -> bool:
+        """Whether a posterior with m present findings comes from the factored engine
+        with its counterfactual variants (:meth:`FactoredEngine.sums_with_variants`)."""
+        return (self.factored is not None and m <= MAX_PRESENT_POSITIVE
+                and self.factored.cost(m) <= VARIANTS_COST)
 
     def counterfactual_route(self, evidence: Mapping[str, bool]) -> str:
         """How the counterfactual scores of this evidence are cheapest: ``"variants"``
@@ -189,6 +196,8 @@ class Engines:
         or ``"silent"`` (:meth:`silent_sums`)."""
         findings = self.structure._lookup[0]
         m = sum(1 for name, value in evidence.items() if value and name in findings)
+        if self._carries_variants(m):  # the posterior brings them (see posterior)
+            return "variants"
         if self.factored is not None and m <= MAX_PRESENT_POSITIVE + 1 and \
                 self.factored.cost(max(m - 1, 0)) * 2 * m <= VARIANTS_BUDGET:
             return "variants"
@@ -341,7 +350,7 @@ class Engines:
         kept = first.quickscore
         if kept is None or kept[0] != _key(evidence):
             return None
-        subsets: SubsetSums = kept[1]
+        subsets: SubsetSums | VariantSums = kept[1]
         position = {self.structure.findings[j].name: t
                     for t, j in enumerate(subsets.present)}
         count = len(changes) + 1

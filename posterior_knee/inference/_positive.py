@@ -177,7 +177,63 @@ def schedule(engine: FactoredEngine) -> Schedule:
     return Schedule(tuple(order), tuple(where.get(u, -1) for u in order), tuple(spans))
 
 
+@dataclass(frozen=True, eq=False)
+class VariantSums:
+    """One case's counterfactual variants from the positive recursion, all certain:
+    ``total`` (V,), ``causes`` (V, causes) and ``error`` (V,) for the evidence (row 0),
+    each present finding reported absent (rows 1..m) and each taken out (rows
+    m + 1..2m), in the order of ``present`` (indices into Structure.findings). The
+    same interface as the Quickscore sums by subset (:class:`._factored.SubsetSums`),
+    from which the dispatcher reads the variants of a counterfactual score."""
+
+    present: np.ndarray
+    total: np.ndarray
+    causes: np.ndarray
+    error: np.ndarray
+
+    def variant(self, j: int, absent: bool) -> tuple[float, np.ndarray, float]:
+        """P(e'), P(cause, e') and a bound on their rounding error for the evidence
+        with present finding ``j`` (its position in ``present``) taken out
+        (``absent=False``) or reported absent (``absent=True``)."""
+        row = 1 + j if absent else 1 + len(self.present) + j
+        return float(self.total[row]), self.causes[row], float(self.error[row])
+
+
+def variant_finals(m: int) -> np.ndarray:
+    """(2m + 1, 2**m): which pending sets may remain at the end of the recursion, for
+    the evidence (none), each present finding j reported absent (exactly j: it took
+    the 'not produced by its leak' branch, weight 1 - leak, and no cause produced it)
+    and each one taken out (none or j: present or absent, the two weights adding up
+    to 1)."""
+    finals = np.zeros((2 * m + 1, 2 ** m))
+    finals[0, 0] = 1.0
+    for j in range(m):
+        finals[1 + j, 2 ** j] = 1.0
+        finals[1 + m + j, [0, 2 ** j]] = 1.0
+    return finals
+
+
+def positive_variants(engine: FactoredEngine, cases: Cases) -> tuple[Sums, VariantSums]:
+    """:func:`positive_sums` of one case, with its counterfactual variants
+    (:class:`VariantSums`) from the same passes: a variant changes only which pending
+    sets may remain at the end, so the backward pass carries one column per variant
+    and the forward pass is shared."""
+    m = cases.present.shape[1]
+    sums, (total, causes, error) = _recursion(engine, cases, True, variant_finals(m))
+    return sums, VariantSums(cases.present[0], total[0], causes[0].T, error[0])
+
+
 def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
+    return _recursion(engine, cases, groups)[0]
+
+
+def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
+               finals: np.ndarray | None = None
+               ) -> tuple[Sums, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The sums of :func:`positive_sums` for one chunk, and with ``finals`` (V, 2**m),
+    the pending sets allowed at the end for each of V variants (row 0 the evidence
+    itself: nothing pending), each variant's totals (C, V), joint sums with every
+    cause (C, causes, V) and error bounds (C, V); without, the evidence's alone."""
     hub_p, constant, tables = engine._tables(cases)
     # hub configurations the evidence rules out in every row (a stated age band rules
     # out two thirds) add exact zeros to every sum below: carry only the others
@@ -272,40 +328,53 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
         alphas.append(forward(p, alphas[p]))
     total = alphas[-1][:, :, 0].sum(axis=1)
 
-    # backward pass: beta after each unit (nothing may be pending at the end)
-    beta = np.zeros((count, n_hub, 2 ** m))
-    beta[:, :, 0] = 1.0
+    # backward pass: beta after each unit, one column per variant (V, before the
+    # pending sets): which pending sets may remain at the end (for the evidence, none)
+    ends = np.eye(1, 2 ** m) if finals is None else finals
+    n_v = len(ends)
+    beta = np.repeat(np.broadcast_to(ends, (n_hub, n_v, 2 ** m))[None], count, axis=0)
     betas = [beta]
     for p in range(len(plan.order) - 1, 0, -1):  # nothing needs beta before the first
         k = plan.single[p]
         if k >= 0:
-            beta = t0[k] * beta + t1[k] * (beta @ maps[k])
+            beta = t0[k][..., None] * beta + t1[k][..., None] * (beta @ maps[k][:, None])
+        elif n_v > 1:  # the unit as one matrix per case and hub configuration,
+            # applied to every variant's column at once
+            t, r, d = multi[plan.order[p]]
+            maps_u = _single_map(r.reshape(-1, m), d.reshape(-1, m), m).reshape(
+                count, -1, 2 ** m, 2 ** m)  # (C, K, 2**m, 2**m), one per configuration
+            beta = beta @ np.einsum("chk,ckst->chst", t, maps_u)
         else:
             t, r, d = multi[plan.order[p]]
-            carried = _carry(beta[:, :, None, :], r[:, None], d[:, None], m, backward=True)
-            beta = np.einsum("chk,chks->chs", t, carried)
+            carried = _carry(beta[:, :, :, None, :], r[:, None, None], d[:, None, None], m,
+                             backward=True)  # (C, H, 1, K, 2**m)
+            beta = np.einsum("chk,chvks->chvs", t, carried)
         betas.append(beta)
     after_unit = betas[::-1]  # after_unit[p]: weights after the unit at position p
 
-    causes = np.empty((count, engine.n))
+    joint = np.empty((count, engine.n, n_v))
     if n1:  # every single cause in one product: present, carried, then the rest
         at = [p for p, k in enumerate(plan.single) if k >= 0]
         ks = [plan.single[p] for p in at]
         moved = np.stack([carried_at[p] for p in at])
         after = np.stack([after_unit[p] for p in at])
-        causes[:, single[ks]] = np.einsum("kch,kchs,kchs->ck", t1[ks, ..., 0], moved, after)
+        joint[:, single[ks]] = np.einsum("kch,kchs,kchvs->ckv", t1[ks, ..., 0], moved,
+                                         after)
     for p, u in enumerate(plan.order):
         if plan.single[p] >= 0:
             continue
         t = multi[u][0]
         after = after_unit[p]
         if p == 0:
-            reach = carried_at[0] @ after.transpose(0, 2, 1)  # (C, K, H)
-            per_config = np.einsum("chk,ckh->ck", t * scale, reach)
+            reach = carried_at[0] @ after.reshape(count, n_hub * n_v, -1).transpose(0, 2, 1)
+            per_config = np.einsum("chk,ckhv->ckv", t * scale,
+                                   reach.reshape(count, -1, n_hub, n_v))
         else:
-            per_config = np.einsum("chk,chks,chs->ck", t, carried_at[p], after)
+            per_config = np.einsum("chk,chks,chvs->ckv", t, carried_at[p], after)
         members = engine.units[u]
-        causes[:, members] = per_config @ engine._readouts[u][1][1:1 + len(members)].T
+        joint[:, members] = np.einsum("ckv,mk->cmv", per_config,
+                                      engine._readouts[u][1][1:1 + len(members)])
+    causes = joint[..., 0]
 
     if groups:
         # restricted where the group's causes are; forward from the first such unit
@@ -315,7 +384,7 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
             alpha = alphas[first]
             for p in range(first, last + 1):
                 alpha = forward(p, alpha, restricts[p - first])
-            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[last])
+            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[last][:, :, 0])
     else:
         none = np.full((count, engine._n_groups), np.nan)
 
@@ -323,4 +392,6 @@ def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
     steps = (engine._term_steps + cases.steps + m * (engine.n + 3) + sum(steps_list)
              + (2 * m + 2 ** m) * len(plan.order) + n_hub)
     error = steps * EPS * total
-    return Sums(total, causes, none, error)
+    sums = Sums(total, causes, none, error)
+    totals = total[:, None] if finals is None else np.einsum("chs,vs->cv", alphas[-1], finals)
+    return sums, (totals, joint, steps * EPS * totals)

@@ -184,8 +184,9 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
     evidence variants share m - 1 present findings, so the factored engine answers them
     in one batch (or elimination, in one batch through the plan of the evidence).
     ``posterior``, the evidence's posterior when the caller has it already
-    (:meth:`Model.diagnose` does), spares one query. With nothing reported present
-    every score is 0 and no query is made.
+    (:meth:`Model.diagnose` does), spares one query; without it, the posterior is
+    asked for first, since it brings the sums the scores are read from. With nothing
+    reported present every score is 0 and no query is made.
 
     >>> import posterior_knee as pk
     >>> model = pk.Model()
@@ -208,6 +209,10 @@ def counterfactual_scores(model: Model, evidence: Mapping[str, bool],
         zeros = np.zeros(len(structure.cause_ids))
         return Counterfactuals(zeros, zeros.copy(), 0.0, 0)
     engines = getattr(model, "_engines", None)
+    if engines is not None and posterior is None:
+        # the posterior brings the sums the scores read (the variants, or the silent
+        # sums of its elimination pass), so ask for it first
+        posterior = engines.posterior(evidence)
     if engines is not None and engines.counterfactual_route(evidence) == "silent":
         return scores_from_silent(engines.silent_sums(evidence), arrays.strength,
                                   arrays.keep)

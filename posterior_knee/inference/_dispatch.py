@@ -65,9 +65,9 @@ WITHOUT_BUDGET = 1e6
 # a single posterior, and the counterfactual variants its scores need, through the
 # factored engine up to this cost: Quickscore's sums by subset where it certifies the
 # case, else the positive recursion with one backward column per variant (measured on
-# the shipped priors, one BLAS thread, the benchmark's cases: with its variants 1.1,
-# 1.6 and 2.0 ms at m = 2, 3 and 4 against 2.8, 3.1 and 3.3 for elimination with the
-# silent sums; at m = 5 (cost 8e6) 9.4 against 4.2)
+# the shipped priors with benchmarks/ab.py, 16 cases: `diagnose` 2.0 and 2.5 ms at m = 3
+# and 4 against 3.3 and 4.2 through elimination with the silent sums; at m = 5, cost
+# 8e6, 7.0 against 4.7)
 VARIANTS_COST = 4e6
 ENUMERATION_PASSES = 6
 ELIMINATION_WEIGHT = 8.0

@@ -180,11 +180,13 @@ def schedule(engine: FactoredEngine) -> Schedule:
 @dataclass(frozen=True, eq=False)
 class VariantSums:
     """One case's counterfactual variants from the positive recursion, all certain:
-    ``total`` (V,), ``causes`` (V, causes) and ``error`` (V,) for the evidence (row 0),
-    each present finding reported absent (rows 1..m) and each taken out (rows
-    m + 1..2m), in the order of ``present`` (indices into Structure.findings). The
-    same interface as the Quickscore sums by subset (:class:`._factored.SubsetSums`),
-    from which the dispatcher reads the variants of a counterfactual score."""
+    ``total`` (m + 1,), ``causes`` (m + 1, causes) and ``error`` (m + 1,) for the
+    evidence (row 0) and each present finding reported absent (rows 1..m), in the
+    order of ``present`` (indices into Structure.findings). A finding taken out is the
+    evidence plus the finding reported absent (present or absent, the two weights
+    adding up to 1): a sum of two positive sums. The same interface as the Quickscore
+    sums by subset (:class:`._factored.SubsetSums`), from which the dispatcher reads
+    the variants of a counterfactual score."""
 
     present: np.ndarray
     total: np.ndarray
@@ -195,21 +197,20 @@ class VariantSums:
         """P(e'), P(cause, e') and a bound on their rounding error for the evidence
         with present finding ``j`` (its position in ``present``) taken out
         (``absent=False``) or reported absent (``absent=True``)."""
-        row = 1 + j if absent else 1 + len(self.present) + j
-        return float(self.total[row]), self.causes[row], float(self.error[row])
+        if absent:
+            return float(self.total[1 + j]), self.causes[1 + j], float(self.error[1 + j])
+        return (float(self.total[0] + self.total[1 + j]), self.causes[0] + self.causes[1 + j],
+                float(self.error[0] + self.error[1 + j]))
 
 
 def variant_finals(m: int) -> np.ndarray:
-    """(2m + 1, 2**m): which pending sets may remain at the end of the recursion, for
-    the evidence (none), each present finding j reported absent (exactly j: it took
-    the 'not produced by its leak' branch, weight 1 - leak, and no cause produced it)
-    and each one taken out (none or j: present or absent, the two weights adding up
-    to 1)."""
-    finals = np.zeros((2 * m + 1, 2 ** m))
+    """(m + 1, 2**m): which pending sets may remain at the end of the recursion, for
+    the evidence (none) and each present finding j reported absent (exactly j: it took
+    the 'not produced by its leak' branch, weight 1 - leak, and no cause produced
+    it)."""
+    finals = np.zeros((m + 1, 2 ** m))
     finals[0, 0] = 1.0
-    for j in range(m):
-        finals[1 + j, 2 ** j] = 1.0
-        finals[1 + m + j, [0, 2 ** j]] = 1.0
+    finals[np.arange(1, m + 1), 2 ** np.arange(m)] = 1.0
     return finals
 
 

@@ -65,7 +65,7 @@ def positive_sums(engine: FactoredEngine, cases: Cases, groups: bool = True) -> 
     order, starts = _by_hub_pattern(engine, cases)
     bounds = [(start, min(start + size, stop)) for first, stop in zip(starts[:-1], starts[1:])
               for start in range(first, stop, size)]
-    parts = [_positive(engine, cases.take(order[a:b]), groups) for a, b in bounds]
+    parts = [_recursion(engine, cases.take(order[a:b]), groups)[0] for a, b in bounds]
     sums = Sums.join(parts)
     if np.array_equal(order, np.arange(len(order))):  # already in the rows' order
         return sums
@@ -234,10 +234,6 @@ def positive_variants(engine: FactoredEngine, cases: Cases) -> tuple[Sums, Varia
     return sums, VariantSums(cases.present[0], total[0], causes[0].T, error[0])
 
 
-def _positive(engine: FactoredEngine, cases: Cases, groups: bool) -> Sums:
-    return _recursion(engine, cases, groups)[0]
-
-
 def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
                finals: np.ndarray | None = None
                ) -> tuple[Sums, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -365,7 +361,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
         else:
             t, r, d = multi[plan.order[p]]
             carried = _carry(beta[:, :, :, None, :], r[:, None, None], d[:, None, None], m,
-                             backward=True)  # (C, H, 1, K, 2**m)
+                             backward=True)  # (C, H, V, K, 2**m)
             beta = np.einsum("chk,chvks->chvs", t, carried)
         betas.append(beta)
     after_unit = betas[::-1]  # after_unit[p]: weights after the unit at position p

@@ -25,16 +25,19 @@ _ALL = slice(None)
 
 
 def _at(axis: int, k) -> tuple:
-    """Index of entry (or slice) k along a negative axis, whatever the leading axes
-    (the entries 0, 1 and 2 read from a table: a query asks for thousands)."""
-    if k.__class__ is int and 0 <= k < 3 and -len(_AT) <= axis < 0:
-        return _AT[axis][k]
+    """Index of entry (or slice) k along a negative axis, whatever the leading axes.
+
+    The products below read the same few indices thousands of times a query, so they
+    take them from tables instead (``_AT[axis][k]`` for the entries 0, 1 and 2,
+    ``_OFF_ON[axis]`` for the first two, ``_OFF_END[axis]`` for the first and the
+    last of three), indexed by the negative axis itself."""
     return (Ellipsis, k) + (_ALL,) * (-axis - 1)
 
 
-# _AT[axis][k] for the negative axes -32..-1
-_AT = [[(Ellipsis, k) + (_ALL,) * (-axis - 1) for k in range(3)]
-       for axis in range(-32, 0)]
+_MAX_AXES = 64  # numpy's limit on dimensions (32 before numpy 2)
+_AT = [[_at(axis, k) for k in range(3)] for axis in range(-_MAX_AXES, 0)]
+_OFF_ON = [_at(axis, slice(0, 2)) for axis in range(-_MAX_AXES, 0)]
+_OFF_END = [_at(axis, slice(0, 3, 2)) for axis in range(-_MAX_AXES, 0)]
 
 
 CONTRACT_SIZE = 1024  # operand entries from which a product goes through matmul
@@ -138,14 +141,15 @@ def _expand(a: np.ndarray, b: np.ndarray, shared):
 
 def _expand_a(a: np.ndarray, shared) -> np.ndarray:
     for axis_a, _, _ in shared:
-        a = np.take(a, _TAKE_A, axis=axis_a)
+        a = a.take(_TAKE_A, axis=axis_a)
     return a
 
 
 def _expand_b(b: np.ndarray, shared) -> np.ndarray:
     for _, axis_b, _ in shared:
-        wide = np.take(b, _OFF_OFF_ON, axis=axis_b)
-        wide[_at(axis_b, 1)] += b[_at(axis_b, 1)]
+        wide = b.take(_OFF_OFF_ON, axis=axis_b)
+        on = _AT[axis_b][1]
+        wide[on] += b[on]
         b = wide
     return b
 
@@ -179,8 +183,9 @@ def _or_product(a: np.ndarray, b: np.ndarray, shared, subscripts: str):
     a, b = _expand(a, b, shared)
     out = _contract(subscripts, a, b)
     for _, _, axis in shared:  # on = a on alone, or b on (in place: out is new)
-        out[_at(axis, 1)] += out[_at(axis, 2)]
-        out = out[_at(axis, slice(0, 2))]
+        at = _AT[axis]
+        out[at[1]] += out[at[2]]
+        out = out[_OFF_ON[axis]]
     return out, (a, b, shared)
 
 
@@ -188,28 +193,31 @@ def _or_product_grad(g: np.ndarray, expanded, subs_a: str, subs_b: str,
                      want_a: bool, want_b: bool):
     a, b, shared = expanded
     for _, _, axis in shared:  # transpose of the fold
-        g = np.take(g, _UNFOLD, axis=axis)
+        g = g.take(_UNFOLD, axis=axis)
     ga = gb = None
     if want_a:
         # per case even where a holds no case data (a group's switches): the
         # derivatives below it are read per case
         ga = _contract(subs_a, g, b)
         for axis_a, _, _ in shared:  # transpose of (off, on, off)
-            ga[_at(axis_a, 0)] += ga[_at(axis_a, 2)]
-            ga = ga[_at(axis_a, slice(0, 2))]
+            at = _AT[axis_a]
+            ga[at[0]] += ga[at[2]]
+            ga = ga[_OFF_ON[axis_a]]
     if want_b:
         gb = _contract(subs_b, g, a)
         for _, axis_b, _ in shared:  # transpose of (off, off + on, on)
-            gb[_at(axis_b, 0)] += gb[_at(axis_b, 1)]
-            gb[_at(axis_b, 2)] += gb[_at(axis_b, 1)]
-            gb = gb[_at(axis_b, slice(0, 3, 2))]
+            at = _AT[axis_b]
+            gb[at[0]] += gb[at[1]]
+            gb[at[2]] += gb[at[1]]
+            gb = gb[_OFF_END[axis_b]]
     return ga, gb
 
 
 def _sum_expand(x: np.ndarray, axis: int) -> np.ndarray:
     """(off + on, on, off) along ``axis``."""
-    wide = np.take(x, _ON_ON_OFF, axis=axis)
-    wide[_at(axis, 0)] += x[_at(axis, 0)]  # on + off: the same sum as off + on
+    wide = x.take(_ON_ON_OFF, axis=axis)
+    off = _AT[axis][0]
+    wide[off] += x[off]  # on + off: the same sum as off + on
     return wide
 
 
@@ -219,9 +227,11 @@ _ON_ON_OFF = np.array([1, 1, 0])
 def _delta_basis(x: np.ndarray, axes) -> np.ndarray:
     """``x`` with each of ``axes`` read as (off + on, on): the basis in which a
     derivative held as (off, on - off) pairs with it to the same sum."""
-    for axis in axes:
+    if axes:
         x = x.copy()
-        x[_at(axis, 0)] += x[_at(axis, 1)]
+    for axis in axes:
+        at = _AT[axis]
+        x[at[0]] += x[at[1]]
     return x
 
 
@@ -240,7 +250,7 @@ def _or_product_grad_delta(g: np.ndarray, other_b: np.ndarray | None,
     where that derivative is not wanted."""
     shared, subs_a, subs_b = meta[3], meta[5], meta[6]
     for _, _, axis in shared:
-        g = np.take(g, _UNFOLD, axis=axis)  # (g0, d, d)
+        g = g.take(_UNFOLD, axis=axis)  # (g0, d, d)
     ga = _delta_side(g, other_b, shared, 0, subs_a) if other_b is not None else None
     gb = _delta_side(g, other_a, shared, 1, subs_b) if other_a is not None else None
     return ga, gb
@@ -263,6 +273,7 @@ def _delta_side(g: np.ndarray, other: np.ndarray, shared, mine: int,
     :func:`_delta_other`."""
     out = _contract(subscripts, g, other)
     for axes in shared:
-        out[_at(axes[mine], 0)] += out[_at(axes[mine], 1)]
-        out = out[_at(axes[mine], slice(0, 3, 2))]
+        at = _AT[axes[mine]]
+        out[at[0]] += out[at[1]]
+        out = out[_OFF_END[axes[mine]]]
     return out

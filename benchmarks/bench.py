@@ -546,8 +546,6 @@ def bench_by_m(model, settings, seed) -> dict:
     """Every operation at each number m of present findings, side by side."""
     from pgmpy.inference import VariableElimination
 
-    from posterior_knee.inference._cases import Cases
-
     causes = list(model.structure.cause_ids)
     elimination = VariableElimination(model.network)
     lazies = {export_name(export): engines["lazy"]
@@ -583,8 +581,7 @@ def bench_by_m(model, settings, seed) -> dict:
         for k, case in enumerate(cases):
             dx = model.diagnose(case)
             evidence = model.evidence(case)
-            parts = model.structure.split_evidence(evidence)
-            chosen.append(model._engines.choose(Cases.from_parts([parts], model.structure)))
+            chosen.append(model._engines.route(evidence))
             for name, lazy in lazies.items():  # pyAgrum: its fastest export counts
                 lazy_query(lazy, case)  # warm-up: the junction tree
                 by_export[name].append(med(run_timed(lambda: lazy_query(lazy, case),

@@ -729,6 +729,8 @@ def test_posterior_carries_the_variants_or_the_silent_sums(core, monkeypatch, m)
         assert_same(got, expected)
         assert (got.quickscore is not None) == carried
         assert (engines._kept is not None) == (not carried)
+        # the benchmark's record of the engine that answered
+        assert engines.route(case) == ("factored" if carried else "elimination")
 
 
 # -- the engine cut to the states the evidence leaves -------------------------------------

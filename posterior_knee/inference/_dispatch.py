@@ -184,6 +184,16 @@ class Engines:
             return sums.first()
         return self.certain_sums(cases).first()
 
+    def route(self, evidence: Mapping[str, bool]) -> str:
+        """The engine :meth:`posterior` answers this checked evidence with:
+        ``"factored"``, ``"elimination"`` or ``"enumeration"``. Not :meth:`choose`
+        alone: up to ``VARIANTS_COST`` a single case goes to the factored engine, for
+        its counterfactual variants, where a batch of such cases would not."""
+        parts = self.structure.split_evidence(evidence)
+        if parts.present and self._carries_variants(len(parts.present)):
+            return "factored"
+        return self.choose(Cases.from_parts([parts], self.structure))
+
     def _carries_variants(self, m: int) -> bool:
         """Whether a posterior with m present findings comes from the factored engine
         with its counterfactual variants (:meth:`FactoredEngine.sums_with_variants`)."""

@@ -105,6 +105,13 @@ RESTART_SHARE = 0.1
 # (and the test suite, which plans thousands of new patterns, 2.5 minutes); 12 keep
 # most of the gain (20 orders came within 20 % of the best of 60 at m = 0-8)
 MAX_TIER = 8
+# a single query (tier 0) whose first order costs less than this is not planned a second
+# time: at such sizes its time is Python's per step, not the plan's entries, and a
+# second greedy order took as long as the query itself. Measured on the shipped priors
+# (12 cases per m, plan cache and kept constants cleared before each call): a new
+# presentation's `diagnose` 1.31-1.43x faster at m = 5-10, the warm query 1.00-1.28x;
+# at 1e6 the warm query was up to 1.27x slower at m = 12-14
+ONE_RULE_COST = 1e5
 BATCH_RESTARTS = 12
 _OFF = np.array([[1.0, 0.0]])  # a u variable no cause can turn on
 _SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # a cause present turns its group's OR on
@@ -305,15 +312,17 @@ class EliminationEngine:
 
     def _best_plan(self, present: tuple[int, ...], masked: tuple[int, ...],
                    groups: bool, tier: int = 0) -> Plan:
-        """The cheapest of several greedy orders: three deterministic rules, then, for
-        an expensive pattern, randomised ones while planning costs less than about a
+        """The cheapest of several greedy orders: two deterministic rules (one for a
+        single query whose first order is cheap, ``ONE_RULE_COST``), then, for an
+        expensive pattern, randomised ones while planning costs less than about a
         tenth of running the best plan so far on its 2**tier rows (Kjaerulff 1990 on
         why greedy orders vary). A higher tier tries the same orders first, then more,
         so its plan is never dearer."""
         # two deterministic rules ("result" was best in 1 of 72 measured patterns, by
         # 0.01 %; it stays among the randomised restarts)
-        plans = [self._compile(present, masked, groups, rule, None)
-                 for rule in ("size", "sum")]
+        plans = [self._compile(present, masked, groups, "size", None)]
+        if tier or plans[0].cost >= ONE_RULE_COST:
+            plans.append(self._compile(present, masked, groups, "sum", None))
         best = min(plans, key=lambda plan: plan.cost)  # the first of equal costs
         rng = np.random.default_rng(len(present) * 7919 + sum(present))
         tries, extra, work = 0, 0, 2.0 ** tier

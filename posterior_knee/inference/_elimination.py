@@ -107,7 +107,7 @@ RESTART_SHARE = 0.1
 MAX_TIER = 8
 # a single query (tier 0) whose first order costs less than this is not planned a second
 # time: at such sizes its time is Python's per step, not the plan's entries, and a
-# second greedy order took as long as the query itself. Measured on the shipped priors
+# second greedy order took about half as long as the query. Measured on the shipped priors
 # (12 cases per m, plan cache and kept constants cleared before each call): a new
 # presentation's `diagnose` 1.31-1.43x faster at m = 5-10, the warm query 1.00-1.28x;
 # at 1e6 the warm query was up to 1.27x slower at m = 12-14

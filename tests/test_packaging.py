@@ -16,9 +16,12 @@ ROOT = pathlib.Path(__file__).parents[1]
 PACKAGE = ROOT / "posterior_knee"
 
 
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 def _setuptools() -> dict:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return config["tool"]["setuptools"]
+    return _pyproject()["tool"]["setuptools"]
 
 
 def _folder(name: str, package_dir: dict[str, str]) -> pathlib.Path:
@@ -63,7 +66,7 @@ def test_every_data_file_is_installed():
 
 
 def test_the_console_scripts_point_into_listed_packages():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    config = _pyproject()
     listed = set(config["tool"]["setuptools"]["packages"])
     for command, target in config["project"]["scripts"].items():
         module = target.split(":")[0]

@@ -555,12 +555,14 @@ def bench_by_m(model, settings, seed) -> dict:
         return pgmpy_marginals(elimination, causes, case)
 
     def cold_diagnose(case):
-        # a presentation never seen before: no elimination plan, no cached constants
-        # (what each step of an interview meets; pyAgrum keeps its junction tree)
+        # a presentation never seen before: no elimination plan, no cached constants,
+        # no flattened plan (what each step of an interview meets; pyAgrum keeps its
+        # junction tree)
         from posterior_knee.inference import _elimination
 
         with _elimination._LOCK:
             _elimination._PLANS.clear()
+            _elimination._CIRCUITS.clear()
         model._engines.elimination._constants.clear()
         return model.diagnose(case)
 

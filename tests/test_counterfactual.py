@@ -276,6 +276,7 @@ def test_silent_sums_match_brute_force_on_random_structures(seed, certain, data)
     """Each sum of the single elimination pass against the sum over every node: P(e),
     P(k, e), P(e with f absent), and the silent sums (f absent on the network without
     the link k -> f), links of strength exactly 1 included."""
+    from posterior_knee.inference import _elimination
     from posterior_knee.inference._cases import Cases
     from posterior_knee.inference._elimination import EliminationEngine, brute_force
 
@@ -286,23 +287,32 @@ def test_silent_sums_match_brute_force_on_random_structures(seed, certain, data)
     total, causes, _ = brute_force(structure, case)
     if total == 0.0:
         return
-    sums = EliminationEngine(structure).silent_sums(
-        Cases.from_parts([structure.split_evidence(case)], structure))
-    assert sums.total[0] == pytest.approx(total, rel=1e-12)
-    np.testing.assert_allclose(sums.causes[0], causes, rtol=1e-11, atol=0)
-    present = [structure.findings[j].name for j in sums.present]
-    assert sorted(present) == sorted(n for n, v in case.items() if v and n.startswith("f"))
-    index = {c: i for i, c in enumerate(structure.cause_ids)}
-    for t, name in enumerate(present):
-        absent = {**case, name: False}
-        assert sums.absent[0, t] == pytest.approx(brute_force(structure, absent)[0],
-                                                  rel=1e-11, abs=0)
-        node = next(f for f in structure.findings if f.name == name)
-        expected = np.zeros(len(index))
-        for cause in node.parents:
-            expected[index[cause]] = brute_force(_without_link(structure, name, cause),
-                                                 absent)[1][index[cause]]
-        np.testing.assert_allclose(sums.silent[0, t], expected, rtol=1e-11, atol=1e-300)
+    engine = EliminationEngine(structure)
+    cases = Cases.from_parts([structure.split_evidence(case)], structure)
+    # the plan flattened (_circuit, every plan here is cheap), and op by op
+    flattened = engine.silent_sums(cases)
+    cost, _elimination.CIRCUIT_COST = _elimination.CIRCUIT_COST, 0.0
+    try:
+        op_by_op = engine.silent_sums(cases)
+    finally:
+        _elimination.CIRCUIT_COST = cost
+    for sums in (flattened, op_by_op):
+        assert sums.total[0] == pytest.approx(total, rel=1e-12)
+        np.testing.assert_allclose(sums.causes[0], causes, rtol=1e-11, atol=0)
+        present = [structure.findings[j].name for j in sums.present]
+        assert sorted(present) == sorted(n for n, v in case.items() if v and n.startswith("f"))
+        index = {c: i for i, c in enumerate(structure.cause_ids)}
+        for t, name in enumerate(present):
+            absent = {**case, name: False}
+            assert sums.absent[0, t] == pytest.approx(brute_force(structure, absent)[0],
+                                                      rel=1e-11, abs=0)
+            node = next(f for f in structure.findings if f.name == name)
+            expected = np.zeros(len(index))
+            for cause in node.parents:
+                expected[index[cause]] = brute_force(_without_link(structure, name, cause),
+                                                     absent)[1][index[cause]]
+            np.testing.assert_allclose(sums.silent[0, t], expected, rtol=1e-11,
+                                       atol=1e-300)
 
 
 @settings(max_examples=40)

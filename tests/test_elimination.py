@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import posterior_knee as pk
+from posterior_knee.inference import _elimination
 from posterior_knee.inference._cases import Cases, Sums
 from posterior_knee.inference._dispatch import Engines
 from posterior_knee.inference._elimination import EliminationEngine, brute_force
@@ -68,7 +69,13 @@ def test_tiny_random_structures_match_brute_force(seed, data):
         return
     expected = Posterior(causes / total, 1.0 - none / total, total)
     engines = Engines(structure)
+    # every plan here is cheap: flattened (_circuit), and op by op when told
     assert_same(engines.elimination.posterior(case), expected)
+    cost, _elimination.CIRCUIT_COST = _elimination.CIRCUIT_COST, 0.0
+    try:
+        assert_same(engines.elimination.posterior(case), expected)
+    finally:
+        _elimination.CIRCUIT_COST = cost
     assert_same(ExactEngine(structure).posterior(case), expected)
     if engines.factored is not None:
         fast = engines.factored.posterior(case)
@@ -765,3 +772,60 @@ def test_the_cut_engine_answers_as_the_whole_one(model, case):
                           (silent.absent, whole_silent.absent),
                           (silent.silent, whole_silent.silent)):
         np.testing.assert_allclose(got / scale, expected / scale, rtol=0, atol=1e-12)
+
+
+# -- the plan flattened for single queries ---------------------------------------
+
+
+def _op_by_op(engine, cases, monkeypatch, groups):
+    """The sums and silent sums of one query with flattening switched off."""
+    with monkeypatch.context() as patch:
+        patch.setattr(_elimination, "CIRCUIT_COST", 0.0)
+        return engine.sums_with_silent(cases, groups=groups)
+
+
+@pytest.mark.parametrize("m", [0, 2, 5, 7, 9])
+@pytest.mark.parametrize("groups", [True, False])
+def test_a_flattened_plan_answers_as_the_op_by_op_run(model, monkeypatch, m, groups):
+    """A single query on a cheap plan runs it flattened (_circuit), from its first
+    query on: P(e), the causes, the groups' "none" and the silent sums equal the op by
+    op run's to 1e-12 of P(e), and a second query gives the same bits."""
+    rng = np.random.default_rng(700 + m)
+    engine = EliminationEngine(model.structure)
+    for _ in range(3):
+        cases = cases_of(model.structure, [with_present(model, rng, m)])
+        cut, cut_cases = engine._conditioned(cases)
+        plan = cut._plan_for(np.sort(cut_cases.present[0]), tuple(sorted(cut_cases.masks)),
+                             groups, 1)
+        assert plan.cost < _elimination.CIRCUIT_COST  # what the test is about
+        reference = _op_by_op(engine, cases, monkeypatch, groups)
+        first = engine.sums_with_silent(cases, groups=groups)
+        assert (cut, plan, True) in _elimination._CIRCUITS
+        scale = reference[0].total[0]
+        np.testing.assert_allclose(first[0].total, reference[0].total, rtol=1e-12)
+        pairs = [(first[0].causes, reference[0].causes),
+                 (first[1].absent, reference[1].absent),
+                 (first[1].silent, reference[1].silent)]
+        if groups:
+            pairs.append((first[0].none, reference[0].none))
+        for a, b in pairs:
+            np.testing.assert_allclose(a / scale, b / scale, rtol=0, atol=1e-12)
+        _elimination._CIRCUITS.clear()  # built again: the same terms, the same bits
+        second = engine.sums_with_silent(cases, groups=groups)
+        for name in ("total", "causes", "none"):
+            np.testing.assert_array_equal(getattr(second[0], name), getattr(first[0], name))
+        for name in ("absent", "silent"):
+            np.testing.assert_array_equal(getattr(second[1], name), getattr(first[1], name))
+    assert len(_elimination._CIRCUITS) <= _elimination.CIRCUIT_CACHE
+
+
+def test_a_dear_plan_is_never_flattened(core, monkeypatch):
+    """Above CIRCUIT_COST the flattened form is slower (its terms outnumber the
+    products' entries): such a plan runs op by op at every query."""
+    monkeypatch.setattr(_elimination, "CIRCUIT_COST", 1.0)
+    engine = EliminationEngine(core.structure)
+    cases = cases_of(core.structure, [with_present(core, np.random.default_rng(7), 6)])
+    before = dict(_elimination._CIRCUITS)
+    for _ in range(3):
+        engine.sums_with_silent(cases)
+    assert dict(_elimination._CIRCUITS) == before

@@ -2,7 +2,8 @@
 
 The factored engine keeps P(h) and its unit tables by risk-factor masks (of one query,
 or of each row of a small batch, such as a question ranking's answers), and the
-elimination engine keeps, per operand shapes, how it multiplies two factors. An answer
+elimination engine keeps, per operand shapes, how it multiplies two factors, and its
+plans flattened with their constants (and the terms of each product shape). An answer
 read from either must be the one computed afresh: evidence patterns that differ only in
 a mask, in the findings around the same masks, or in the batch size, in any order,
 from one thread or many.
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 import posterior_knee as pk
-from posterior_knee.inference import _products
+from posterior_knee.inference import _elimination, _products
 from posterior_knee.inference._cases import Cases
 
 TOLERANCE = 1e-9
@@ -36,6 +37,11 @@ CASES = [
      "calf_pain": True, "age_over_50": True},
     {"tightness_behind_knee": False, "recent_surgery": True, "long_travel": True},
     {},
+    # six present findings: elimination, its plan flattened (_circuit), under two masks
+    {"calf_pain": True, "calf_swelling": True, "tenderness": True, "warmth": True,
+     "redness": True, "lump_behind_knee": True, "age_over_50": True, "recent_surgery": True},
+    {"calf_pain": True, "calf_swelling": True, "tenderness": True, "warmth": True,
+     "redness": True, "lump_behind_knee": True, "age_under_30": True},
 ]
 
 
@@ -55,6 +61,10 @@ def cleared(model: pk.Model) -> None:
         model._engines.factored._kept.clear()
         model._engines.factored._kept_rows.clear()
     _products._WAYS.clear()
+    _elimination._CIRCUITS.clear()
+    elimination = model._engines.elimination
+    for engine in (elimination, *elimination._restricted.values()):
+        engine._terms.clear()
 
 
 @pytest.fixture(scope="module")

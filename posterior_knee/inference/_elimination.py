@@ -68,6 +68,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 from ._cases import EPS, Cases, Sums
+from ._circuit import Circuit
 from ._engine import Posterior
 from ._products import (
     _LETTERS,
@@ -83,6 +84,15 @@ from ._products import (
 from ._structure import Structure
 
 PLAN_CACHE = 4096  # plans kept (least recently used dropped)
+CIRCUIT_CACHE = 32  # flattened plans kept, of every engine (0.5-12 MB each)
+# a single query on a plan cheaper than this runs flattened (see _circuit): such a plan's
+# time is Python's per op, a flattened one's its terms (on the shipped priors, about
+# 2.5-5 terms per unit of cost, 24 bytes each). Measured per case, a diagnosis's silent
+# sums on a plan already made (m = 5-15, 54 cases): 1.3-7.5x faster below 1e5, 0.7-1.65x
+# at 1.2-2.1e5, 0.07-0.8x at most costs above; a new presentation's diagnosis, its
+# flattening included, 1.0-1.1x at m = 5-9 (medians over 8 cases)
+CIRCUIT_COST = 1e5
+TERMS_CACHE = 8192  # product shapes whose flattened terms an engine keeps
 RESTRICTED_CACHE = 64  # engines cut to the states the evidence leaves (then start again)
 # rows of one plan run together up to this much plan cost (entries) in all: a run keeps
 # 1-17 bytes per unit of cost per row (tracemalloc peaks, shipped and 40-cause networks,
@@ -116,6 +126,9 @@ BATCH_RESTARTS = 12
 _OFF = np.array([[1.0, 0.0]])  # a u variable no cause can turn on
 _SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # a cause present turns its group's OR on
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()  # (graph signature, pattern) -> plan
+# (engine, plan, silent) -> the plan flattened with that engine's numbers (one cache for
+# all engines, the cut ones included, so that its memory is bounded)
+_CIRCUITS: OrderedDict[tuple, Circuit] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -231,6 +244,8 @@ class EliminationEngine:
             tuple(tuple(self._var_of[p] for p in c.parents) for c in structure.causes),
             tuple(map(tuple, self._links)))
         self._constants: dict[tuple, dict[int, np.ndarray]] = {}
+        # the terms of flattened products by rule and scopes (see _circuit; bounded)
+        self._terms: dict[tuple, np.ndarray] = {}
         # engines of this structure cut to the states the evidence leaves some risk
         # nodes (see _conditioned), by those states
         self._restricted: dict[tuple, EliminationEngine] = {}
@@ -881,6 +896,70 @@ class EliminationEngine:
                                    * self._priors[index] * cases.constant[:, None])
         return RemovalSums(total, np.array(plan.present, dtype=np.intp), without, risk)
 
+    def _circuit_for(self, plan: Plan, cases: Cases, unary: np.ndarray,
+                     silent: bool) -> Circuit | None:
+        """The plan flattened (:class:`~._circuit.Circuit`) with this engine's numbers,
+        for a single query on a plan cheaper than ``CIRCUIT_COST`` (kept in
+        ``_CIRCUITS``); None for a dearer plan. Which it is depends on the plan alone,
+        so that a query gives the same bits at every call."""
+        if plan.cost >= CIRCUIT_COST:
+            return None
+        key = (self, plan, silent)
+        with _LOCK:
+            circuit = _CIRCUITS.get(key)
+            if circuit is not None:
+                _CIRCUITS.move_to_end(key)
+                return circuit
+        values = self._leaf_values(plan, cases, unary)[:len(plan.leaves)]
+        if len(self._terms) > TERMS_CACHE:  # bounded: start again
+            self._terms.clear()
+        meta = self._meta(plan)
+        weights = {k: self._weights(plan, m[3], m[4], None)
+                   for k, m in enumerate(meta) if m[0] == "sum"}
+        extra = len(plan.present) + (len(self._multi) if plan.groups else 0)
+        causes = [slot for _, slot in sorted((leaf[1], slot) for slot, leaf
+                                             in enumerate(plan.leaves) if leaf[0] == "cause")]
+        circuit = Circuit(plan, values, list(self._cards) + [2] * extra, self.r + self.n,
+                          weights, self._silent_wanted(plan)[0] if silent else frozenset(),
+                          silent, leading=causes, known=self._terms)
+        with _LOCK:
+            _CIRCUITS[key] = circuit
+            if len(_CIRCUITS) > CIRCUIT_CACHE:
+                _CIRCUITS.popitem(last=False)
+        return circuit
+
+    def _run_circuit(self, plan: Plan, circuit: Circuit, cases: Cases, unary: np.ndarray,
+                     silent: bool, reads: dict):
+        """:meth:`_pattern_sums`' root, derivatives of the cause slots, sums with each
+        present finding absent and (with ``silent``) silent sums for one query, from
+        the flattened plan; the groups' "none" go to ``reads``."""
+        fill = []
+        for slot, (kind, index, _) in enumerate(plan.leaves):
+            if kind == "risk" and not plan.constant[slot]:
+                name = self.structure.risk_nodes[index].name
+                fill.append((slot, self._priors[index] * cases.masks[name]))
+        v, g = circuit.run(unary[0], fill)
+        grads = {}
+        for slot, (kind, _, _) in enumerate(plan.leaves):
+            if kind == "cause":
+                grads[slot] = circuit.read(g, slot)[None]
+        m_present = len(plan.present)
+        absent = np.zeros((1, m_present))
+        meta = self._meta(plan)
+        for k, slot in circuit.weight_slots.items():
+            t = meta[k][3]
+            if t >= m_present:  # a group's OR variable: P(no cause of the group, e)
+                reads[t - m_present] = circuit.read(g, slot)[:1]
+            else:  # keep_f * (the u-off part of f's u-sum)
+                absent[0, t] = self._keep[plan.present[t]] * circuit.read(g, slot)[0]
+        by_link = np.zeros((1, m_present, self.n))
+        if silent:
+            for slot, (kind, index, _) in enumerate(plan.leaves):
+                if kind == "link":  # (cause, u_f): at the cause present, "on - off"
+                    t, i = index
+                    by_link[0, t, i] = circuit.read(g, slot)[3]
+        return v[circuit.root:circuit.root + 1], grads, absent, by_link
+
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None,
                       silent: bool = False):
         """(total, causes, none, error) of cases on one plan, and with ``silent`` (no
@@ -888,15 +967,26 @@ class EliminationEngine:
         count = len(cases)
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
-        values = self._leaf_values(plan, cases, unary)
-        # the silent sums' backward pass needs the operands themselves, not the
-        # expanded ones of the plain backward pass
-        root, saved = self._forward(plan, values, keep=not silent, ends=ends)
-        root = np.broadcast_to(root, (count,))
-        total = root * cases.constant
         first = len(plan.leaves)
         reads: dict[int, np.ndarray] = {}
-        if silent:
+        # a single query on a cheap plan runs flattened (see _circuit), unless the
+        # groups need the variants' forward pass below
+        circuit = (self._circuit_for(plan, cases, unary, silent)
+                   if count == 1 and ends is None and not (groups and self._multi
+                                                           and not plan.groups)
+                   else None)
+        if circuit is not None:
+            root, grads, absent, by_link = self._run_circuit(plan, circuit, cases, unary,
+                                                             silent, reads)
+            values: list = []
+        else:
+            values = self._leaf_values(plan, cases, unary)
+            # the silent sums' backward pass needs the operands themselves, not the
+            # expanded ones of the plain backward pass
+            root, saved = self._forward(plan, values, keep=not silent, ends=ends)
+        root = np.broadcast_to(root, (count,))
+        total = root * cases.constant
+        if circuit is None and silent:
             wanted, u_sums, links = self._silent_wanted(plan)
             record: dict[int, Any] = dict.fromkeys(first + k for k in u_sums.values())
             grads = self._backward(plan, values, saved, count, wanted=wanted,
@@ -909,7 +999,7 @@ class EliminationEngine:
             for slot in links:  # (cause, u_f): at the cause present, "on - off"
                 t, i = plan.leaves[slot][1]
                 by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
-        else:
+        elif circuit is None:
             grads = self._backward(plan, values, saved, count, ends, reads=reads)
         joint = np.zeros((count, self.n, 2))
         cause_slot: dict[int, int] = {}

@@ -922,6 +922,25 @@ class EliminationEngine:
         circuit = Circuit(plan, values, list(self._cards) + [2] * extra, self.r + self.n,
                           weights, self._silent_wanted(plan)[0] if silent else frozenset(),
                           silent, leading=causes, known=self._terms)
+        # where a query's data go and its answers are read (see _run_circuit)
+        m_present = len(plan.present)
+        risk = [(slot, index, self.structure.risk_nodes[index].name)
+                for slot, (kind, index, _) in enumerate(plan.leaves)
+                if kind == "risk" and not plan.constant[slot]]
+        weight = {meta[k][3]: int(circuit.pos[slot])
+                  for k, slot in circuit.weight_slots.items()}
+        groups = sorted(t - m_present for t in weight if t >= m_present)
+        absent = [t for t in range(m_present) if t in weight]  # all, for the silent sums
+        links = [(leaf[1], int(circuit.pos[slot]) + 3)  # entry (cause present, u on)
+                 for slot, leaf in enumerate(plan.leaves) if leaf[0] == "link"]
+        circuit.readout = (
+            risk, (groups, [weight[m_present + k] for k in groups]),
+            (np.array(absent, dtype=np.intp),
+             np.array([weight[t] for t in absent], dtype=np.intp),
+             np.array([self._keep[plan.present[t]] for t in absent])),
+            (np.array([t for (t, _), _ in links], dtype=np.intp),
+             np.array([i for (_, i), _ in links], dtype=np.intp),
+             np.array([at for _, at in links], dtype=np.intp)))
         with _LOCK:
             _CIRCUITS[key] = circuit
             if len(_CIRCUITS) > CIRCUIT_CACHE:
@@ -930,35 +949,23 @@ class EliminationEngine:
 
     def _run_circuit(self, plan: Plan, circuit: Circuit, cases: Cases, unary: np.ndarray,
                      silent: bool, reads: dict):
-        """:meth:`_pattern_sums`' root, derivatives of the cause slots, sums with each
-        present finding absent and (with ``silent``) silent sums for one query, from
-        the flattened plan; the groups' "none" go to ``reads``."""
-        fill = []
-        for slot, (kind, index, _) in enumerate(plan.leaves):
-            if kind == "risk" and not plan.constant[slot]:
-                name = self.structure.risk_nodes[index].name
-                fill.append((slot, self._priors[index] * cases.masks[name]))
+        """:meth:`_pattern_sums`' root, the derivatives of the causes (1, causes, 2),
+        the sums with each present finding absent and (with ``silent``) the silent
+        sums for one query, from the flattened plan; the groups' "none" go to
+        ``reads``."""
+        risk, (groups, group_at), (absent_t, absent_at, keep), (link_t, link_i, link_at) = \
+            circuit.readout
+        fill = [(slot, self._priors[index] * cases.masks[name]) for slot, index, name in risk]
         v, g = circuit.run(unary[0], fill)
-        grads = {}
-        for slot, (kind, _, _) in enumerate(plan.leaves):
-            if kind == "cause":
-                grads[slot] = circuit.read(g, slot)[None]
-        m_present = len(plan.present)
-        absent = np.zeros((1, m_present))
-        meta = self._meta(plan)
-        for k, slot in circuit.weight_slots.items():
-            t = meta[k][3]
-            if t >= m_present:  # a group's OR variable: P(no cause of the group, e)
-                reads[t - m_present] = circuit.read(g, slot)[:1]
-            else:  # keep_f * (the u-off part of f's u-sum)
-                absent[0, t] = self._keep[plan.present[t]] * circuit.read(g, slot)[0]
-        by_link = np.zeros((1, m_present, self.n))
-        if silent:
-            for slot, (kind, index, _) in enumerate(plan.leaves):
-                if kind == "link":  # (cause, u_f): at the cause present, "on - off"
-                    t, i = index
-                    by_link[0, t, i] = circuit.read(g, slot)[3]
-        return v[circuit.root:circuit.root + 1], grads, absent, by_link
+        for k, at in zip(groups, group_at):  # P(no cause of the group, e)
+            reads[k] = g[at:at + 1]
+        absent = np.zeros((1, len(plan.present)))  # keep_f * (the u-off part of f's u-sum)
+        absent[0, absent_t] = keep * g[absent_at]
+        by_link = np.zeros((1, len(plan.present), self.n))
+        if silent:  # (cause, u_f): at the cause present, "on - off"
+            by_link[0, link_t, link_i] = g[link_at]
+        return (v[circuit.root:circuit.root + 1], g[:2 * self.n].reshape(1, self.n, 2),
+                absent, by_link)
 
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None,
                       silent: bool = False):
@@ -1001,13 +1008,16 @@ class EliminationEngine:
                 by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
         elif circuit is None:
             grads = self._backward(plan, values, saved, count, ends, reads=reads)
-        joint = np.zeros((count, self.n, 2))
         cause_slot: dict[int, int] = {}
-        for slot, (kind, index, _) in enumerate(plan.leaves):
-            if kind == "cause":
-                cause_slot[index] = slot
-                if slot in grads:
-                    joint[:, index] = unary[:, index] * grads[slot].reshape(count, 2)
+        if circuit is not None:  # the causes' derivatives side by side, in order
+            joint = unary * grads
+        else:
+            joint = np.zeros((count, self.n, 2))
+            for slot, (kind, index, _) in enumerate(plan.leaves):
+                if kind == "cause":
+                    cause_slot[index] = slot
+                    if slot in grads:
+                        joint[:, index] = unary[:, index] * grads[slot].reshape(count, 2)
         joint *= cases.constant[:, None, None]
         none = None
         if groups:

@@ -175,7 +175,8 @@ class Circuit:
         base = np.zeros(self.size)
         for s, values in fixed.items():
             base[pos[s]:pos[s] + sizes[s]] = np.asarray(values).reshape(-1)[-sizes[s]:]
-        for start, stop, o, a, b in forward([s for s in results if level[s] < 0]):
+        constant_levels = forward([s for s in results if level[s] < 0])
+        for start, stop, o, a, b in constant_levels:
             base[start:stop] = np.bincount(o, base[a] * base[b], minlength=stop - start)
         self.base = base
         self.forward_levels = forward([s for s in results if level[s] > 0])
@@ -223,6 +224,13 @@ class Circuit:
             self.backward_levels.append((span[e_lo:e_hi], t[t_lo:t_hi], g[t_lo:t_hi],
                                          v[t_lo:t_hi], e_hi - e_lo))
         self.root = int(pos[plan.root])
+        # every value and derivative is a sum of positive products: its relative
+        # rounding error is at most one epsilon per product and per term added, along
+        # the longest chain of levels (the bound of _pattern_sums' ``error``)
+        self.steps = sum(1 + int(np.bincount(level[2]).max(initial=0))
+                         for level in constant_levels + self.forward_levels)
+        self.steps += sum(1 + int(np.bincount(level[1]).max(initial=0))
+                          for level in self.backward_levels)
         self.readout: Any = None  # the engine's: where a query's answers are read
     def run(self, leading: np.ndarray, fill: Sequence[tuple[int, np.ndarray]] = ()
             ) -> tuple[np.ndarray, np.ndarray]:

@@ -951,8 +951,8 @@ class EliminationEngine:
                      silent: bool, reads: dict):
         """:meth:`_pattern_sums`' root, the derivatives of the causes (1, causes, 2),
         the sums with each present finding absent and (with ``silent``) the silent
-        sums for one query, from the flattened plan; the groups' "none" go to
-        ``reads``."""
+        sums (else zeros) for one query, from the flattened plan; the groups' "none"
+        go to ``reads`` (group -> P(none of it, e))."""
         risk, (groups, group_at), (absent_t, absent_at, keep), (link_t, link_i, link_at) = \
             circuit.readout
         fill = [(slot, self._priors[index] * cases.masks[name]) for slot, index, name in risk]
@@ -967,6 +967,38 @@ class EliminationEngine:
         return (v[circuit.root:circuit.root + 1], g[:2 * self.n].reshape(1, self.n, 2),
                 absent, by_link)
 
+    def _run_ops(self, plan: Plan, cases: Cases, values: list, silent: bool, ends,
+                 reads: dict):
+        """:meth:`_run_circuit` op by op, for any number of rows: the root, the
+        derivatives of the causes (C, causes, 2), and with ``silent`` the sums with
+        each present finding absent and the silent sums (else zeros)."""
+        count = len(cases)
+        first = len(plan.leaves)
+        m_present = len(plan.present)
+        # the silent sums' backward pass needs the operands themselves, not the
+        # expanded ones of the plain backward pass
+        root, saved = self._forward(plan, values, keep=not silent, ends=ends)
+        absent = np.zeros((count, m_present))
+        by_link = np.zeros((count, m_present, self.n))
+        if silent:
+            wanted, u_sums, links = self._silent_wanted(plan)
+            record: dict[int, Any] = dict.fromkeys(first + k for k in u_sums.values())
+            grads = self._backward(plan, values, saved, count, wanted=wanted,
+                                   record=record, delta=True, reads=reads)
+            for t, k in u_sums.items():  # keep_f * (the u-off part of f's u-sum)
+                part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
+                absent[:, t] = self._keep[plan.present[t]] * np.broadcast_to(part, (count,))
+            for slot in links:  # (cause, u_f): at the cause present, "on - off"
+                t, i = plan.leaves[slot][1]
+                by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
+        else:
+            grads = self._backward(plan, values, saved, count, ends, reads=reads)
+        derivative = np.zeros((count, self.n, 2))
+        for slot, (kind, index, _) in enumerate(plan.leaves):
+            if kind == "cause" and slot in grads:
+                derivative[:, index] = grads[slot].reshape(count, 2)
+        return root, derivative, absent, by_link
+
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None,
                       silent: bool = False):
         """(total, causes, none, error) of cases on one plan, and with ``silent`` (no
@@ -974,7 +1006,6 @@ class EliminationEngine:
         count = len(cases)
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
-        first = len(plan.leaves)
         reads: dict[int, np.ndarray] = {}
         # a single query on a cheap plan runs flattened (see _circuit), unless the
         # groups need the variants' forward pass below
@@ -982,42 +1013,16 @@ class EliminationEngine:
                    if count == 1 and ends is None and not (groups and self._multi
                                                            and not plan.groups)
                    else None)
+        values: list = []
         if circuit is not None:
-            root, grads, absent, by_link = self._run_circuit(plan, circuit, cases, unary,
-                                                             silent, reads)
-            values: list = []
+            root, derivative, absent, by_link = self._run_circuit(plan, circuit, cases,
+                                                                  unary, silent, reads)
         else:
             values = self._leaf_values(plan, cases, unary)
-            # the silent sums' backward pass needs the operands themselves, not the
-            # expanded ones of the plain backward pass
-            root, saved = self._forward(plan, values, keep=not silent, ends=ends)
-        root = np.broadcast_to(root, (count,))
-        total = root * cases.constant
-        if circuit is None and silent:
-            wanted, u_sums, links = self._silent_wanted(plan)
-            record: dict[int, Any] = dict.fromkeys(first + k for k in u_sums.values())
-            grads = self._backward(plan, values, saved, count, wanted=wanted,
-                                   record=record, delta=True, reads=reads)
-            absent = np.zeros((count, len(plan.present)))
-            for t, k in u_sums.items():  # keep_f * (the u-off part of f's u-sum)
-                part = self._u_parts(plan, k, values, record[first + k], True)[..., 0]
-                absent[:, t] = self._keep[plan.present[t]] * np.broadcast_to(part, (count,))
-            by_link = np.zeros((count, len(plan.present), self.n))
-            for slot in links:  # (cause, u_f): at the cause present, "on - off"
-                t, i = plan.leaves[slot][1]
-                by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
-        elif circuit is None:
-            grads = self._backward(plan, values, saved, count, ends, reads=reads)
-        cause_slot: dict[int, int] = {}
-        if circuit is not None:  # the causes' derivatives side by side, in order
-            joint = unary * grads
-        else:
-            joint = np.zeros((count, self.n, 2))
-            for slot, (kind, index, _) in enumerate(plan.leaves):
-                if kind == "cause":
-                    cause_slot[index] = slot
-                    if slot in grads:
-                        joint[:, index] = unary[:, index] * grads[slot].reshape(count, 2)
+            root, derivative, absent, by_link = self._run_ops(plan, cases, values, silent,
+                                                              ends, reads)
+        total = np.broadcast_to(root, (count,)) * cases.constant
+        joint = unary * derivative
         joint *= cases.constant[:, None, None]
         none = None
         if groups:
@@ -1033,6 +1038,8 @@ class EliminationEngine:
                 # the ops downstream of those causes are run again
                 variants: list = [None] * len(plan.scopes)
                 slots = []
+                cause_slot = {leaf[1]: slot for slot, leaf in enumerate(plan.leaves)
+                              if leaf[0] == "cause"}
                 for i in {i for g in self._multi for i in self._groups[g]}:
                     forced = np.broadcast_to(unary[:, i], (len(self._multi), count, 2)).copy()
                     for k, g in enumerate(self._multi):
@@ -1046,8 +1053,10 @@ class EliminationEngine:
                 none[:, self._multi] = (np.broadcast_to(out, (len(self._multi), count))
                                         * cases.constant).T
         # every term is positive: the relative error is at most the sequential steps
-        # (products, sums over at most max(cards) terms per step, the backward pass)
-        steps = 3 * len(plan.ops) + 3 * len(plan.leaves) + cases.steps + 8
+        # (products, sums over at most max(cards) terms per step, the backward pass;
+        # flattened, the terms added per entry at each level)
+        steps = (3 * len(plan.ops) if circuit is None else circuit.steps) \
+            + 3 * len(plan.leaves) + cases.steps + 8
         error = steps * EPS * total
         extra = None
         if silent:

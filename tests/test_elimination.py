@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import posterior_knee as pk
 from posterior_knee.inference import _elimination
-from posterior_knee.inference._cases import ERROR_LIMIT, Cases, Sums
+from posterior_knee.inference._cases import Cases, Sums
 from posterior_knee.inference._dispatch import Engines
 from posterior_knee.inference._elimination import EliminationEngine, brute_force
 from posterior_knee.inference._engine import ExactEngine, Posterior
@@ -101,10 +101,9 @@ def test_elimination_matches_enumeration_at_every_m(core, m):
         expected = reference.posterior(case)
         assert_same(Posterior(causes[k], groups[k], sums.total[k]), expected)
         assert sums.total[k] == pytest.approx(expected.evidence_probability, rel=1e-12)
-        # every term is positive: the bound is a few hundred epsilons op by op, and
-        # flattened (a row of its own pattern here) up to some 5e4 (the terms added
-        # per entry, level by level): within the limit that certifies an answer
-        assert sums.error[k] <= ERROR_LIMIT * sums.total[k]
+        # every term is positive: the bound is a few hundred epsilons, never more
+        # (the rows of a batch run op by op)
+        assert sums.error[k] <= 1e-12 * sums.total[k]
         assert_same(core.posterior(case), expected)
 
 
@@ -253,9 +252,6 @@ def test_a_large_batch_runs_in_chunks_with_the_same_answers(model, monkeypatch):
 
     monkeypatch.setattr(EliminationEngine, "_pattern_sums", counted)
     monkeypatch.setattr(elimination, "ROWS_COST", 1)  # one row per chunk
-    # op by op, as the whole batch (a single row's flattened plan has a rounding bound
-    # of its own; test_a_flattened_plan_answers_as_the_op_by_op_run compares them)
-    monkeypatch.setattr(elimination, "CIRCUIT_COST", 0.0)
     chunked = engine.sums(cases), engine.pattern_sums(cases, ends=ends)
     assert calls == [1] * (2 * len(rows))
     for a, b in zip(whole, chunked):
@@ -828,6 +824,24 @@ def test_a_flattened_plan_answers_as_the_op_by_op_run(model, monkeypatch, m, gro
         for name in ("absent", "silent"):
             np.testing.assert_array_equal(getattr(second[1], name), getattr(first[1], name))
     assert len(_elimination._CIRCUITS) <= _elimination.CIRCUIT_CACHE
+    assert sum(c.nbytes for c in _elimination._CIRCUITS.values()) <= \
+        _elimination.CIRCUIT_BYTES
+
+
+def test_the_rows_of_a_batch_are_never_flattened(model):
+    """Only a query asked alone runs flattened: a batch's rows of patterns of their
+    own would each be flattened for one run, and kept (diagnose_many of 1000 rows held
+    376 MiB so)."""
+    from posterior_knee.inference import _elimination
+
+    rng = np.random.default_rng(5)
+    engine = EliminationEngine(model.structure)
+    cases = cases_of(model.structure, [with_present(model, rng, 6) for _ in range(3)])
+    _elimination._CIRCUITS.clear()
+    engine.sums(cases)
+    assert not _elimination._CIRCUITS
+    engine.sums(cases.take(np.array([0])))
+    assert _elimination._CIRCUITS
 
 
 def test_a_dear_plan_is_never_flattened(core, monkeypatch):

@@ -231,6 +231,9 @@ class Circuit:
                          for level in constant_levels + self.forward_levels)
         self.steps += sum(1 + int(np.bincount(level[1]).max(initial=0))
                           for level in self.backward_levels)
+        self.nbytes = self.base.nbytes + sum(
+            sum(part.nbytes for part in level if isinstance(part, np.ndarray))
+            for level in self.forward_levels + self.backward_levels)
         self.readout: Any = None  # the engine's: where a query's answers are read
     def run(self, leading: np.ndarray, fill: Sequence[tuple[int, np.ndarray]] = ()
             ) -> tuple[np.ndarray, np.ndarray]:

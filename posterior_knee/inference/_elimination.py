@@ -84,7 +84,8 @@ from ._products import (
 from ._structure import Structure
 
 PLAN_CACHE = 4096  # plans kept (least recently used dropped)
-CIRCUIT_CACHE = 32  # flattened plans kept, of every engine (0.5-12 MB each)
+CIRCUIT_CACHE = 32  # flattened plans kept, of every engine (0.5-25 MB each)
+CIRCUIT_BYTES = 2 ** 26  # and at most this many bytes of them (64 MiB)
 # a single query on a plan cheaper than this runs flattened (see _circuit): such a plan's
 # time is Python's per op, a flattened one's its terms (on the shipped priors, about
 # 2.5-5 terms per unit of cost, 24 bytes each). Measured per case, a diagnosis's silent
@@ -739,8 +740,11 @@ class EliminationEngine:
             rows = np.array(members, dtype=np.intp)
             engine, part = self._conditioned(cases if len(rows) == count
                                              else cases.take(rows))
-            got = engine._chunked(engine._plan_for(key, masked, groups, len(rows)), part,
-                                  groups)
+            plan = engine._plan_for(key, masked, groups, len(rows))
+            if count == 1:  # a single query: flattened where its plan is cheap
+                got = Sums(*engine._pattern_sums(plan, part, groups, flatten=True)[:4])
+            else:
+                got = engine._chunked(plan, part, groups)
             total[rows], causes[rows], error[rows] = got.total, got.causes, got.error
             if groups:
                 none[rows] = got.none
@@ -834,8 +838,8 @@ class EliminationEngine:
         # slows its first call
         plan = self._plan_for(np.sort(cases.present[0]), tuple(sorted(cases.masks)), groups,
                               len(cases))
-        total, causes, none, error, silent = self._pattern_sums(plan, cases, groups,
-                                                                silent=True)
+        total, causes, none, error, silent = self._pattern_sums(
+            plan, cases, groups, silent=True, flatten=len(cases) == 1)
         return Sums(total, causes, none, error), silent
 
     def _silent_wanted(self, plan: Plan) -> tuple[frozenset, dict[int, int], list[int]]:
@@ -943,8 +947,10 @@ class EliminationEngine:
              np.array([at for _, at in links], dtype=np.intp)))
         with _LOCK:
             _CIRCUITS[key] = circuit
-            if len(_CIRCUITS) > CIRCUIT_CACHE:
-                _CIRCUITS.popitem(last=False)
+            kept = sum(c.nbytes for c in _CIRCUITS.values())
+            while len(_CIRCUITS) > 1 and (len(_CIRCUITS) > CIRCUIT_CACHE
+                                          or kept > CIRCUIT_BYTES):
+                kept -= _CIRCUITS.popitem(last=False)[1].nbytes
         return circuit
 
     def _run_circuit(self, plan: Plan, circuit: Circuit, cases: Cases, unary: np.ndarray,
@@ -1000,9 +1006,12 @@ class EliminationEngine:
         return root, derivative, absent, by_link
 
     def _pattern_sums(self, plan: Plan, cases: Cases, groups: bool, ends=None,
-                      silent: bool = False):
+                      silent: bool = False, flatten: bool = False):
         """(total, causes, none, error) of cases on one plan, and with ``silent`` (no
-        ``ends``) their :class:`SilentSums` too (else None)."""
+        ``ends``) their :class:`SilentSums` too (else None). ``flatten``: a single
+        query (one case, asked alone), which runs the plan flattened where it is cheap
+        (see _circuit); a batch's rows never do (each new pattern would be flattened
+        for one run, and kept)."""
         count = len(cases)
         unary = np.ones((count, self.n, 2))
         unary[:, :, 1] = cases.weight
@@ -1010,9 +1019,8 @@ class EliminationEngine:
         # a single query on a cheap plan runs flattened (see _circuit), unless the
         # groups need the variants' forward pass below
         circuit = (self._circuit_for(plan, cases, unary, silent)
-                   if count == 1 and ends is None and not (groups and self._multi
-                                                           and not plan.groups)
-                   else None)
+                   if flatten and count == 1 and ends is None
+                   and not (groups and self._multi and not plan.groups) else None)
         values: list = []
         if circuit is not None:
             root, derivative, absent, by_link = self._run_circuit(plan, circuit, cases,

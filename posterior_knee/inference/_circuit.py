@@ -235,12 +235,13 @@ class Circuit:
             sum(part.nbytes for part in level if isinstance(part, np.ndarray))
             for level in self.forward_levels + self.backward_levels)
         self.readout: Any = None  # the engine's: where a query's answers are read
+
     def run(self, leading: np.ndarray, fill: Sequence[tuple[int, np.ndarray]] = ()
             ) -> tuple[np.ndarray, np.ndarray]:
         """Every slot's values and the root's derivative with respect to each, as two
-        flat buffers (read them with :meth:`read`), for one query: ``leading`` the
-        values of the leading slots, one after the other, and ``fill`` those of the
-        other slots that hold case data, (slot, values)."""
+        flat buffers (a slot's entries start at ``pos[slot]``), for one query:
+        ``leading`` the values of the leading slots, one after the other, and ``fill``
+        those of the other slots that hold case data, (slot, values)."""
         v = self.base.copy()
         v[:leading.size] = leading.reshape(-1)
         for slot, values in fill:
@@ -259,13 +260,6 @@ class Circuit:
             terms *= v.take(vi)
             g[span] = np.bincount(t, terms, minlength=count)
         return v, g
-
-    def read(self, buffer: np.ndarray, slot: int) -> np.ndarray:
-        """A slot's entries in a buffer that :meth:`run` returned (flat)."""
-        p = self.pos[slot]
-        return buffer[p:p + self.sizes[slot]]
-
-
 
 
 def _forward_rule(card: int, is_u: bool, holds: tuple) -> Sequence[tuple]:

@@ -225,8 +225,9 @@ class Circuit:
                                          v[t_lo:t_hi], e_hi - e_lo))
         self.root = int(pos[plan.root])
         # every value and derivative is a sum of positive products: its relative
-        # rounding error is at most one epsilon per product and per term added, along
-        # the longest chain of levels (the bound of _pattern_sums' ``error``)
+        # rounding error is at most one epsilon per product and per term added along
+        # its chain of levels; summed over every level, the bound of _pattern_sums'
+        # ``error``
         self.steps = sum(1 + int(np.bincount(level[2]).max(initial=0))
                          for level in constant_levels + self.forward_levels)
         self.steps += sum(1 + int(np.bincount(level[1]).max(initial=0))
@@ -262,11 +263,16 @@ class Circuit:
         return v, g
 
 
+def _same_state(card: int, holds: tuple) -> list[tuple]:
+    """Each state of the variable in every slot that holds it."""
+    return [tuple(s if h else None for h in holds) for s in range(card)]
+
+
 def _forward_rule(card: int, is_u: bool, holds: tuple) -> Sequence[tuple]:
     """A variable's states in (out, a, b) in one forward product."""
     if is_u and all(holds):
         return _OR
-    return [tuple(s if h else None for h in holds) for s in range(card)]
+    return _same_state(card, holds)
 
 
 def _backward_rule(card: int, is_u: bool, holds: tuple) -> Sequence[tuple]:
@@ -286,7 +292,7 @@ def _delta_rule(card: int, is_u: bool, holds: tuple) -> Sequence[tuple]:
     # an ordinary variable; a u axis of the result and of this operand only
     # (identity); or the summed u of a sum op (operand with its weights, or the
     # weights with the operand)
-    return [tuple(s if h else None for h in holds) for s in range(card)]
+    return _same_state(card, holds)
 
 
 _RULES = {"forward": _forward_rule, "backward": _backward_rule, "delta": _delta_rule}

@@ -127,8 +127,8 @@ class Interview:
     patience
         Stop when the top three causes and the triage level have not changed over this
         many answers in a row (after screening); None: never stop for that. Neither
-        rule stops the interview while a "yes" to some remaining question would raise
-        the triage level: those questions come right after the screening ones.
+        rule stops the interview while an answer to some remaining question would
+        raise the triage level: those questions come right after the screening ones.
     max_questions
         Ask at most this many questions (1 or more); None: no limit.
     grouped
@@ -349,7 +349,7 @@ class Interview:
 
     def _choose(self, state: _State, table) -> Question:
         """The best question: a checklist or one finding, ranked as the rows of
-        ``table`` are (screening first, then what a "yes" could make more urgent,
+        ``table`` are (screening first, then what an answer could make more urgent,
         then expected gain).
 
         A checklist lists only its items still worth asking (screening, raising the
@@ -420,7 +420,7 @@ class Interview:
         if n is None or table["ask_first"].any() or len(counted) <= n:
             return None
         if table["raises_level"].any():
-            return None  # never stop while a "yes" could make the advice more urgent
+            return None  # never stop while an answer could make the advice more urgent
         if len(set(counted[-(n + 1):])) == 1:
             return (f"the top three causes and the triage level did not change over the "
                     f"last {n} answers")

@@ -623,8 +623,8 @@ def test_nan_in_a_json_answers_file_means_dont_know(tmp_path, capsys):
     assert not math.isnan(result["ranking"][0]["probability"])
 
 
-def test_raises_level_is_what_a_yes_would_do(model):
-    """The column agrees with diagnosing each "yes" directly (a sample of the rows)."""
+def test_raises_level_is_what_an_answer_would_do(model):
+    """The column agrees with diagnosing each answer directly (a sample of the rows)."""
     order = list(TriageLevel)
     evidence = {"fever": False, "severe_pain": False, "age_under_30": True}
     now = order.index(model.diagnose(evidence).triage.level)
@@ -632,7 +632,8 @@ def test_raises_level_is_what_a_yes_would_do(model):
     assert table["raises_level"].any() and not table["raises_level"].all()
     for row in pd.concat([table[table["raises_level"]].head(6),
                           table[~table["raises_level"]].head(6)]).itertuples():
-        after = order.index(model.diagnose({**evidence, row.finding: True}).triage.level)
+        after = max(order.index(model.diagnose({**evidence, row.finding: answer}).triage.level)
+                    for answer in (True, False))
         assert row.raises_level == (after > now), row.finding
     # screening first, then what could make the advice more urgent, then the rest
     first = table["ask_first"].to_numpy()
@@ -643,8 +644,8 @@ def test_raises_level_is_what_a_yes_would_do(model):
 
 @settings(max_examples=6)  # each example is a whole interview
 @given(st.data())
-def test_no_stop_while_a_yes_could_raise_the_level(model, data):
-    """Whatever the answers, a patience or low-gain stop leaves no question whose yes
+def test_no_stop_while_an_answer_could_raise_the_level(model, data):
+    """Whatever the answers, a patience or low-gain stop leaves no question whose answer
     would make the advice more urgent."""
     interview = Interview(model, patience=data.draw(st.integers(1, 4)),
                           grouped=data.draw(st.booleans()))
@@ -659,3 +660,28 @@ def test_no_stop_while_a_yes_could_raise_the_level(model, data):
         return
     table = rank_questions(model, interview.findings, exclude=interview.unknown)
     assert not table["raises_level"].any(), interview.stopped
+
+
+def test_a_no_that_would_raise_the_level_is_asked_before_any_stop(model):
+    """A "no" moves the posteriors too. Found on a published compartment syndrome
+    (vignette e01, cut to the required vocabulary, the person going on past an
+    emergency stop): the interview stopped at "urgent" without asking whether the pain
+    had lasted more than three days, and "no" makes compartment syndrome likely enough
+    for an emergency."""
+    order = list(TriageLevel)
+    evidence = {"age_under_30": True, "cannot_bear_weight": True, "severe_pain": True,
+                "injury_blow_or_fall": False, "calf_pain": True,
+                "numbness_tingling": False}
+    now = model.diagnose(evidence).triage.level
+    after_no = model.diagnose({**evidence, "duration_over_3_days": False}).triage.level
+    after_yes = model.diagnose({**evidence, "duration_over_3_days": True}).triage.level
+    assert order.index(after_no) > order.index(now) >= order.index(after_yes)
+    table = rank_questions(model, model.evidence(evidence)).set_index("finding")
+    assert table.loc["duration_over_3_days", "raises_level"]
+    interview = Interview(model, findings=evidence, patience=1, min_gain=10.0)
+    while (question := interview.next_question()) is not None:
+        if "duration_over_3_days" in (question.items or (question.finding,)):
+            break
+        interview.answer(question.finding, {name: None for name in question.items}
+                         if question.grouped else None)
+    assert question is not None, interview.stopped  # asked before any stop

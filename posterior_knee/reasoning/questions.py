@@ -64,15 +64,17 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
                    focus: Sequence[str] | None = None, by: str = "causes",
                    exclude: Iterable[str] = (), *,
                    diagnosis: Diagnosis | None = None) -> pd.DataFrame:
-    """Unanswered questions ranked: ``ask_first`` ones first, then those whose "yes"
-    would raise the triage level, then by expected gain.
+    """Unanswered questions ranked: ``ask_first`` ones first, then those whose answer
+    could raise the triage level, then by expected gain.
 
     Columns: ``finding``, ``question``, ``ask_first``, ``expected_gain`` (bits),
     ``p_yes`` (the model's probability that the answer is yes), ``if_yes`` and
     ``if_no`` (the current top cause's probability after that answer),
     ``changes_result`` (whether some answer would change the top three causes or the
-    triage level) and ``raises_level`` (whether a "yes" would raise the triage level:
-    a red flag, or a can't-miss cause passing its threshold). ``exclude`` names ids not
+    triage level) and ``raises_level`` (whether an answer would raise the triage
+    level: a "yes" that fires a red flag, or either answer taking a can't-miss cause
+    past its threshold; a "no" can, as "the pain began less than three days ago"
+    makes an acute cause likelier). ``exclude`` names ids not
     to ask (e.g. answered "don't know"). ``diagnosis`` is ``model.diagnose(evidence)``
     when the caller already has it (as :meth:`Diagnosis.next_questions
     <posterior_knee.Diagnosis.next_questions>` does): its posteriors are the current
@@ -107,7 +109,9 @@ def rank_questions(model: Model, evidence: Mapping[str, bool], k: int | None = N
                 & (b.p_yes > 0.0))
                | (((_top3(b.no_causes) != top3).any(axis=-1) | (levels[n:] != level))
                   & (p_no > 0.0)))
-    raises = (rank[:n] > _ORDER[level]) & (b.p_yes > 0.0)
+    # a "no" moves the posteriors too, and can take a can't-miss cause past its threshold
+    raises = (((rank[:n] > _ORDER[level]) & (b.p_yes > 0.0))
+              | ((rank[n:] > _ORDER[level]) & (p_no > 0.0)))
     ask_first = np.array([name in model.ask_first for name in names], dtype=bool)
     gain = np.maximum(0.0, before - after)
     # safety first: screening, then what could make the advice more urgent (a stable

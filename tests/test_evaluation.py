@@ -303,7 +303,9 @@ def test_the_required_vocabulary_is_the_contract():
 def test_the_shipped_suite_runs_through_the_real_model(model):
     result = pk.evaluate(model, split="dev")
     assert len(result.cases) == len(pk.vignettes("dev"))
-    assert set(result.summary["metric"]) == set(METRICS) - {"questions_asked"}
+    assert set(result.summary["metric"]) == set(METRICS) - {"questions_asked",
+                                                             "emergency_stops"}
+    assert result.cases["emergency_stop"].isna().all()  # no interview
     assert result.cases["triage"].isin(LEVELS).all()
     modelled = result.cases[result.cases["modelled"]]
     assert modelled["rank"].between(1, len(model.kb.causes)).all()
@@ -316,6 +318,30 @@ def test_the_interview_answers_from_the_case(model):
     asked = figure(result, "questions_asked")
     assert asked["value"] == result.cases.loc[0, "questions_asked"] >= 1
     assert result.interview and "interview" in repr(result)
+    assert result.cases.loc[0, "emergency_stop"] is False
+    assert figure(result, "emergency_stops")["value"] == 0.0
+
+
+# chest pain stops the interview at its first question (the red-flag screen); the rest
+# of the case is only learnt by a person who goes on
+EMERGENCY_CASE = [{"id": "x", "cause": "dvt", "min_triage": "emergency",
+                   "present": ("chest_pain", "calf_pain", "calf_swelling", "recent_surgery"),
+                   "absent": ("fever",)}]
+
+
+def test_the_interview_stops_at_an_emergency_unless_the_person_carries_on(model):
+    stopped = pk.evaluate(model, EMERGENCY_CASE, interview=True)
+    going_on = pk.evaluate(model, EMERGENCY_CASE, interview=True, carry_on=True)
+    first, then = stopped.cases.iloc[0], going_on.cases.iloc[0]
+    assert first["emergency_stop"] is True and then["emergency_stop"] is True
+    assert first["triage"] == then["triage"] == "emergency"
+    assert then["questions_asked"] > first["questions_asked"]
+    # the answers after the stop count: the clot's probability moves with them
+    assert then["probability"] != first["probability"]
+    assert figure(going_on, "emergency_stops")["value"] == 1.0
+    assert not stopped.carry_on and going_on.carry_on
+    assert "carry on" in repr(going_on) and "past an emergency stop" in str(going_on)
+    assert going_on.to_dict()["carry_on"] is True
 
 
 def test_views_travel(scripted):
@@ -343,14 +369,15 @@ def _no_nan(token):
     lambda: pk.evaluate(split="train"),
     lambda: pk.evaluate(rank_by=3),
     lambda: pk.evaluate(interview="yes"),
+    lambda: pk.evaluate(carry_on=True),
     lambda: pk.evaluate(vocabulary="core"),
     lambda: pk.evaluate(cases="cases.csv"),
     lambda: pk.evaluate(cases=pd.DataFrame({"id": ["x"], "cause": ["dvt"]})),
     lambda: pk.evaluate(cases=[{"cause": "dvt", "min_triage": "later"}]),
     lambda: pk.evaluate(cases=[{"cause": "dvt", "min_triage": "soon", "present": 3}]),
     lambda: pk.vignettes("train"),
-], ids=["kb", "split", "rank_by", "interview", "vocabulary", "cases", "columns", "level", "ids",
-        "vignettes"])
+], ids=["kb", "split", "rank_by", "interview", "carry_on", "vocabulary", "cases", "columns",
+        "level", "ids", "vignettes"])
 def test_bad_values_give_a_clear_error(call):
     with pytest.raises(ParameterError, match=r"The '\w+' parameter of \w+ must"):
         call()
@@ -369,6 +396,20 @@ def test_the_command_prints_json_and_text(capsys):
     assert "top 3" in out and "By group" in out and pk.DISCLAIMER in out
     assert main(["evaluate", "--vocabulary", "required", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["vocabulary"] == "required"
+
+
+def test_the_command_carries_on_through_the_interview(capsys, monkeypatch):
+    seen = {}
+
+    def scored(kb, **options):  # the whole suite through the interview takes minutes
+        seen.update(options)
+        return pk.evaluate(kb, EMERGENCY_CASE, **options)
+
+    monkeypatch.setattr("posterior_knee.evaluation.evaluate", scored)
+    assert main(["evaluate", "--carry-on", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_constant=_no_nan)
+    assert seen["interview"] is True and seen["carry_on"] is True
+    assert data["carry_on"] is True and data["cases"][0]["emergency_stop"] is True
 
 
 def test_the_command_reads_tuned_priors(capsys, priors_copy):

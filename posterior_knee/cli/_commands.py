@@ -88,8 +88,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace, kb) -> int:
     from ..evaluation import evaluate
 
-    result = evaluate(kb, split=args.split, interview=args.interview,
-                      vocabulary=args.vocabulary)
+    result = evaluate(kb, split=args.split, interview=args.interview or args.carry_on,
+                      carry_on=args.carry_on, vocabulary=args.vocabulary)
     if args.json:
         _print_json(result.to_dict())
     else:

@@ -112,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--interview", action="store_true",
                        help="answer the interview's questions from each case instead "
                        "(slow: about two seconds a case)")
+    score.add_argument("--carry-on", action="store_true",
+                       help="with --interview (implied): go on answering after an "
+                       "emergency stop, so that the ranking is scored on every question "
+                       "the interview would ask")
     score.add_argument("--vocabulary", choices=("full", "required"), default="full",
                        help="'required': keep only the ids of the design contract in "
                        "each case, as an outside scorer's cases state them "

@@ -50,6 +50,7 @@ METRICS: dict[str, str] = {
     "triage_within_one": "triage at most one level below the minimum",
     "over_triage_2": "over-triage by two or more levels",
     "questions_asked": "questions asked (mean)",
+    "emergency_stops": "interview stopped at an emergency",
 }
 """The ids in :attr:`Evaluation.summary` ``metric`` and what each measures."""
 
@@ -59,7 +60,7 @@ _CASE_COLUMNS = ("id", "split", "cause", "group", "modelled", "rank", "probabili
                  "top_cause", "top_probability", "top3", "hit1", "hit3", "hit5",
                  "reciprocal_rank", "group_rank", "brier", "triage", "min_triage",
                  "triage_ok", "triage_within_one", "over_triage_2", "red_flags",
-                 "unknown_ids", "questions_asked", "error")
+                 "unknown_ids", "questions_asked", "emergency_stop", "error")
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,12 +100,14 @@ class Evaluation:
         ``reciprocal_rank`` (0 for a miss), ``group_rank``, ``brier``, ``triage``,
         ``min_triage``, ``triage_ok``, ``triage_within_one``, ``over_triage_2``,
         ``red_flags`` (tuple), ``unknown_ids`` (tuple of ids dropped),
-        ``questions_asked`` (NaN without the interview) and ``error`` (the message,
-        or None).
-    split, interview, rank_by, knowledge_base, vocabulary
-        What was scored: the split, whether through the interview, the ranking asked
-        for, the knowledge base's origin and the vocabulary the cases were cut to
-        (``"full"`` or ``"required"``).
+        ``questions_asked`` (NaN without the interview), ``emergency_stop`` (whether
+        the interview stopped at an emergency; None without the interview) and
+        ``error`` (the message, or None).
+    split, interview, carry_on, rank_by, knowledge_base, vocabulary
+        What was scored: the split, whether through the interview and whether its
+        simulated person went on past an emergency stop, the ranking asked for, the
+        knowledge base's origin and the vocabulary the cases were cut to (``"full"``
+        or ``"required"``).
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -114,6 +117,7 @@ class Evaluation:
     cases: pd.DataFrame = field(repr=False)
     split: str = "dev"
     interview: bool = False
+    carry_on: bool = False
     rank_by: str | None = None
     knowledge_base: str = "knowledge base"
     vocabulary: str = "full"
@@ -137,10 +141,13 @@ class Evaluation:
         return (f"Evaluation(split={self.split!r}, cases={int(self.value('cases'))}, "
                 f"top1={pct('top1')}, top3={pct('top3')}, triage_ok={pct('triage_ok')}"
                 f"{', interview' if self.interview else ''}"
+                f"{', carry on' if self.carry_on else ''}"
                 f"{', required vocabulary' if self.vocabulary == 'required' else ''})")
 
     def _heading(self) -> str:
         how = "through the interview" if self.interview else "from every stated finding"
+        if self.carry_on:
+            how += ", going on past an emergency stop"
         ranking = f", ranked by {self.rank_by}" if self.rank_by is not None else ""
         words = (" (the cases cut to the required vocabulary)"
                  if self.vocabulary == "required" else "")
@@ -191,6 +198,7 @@ class Evaluation:
             "schema": SCHEMA,
             "split": self.split,
             "interview": self.interview,
+            "carry_on": self.carry_on,
             "rank_by": self.rank_by,
             "knowledge_base": self.knowledge_base,
             "vocabulary": self.vocabulary,
@@ -301,9 +309,10 @@ def _cut_to_required(frame: pd.DataFrame) -> pd.DataFrame:
 # --- scoring one case --------------------------------------------------------------
 
 def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
-              interview: bool):
-    """The diagnosis of one case, and the number of questions asked (or NaN)."""
-    asked = math.nan
+              interview: bool, carry_on: bool = False):
+    """The diagnosis of one case, the number of questions asked (or NaN) and whether
+    the interview stopped at an emergency (or None without it)."""
+    asked, stopped = math.nan, None
     if interview:
         from ..interview import Interview
 
@@ -313,7 +322,16 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
         ages = _door(model)
         door = {name: value for name, value in findings.items() if name in ages}
         session = Interview(model, findings=door)
-        while (question := session.next_question()) is not None:
+        stopped = False
+        while True:
+            question = session.next_question()
+            if question is None and session.emergency_stop:
+                stopped = True
+                if carry_on:  # the person chose to go on: the questions resume
+                    session.carry_on()
+                    continue
+            if question is None:
+                break
             # a checklist: each item answered from the case (unstated: don't know)
             session.answer(question.finding, question.reply(findings))
         dx = session.result()
@@ -325,7 +343,7 @@ def _diagnose(model: Model, findings: dict[str, bool], rank_by: str | None,
         dx = model.diagnose(findings, rank_by=cast("RankBy", rank_by))
     else:
         dx = model.diagnose(findings)
-    return dx, asked
+    return dx, asked, stopped
 
 
 def _door(model: Model) -> frozenset[str]:
@@ -335,7 +353,8 @@ def _door(model: Model) -> frozenset[str]:
 
 
 def _score_case(model: Model, case: Mapping[str, object], rank_by: str | None,
-                interview: bool, groups_of: Mapping[str, str]) -> dict[str, object]:
+                interview: bool, carry_on: bool,
+                groups_of: Mapping[str, str]) -> dict[str, object]:
     name = case["id"]
     cause = str(case["cause"])
     present = _id_tuple(case.get("present"), "present", name)
@@ -351,14 +370,15 @@ def _score_case(model: Model, case: Mapping[str, object], rank_by: str | None,
         "rank": math.nan, "probability": math.nan, "top_cause": None,
         "top_probability": math.nan, "top3": (), "group_rank": math.nan,
         "brier": math.nan, "red_flags": (), "unknown_ids": unknown,
-        "questions_asked": math.nan, "error": None,
+        "questions_asked": math.nan, "emergency_stop": None, "error": None,
     }
     try:
         if both:
             raise PosteriorKneeError(
                 f"case {name!r} gives {', '.join(both)} both as present and as absent; "
                 "list each id once")
-        dx, row["questions_asked"] = _diagnose(model, findings, rank_by, interview)
+        dx, row["questions_asked"], row["emergency_stop"] = _diagnose(
+            model, findings, rank_by, interview, carry_on)
     except PosteriorKneeError as error:
         # a case that cannot be scored still says when to seek care: its red flags
         triage = getattr(error, "triage", None)
@@ -385,7 +405,7 @@ def _score_case(model: Model, case: Mapping[str, object], rank_by: str | None,
 
 def _case_table(rows: list[dict], interview: bool) -> pd.DataFrame:
     table = pd.DataFrame(rows)
-    for column in ("error", "top_cause", "split"):  # None, not NaN, where empty
+    for column in ("error", "top_cause", "split", "emergency_stop"):  # None, not NaN
         table[column] = table[column].astype(object).where(table[column].notna(), None)
     rank = table["rank"] = table["rank"].astype(float)  # NaN where not ranked
     for k in (1, 3, 5):
@@ -437,6 +457,8 @@ def _summary(table: pd.DataFrame, interview: bool) -> pd.DataFrame:
         if interview:
             figures.append(("questions_asked", scored["questions_asked"].mean()
                             if len(scored) else math.nan, len(scored)))
+            figures.append(("emergency_stops",
+                            *rate(scored["emergency_stop"].astype(bool))))
         for metric, value, *rest in figures:
             low, high, count = rest if len(rest) == 3 else (math.nan, math.nan, rest[0])
             rows.append({"metric": metric, "scope": scope, "value": float(value),
@@ -464,7 +486,8 @@ def _per(table: pd.DataFrame, key: str, order: Sequence[str],
 
 def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
              split: str | None = "dev", rank_by: str | None = None,
-             interview: bool = False, vocabulary: str = "full") -> Evaluation:
+             interview: bool = False, carry_on: bool = False,
+             vocabulary: str = "full") -> Evaluation:
     """Score a knowledge base on the vignette suite: ranking, triage and calibration.
 
     Each case's stated findings go to :meth:`Model.diagnose` (one model is built for
@@ -498,8 +521,15 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         answered from the case (present yes, absent no, anything the case does not
         state "don't know"), and the case is scored on the diagnosis where the
         interview stops, from the answers it asked for (a stated finding it never
-        asked about does not count). The summary adds
-        ``questions_asked``.
+        asked about does not count). The summary adds ``questions_asked`` and
+        ``emergency_stops`` (the share of cases whose interview stopped at an
+        emergency: there the ranking is read where the emergency advice stopped it).
+    carry_on
+        With ``interview``: the simulated person goes on answering after an emergency
+        stop (:meth:`~posterior_knee.Interview.carry_on`), so the ranking is scored on
+        every question the interview would ask. The triage is the same (an emergency
+        stays an emergency). This measures the questions; the default measures what
+        a person is shown.
 
     Returns
     -------
@@ -544,6 +574,8 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
                     "None or the name of a ranking", rank_by)
     check_parameter(isinstance(interview, bool), "interview", "evaluate",
                     "True or False", interview)
+    check_parameter(carry_on is False or (carry_on is True and interview), "carry_on",
+                    "evaluate", "False, or True together with interview=True", carry_on)
     check_parameter(vocabulary in VOCABULARIES, "vocabulary", "evaluate",
                     "'full' or 'required'", vocabulary)
     split = "all" if split is None else split
@@ -552,7 +584,7 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         frame = _cut_to_required(frame)
     causes = model.kb.causes
     groups_of = dict(zip(causes["id"], causes["group"]))
-    rows = [_score_case(model, case, rank_by, interview, groups_of)
+    rows = [_score_case(model, case, rank_by, interview, carry_on, groups_of)
             for case in frame.to_dict(orient="records")]
     for row, level in zip(rows, frame["min_triage"]):
         row["min_triage"] = level
@@ -569,6 +601,7 @@ def evaluate(kb: KnowledgeBase | Model | None = None, cases: object = None, *,
         cases=table,
         split=split,
         interview=interview,
+        carry_on=carry_on,
         rank_by=rank_by,
         knowledge_base=str(model.kb.origin),
         vocabulary=vocabulary,

@@ -15,6 +15,9 @@ searches for a way round them):
   choose to go on with :meth:`Interview.carry_on`); urgent and emergency are reported
   by the answer that reached them;
 - the red-flag screen is asked first and whole (every screening item in one checklist);
+- it does not stop (for patience, low gain or nothing left to change) while one
+  remaining answer, or one topic's items answered all yes or all no, would raise the
+  level;
 - every answer given is used, asked or not; a rejected answer changes nothing;
   :meth:`Interview.back` restores the state before the last step exactly;
 - a result that stopped before the screening questions were answered, or that rests on
@@ -128,7 +131,9 @@ class Interview:
         Stop when the top three causes and the triage level have not changed over this
         many answers in a row (after screening); None: never stop for that. Neither
         rule stops the interview while an answer to some remaining question would
-        raise the triage level: those questions come right after the screening ones.
+        raise the triage level (those questions come right after the screening ones),
+        or while one topic's items still to ask, answered all yes or all no, would
+        (that topic is asked next).
     max_questions
         Ask at most this many questions (1 or more); None: no limit.
     grouped
@@ -196,8 +201,10 @@ class Interview:
         self.max_questions = max_questions
         self.max_present = max_present
         self.grouped = grouped
+        topics = checklists(model)
         self.checklists: Mapping[str, Checklist] = MappingProxyType(
-            {c.id: c for c in checklists(model)} if grouped else {})
+            {c.id: c for c in topics} if grouped else {})
+        self._topics = topics  # the stop checks them grouped or not (_raising_topic)
         empty = _State(MappingProxyType({}), (), (), (), (), (), model.diagnose({}))
         self._state = empty
         self._undo: list[_State] = []
@@ -343,9 +350,43 @@ class Interview:
         table = rank_questions(self.model, state.findings, exclude=state.unknown,
                                diagnosis=state.diagnosis)
         reason = stop_reason(table, self.min_gain) or self._settled(state, table)
-        if reason:
+        if not reason:
+            return self._choose(state, table), None
+        topic = self._raising_topic(state, set(table["finding"]))
+        if topic is None:
             return None, reason
-        return self._choose(state, table), None
+        return self._topic_question(state, table, *topic), None
+
+    def _raising_topic(self, state: _State,
+                       askable: set[str]) -> tuple[Checklist, list[str]] | None:
+        """The topic whose items still to ask (in ``askable``), answered all yes or all
+        no, would raise the triage level the most (the first of equals), and those
+        items; None when none would raise it.
+
+        ``raises_level`` looks at one answer at a time, but answers add up: after a
+        swollen leg, an operation and a recent birth together make a clot likely
+        enough for an emergency where neither does alone. Checked only when a stop
+        rule would end the interview (two diagnoses per topic)."""
+        best, level = None, state.diagnosis.triage.level
+        for topic in self._topics:
+            items = [name for name in topic.items if name in askable]
+            for value in (True, False) if items else ():
+                after = self.model.diagnose({**state.findings, **dict.fromkeys(items, value)})
+                if after.triage.level > level:
+                    best, level = (topic, items), after.triage.level
+        return best
+
+    def _topic_question(self, state: _State, table, topic: Checklist,
+                        items: list[str]) -> Question:
+        """The question that asks a raising topic's items: its checklist where it has
+        not been asked and has more than one item left, else the item with the largest
+        expected gain."""
+        rows = table.set_index("finding", drop=False).loc[items]
+        if (self.grouped and topic.id in self.checklists and topic.id not in state.history
+                and len(rows) > 1):
+            return self._grouped(topic, rows)
+        best = rows.sort_values("expected_gain", ascending=False, kind="stable").iloc[0]
+        return _single(best)[1]
 
     def _choose(self, state: _State, table) -> Question:
         """The best question: a checklist or one finding, ranked as the rows of

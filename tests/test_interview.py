@@ -110,15 +110,21 @@ def test_bad_answers_are_rejected(model):
 
 def test_the_interview_stops(model):
     """Nothing can gain 10 bits: after the screening it asks only what could raise the
-    triage level, and stops when nothing could."""
+    triage level, one answer or one topic's answers together, and stops when nothing
+    could."""
     interview = Interview(model, min_gain=10.0)
     asked = []
     while (question := interview.next_question()) is not None:
         table = rank_questions(model, interview.findings, exclude=interview.unknown)
-        for name in question.items or (question.finding,):  # a checklist: each item
-            row = table.set_index("finding").loc[name]
-            assert row["ask_first"] or row["raises_level"], name
-            asked.append(name)
+        items = question.items or (question.finding,)  # a checklist: each item
+        rows = table.set_index("finding").loc[list(items)]
+        if not (rows["ask_first"] | rows["raises_level"]).all():  # its topic's, then
+            topic = next(t for t in checklists(model) if items[0] in t.items)
+            left = [name for name in topic.items if name in set(table["finding"])]
+            assert any(model.diagnose({**interview.findings, **dict.fromkeys(left, value)}
+                                      ).triage.level > interview.level
+                       for value in (True, False)), items
+        asked += items
         interview.answer(question.finding, False)  # a checklist: none of them
     assert "10.0 bits" in interview.stopped
     assert set(model.ask_first) <= set(asked) and len(asked) > len(model.ask_first)
@@ -660,6 +666,12 @@ def test_no_stop_while_an_answer_could_raise_the_level(model, data):
         return
     table = rank_questions(model, interview.findings, exclude=interview.unknown)
     assert not table["raises_level"].any(), interview.stopped
+    # nor one topic's items answered together, all yes or all no
+    for topic in checklists(model):
+        items = [name for name in topic.items if name in set(table["finding"])]
+        for value in (True, False) if items else ():
+            after = model.diagnose({**interview.findings, **dict.fromkeys(items, value)})
+            assert after.triage.level <= interview.level, (topic.id, value)
 
 
 def test_a_no_that_would_raise_the_level_is_asked_before_any_stop(model):
@@ -685,3 +697,35 @@ def test_a_no_that_would_raise_the_level_is_asked_before_any_stop(model):
         interview.answer(question.finding, {name: None for name in question.items}
                          if question.grouped else None)
     assert question is not None, interview.stopped  # asked before any stop
+
+
+def test_a_topic_whose_answers_together_raise_the_level_is_asked_before_any_stop(model):
+    """Answers add up. Found on a published clot (vignette b03, a swollen leg after an
+    operation and a birth): the interview stopped at "urgent" without asking about
+    clot risks, which would have made it an emergency. Here an operation, a past clot
+    and a recent birth together make a clot likely enough for an emergency, and no
+    one of them does alone."""
+    evidence = {"leg_swelling_one_side": True, "fever": False, "shortness_of_breath": False,
+                "chest_pain": False, "injury_blow_or_fall": False, "age_under_30": False,
+                "age_over_50": False}
+    now = model.diagnose(evidence).triage.level
+    table = rank_questions(model, model.evidence(evidence)).set_index("finding")
+    risks = {"recent_surgery": True, "previous_clot": True, "postpartum": True}
+    assert not table.loc[list(risks), "raises_level"].any()  # not one answer alone
+    assert model.diagnose({**evidence, **risks}).triage.level > now
+    for grouped in (True, False):
+        interview = Interview(model, findings=evidence, patience=1, min_gain=10.0,
+                              grouped=grouped)
+        asked: set[str] = set()
+        while (question := interview.next_question()) is not None:
+            asked.update(question.items or (question.finding,))
+            interview.answer(question.finding, {name: None for name in question.items}
+                             if question.grouped else None)
+        if grouped:  # the clot risks in one checklist
+            assert set(risks) <= asked, interview.stopped
+        else:  # one at a time, until the risks left could not raise it together
+            topic = {c.id: c for c in checklists(model)}["clot_risks"]
+            left = [name for name in topic.items if name not in asked]
+            assert asked & set(risks), interview.stopped
+            assert model.diagnose({**interview.findings, **dict.fromkeys(left, True)}
+                                  ).triage.level <= interview.level

@@ -147,24 +147,23 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     total = weights.sum(axis=(1, 2))
     causes = weights.reshape(count, -1) @ y.reshape(engine.n, -1).T
     if fixes:
-        # each cause's readout where its unit changed: the product above corrected,
-        # every (answer, cause) pair at once
+        # each cause's readout where its unit changed, every (answer, cause) pair at
+        # once, in place of the product above: an answer changes a cause's unit once,
+        # so the pairs are distinct
         rows = np.concatenate([f[0] for f in fixes])
         cause = np.concatenate([f[1] for f in fixes])
         new_y = np.concatenate([f[2] for f in fixes])
         step = max(1, CHUNK // max(1, terms.size))
         for start in range(0, len(rows), step):
             part = slice(start, start + step)
-            values = np.einsum("khs,khs->k", weights[rows[part]], new_y[part] - y[cause[part]])
-            np.add.at(causes, (rows[part], cause[part]), values)
+            causes[rows[part], cause[part]] = np.einsum("khs,khs->k", weights[rows[part]],
+                                                        new_y[part])
     for rows, members, configs, d, parts, new_g in multi:
         # each member's readout, linear in d: the weights without the unit's factor,
         # summed against every configuration once
-        flat = weights[rows].reshape(len(rows), -1)
         spread = (_ratio(weights[rows], new_g).reshape(len(rows), -1)
                   @ parts.reshape(-1, parts.shape[-1])) * d  # (A, K)
         causes[rows[:, None], members] = spread @ configs
-        del flat
     # the steps of a Quickscore term, the answer's own weights, and per changed unit
     # a ratio (a division and a product) and the corrected readout
     steps = (engine._term_steps + base.steps[0] + batch.steps + extra + m * (engine.n + 1)

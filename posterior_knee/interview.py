@@ -364,14 +364,25 @@ class Interview:
         items; None when none would raise it.
 
         ``raises_level`` looks at one answer at a time, but answers add up: after a
-        swollen leg, an operation and a recent birth together make a clot likely
-        enough for an emergency where neither does alone. Checked only when a stop
-        rule would end the interview (two diagnoses per topic)."""
+        swollen leg, several clot risks together can make a clot likely enough for an
+        emergency where no one of them does alone. Checked only when a stop rule would
+        end the interview (two diagnoses per topic). "All yes" keeps one state of an
+        exclusive risk factor (a tuned copy may put two in one topic), and answers
+        that cannot happen together (probability zero) cannot raise anything."""
         best, level = None, state.diagnosis.triage.level
+        node_of = self.model.structure.risk_evidence
         for topic in self._topics:
             items = [name for name in topic.items if name in askable]
-            for value in (True, False) if items else ():
-                after = self.model.diagnose({**state.findings, **dict.fromkeys(items, value)})
+            if not items:
+                continue
+            one_state = {("node", node_of[name][0]) if name in node_of else name: name
+                         for name in reversed(items)}  # the first state of each node
+            yes = [name for name in items if name in one_state.values()]
+            for answers in (dict.fromkeys(yes, True), dict.fromkeys(items, False)):
+                try:
+                    after = self.model.diagnose({**state.findings, **answers})
+                except ImpossibleEvidenceError:
+                    continue
                 if after.triage.level > level:
                     best, level = (topic, items), after.triage.level
         return best

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import posterior_knee as pk
 from posterior_knee.clinical._condition import minimal_presentations
 from posterior_knee.clinical.triage import TriageLevel
 from posterior_knee.errors import (
@@ -729,3 +730,24 @@ def test_a_topic_whose_answers_together_raise_the_level_is_asked_before_any_stop
             assert asked & set(risks), interview.stopped
             assert model.diagnose({**interview.findings, **dict.fromkeys(left, True)}
                                   ).triage.level <= interview.level
+
+
+def test_a_topic_with_exclusive_states_is_checked_without_raising(priors_copy):
+    """A tuned copy may put two exclusive states in one topic: "all yes" of the clot
+    risks then asked for pregnant and just after a birth at once, and the interview
+    raised ImpossibleEvidenceError when it was about to stop."""
+    path = priors_copy / "risk_factors.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[table["id"].isin(["pregnancy", "postpartum"]), "exclusive_group"] = "births"
+    table.to_csv(path, index=False)
+    model = pk.Model(pk.load_knowledge_base(priors_copy))
+    evidence = {"leg_swelling_one_side": True, "fever": False, "shortness_of_breath": False,
+                "chest_pain": False, "injury_blow_or_fall": False, "age_under_30": False,
+                "age_over_50": False}
+    interview = Interview(model, findings=evidence, patience=1, min_gain=10.0)
+    asked: set[str] = set()
+    while (question := interview.next_question()) is not None:
+        asked.update(question.items or (question.finding,))
+        interview.answer(question.finding, {name: None for name in question.items}
+                         if question.grouped else None)
+    assert "10.0 bits" in interview.stopped and "postpartum" in asked

@@ -54,8 +54,6 @@ METRICS: dict[str, str] = {
 }
 """The ids in :attr:`Evaluation.summary` ``metric`` and what each measures."""
 
-_PROPORTIONS = ("top1", "top3", "top5", "group_top1", "triage_ok", "triage_within_one",
-                "over_triage_2")
 _CASE_COLUMNS = ("id", "split", "cause", "group", "modelled", "rank", "probability",
                  "top_cause", "top_probability", "top3", "hit1", "hit3", "hit5",
                  "reciprocal_rank", "group_rank", "brier", "triage", "min_triage",

@@ -740,11 +740,9 @@ class EliminationEngine:
             rows = np.array(members, dtype=np.intp)
             engine, part = self._conditioned(cases if len(rows) == count
                                              else cases.take(rows))
-            plan = engine._plan_for(key, masked, groups, len(rows))
-            if count == 1:  # a single query: flattened where its plan is cheap
-                got = Sums(*engine._pattern_sums(plan, part, groups, flatten=True)[:4])
-            else:
-                got = engine._chunked(plan, part, groups)
+            # a single query runs flattened where its plan is cheap
+            got = engine._chunked(engine._plan_for(key, masked, groups, len(rows)), part,
+                                  groups, flatten=count == 1)
             total[rows], causes[rows], error[rows] = got.total, got.causes, got.error
             if groups:
                 none[rows] = got.none
@@ -767,14 +765,16 @@ class EliminationEngine:
             ends = ends[:, np.argsort(cases.present[0], kind="stable")]
         return self._chunked(plan, cases, groups, ends)
 
-    def _chunked(self, plan: Plan, cases: Cases, groups: bool, ends=None) -> Sums:
+    def _chunked(self, plan: Plan, cases: Cases, groups: bool, ends=None,
+                 flatten: bool = False) -> Sums:
         """:meth:`_pattern_sums` (without silent sums) in chunks of rows of at most
         ``ROWS_COST`` plan cost in all: a large batch of a large plan held everything
         at once (a question ranking at 15 present findings on a network of 40 causes
-        asked for 23 GiB and was killed)."""
+        asked for 23 GiB and was killed). ``flatten``: a single query (see
+        :meth:`_pattern_sums`)."""
         size = max(1, int(ROWS_COST // max(plan.cost, 1.0)))
         if len(cases) <= size:
-            return Sums(*self._pattern_sums(plan, cases, groups, ends)[:4])
+            return Sums(*self._pattern_sums(plan, cases, groups, ends, flatten=flatten)[:4])
         parts = []
         for start in range(0, len(cases), size):
             rows = np.arange(start, min(start + size, len(cases)))

@@ -233,7 +233,8 @@ def vignette_dev_results() -> str:
 
     lines = ["### Summary", ""]
     lines += _table(pd.DataFrame(summary, columns=["figure", "all cases",
-                                                   "modelled causes"]), "lrr")
+                                                   "modelled causes", "contract causes"]),
+                    "lrrr")
 
     def per(frame, key):
         out = pd.DataFrame({

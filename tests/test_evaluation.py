@@ -167,6 +167,26 @@ def test_ranks_and_top_k_match_hand_computation(scripted):
     assert cases.loc["A", "probability"] == 0.5 and cases.loc["B", "probability"] == 0.5
 
 
+def test_the_contract_scope_keeps_the_cases_of_the_contract_causes(kb):
+    # calf strain is a contract cause; cellulitis is modelled but was added since; the
+    # third cause is neither
+    cases = [{"id": "in", "cause": "calf_strain", "min_triage": "soon",
+              "present": ("calf_pain",), "absent": ()},
+             {"id": "added", "cause": "cellulitis", "min_triage": "soon",
+              "present": ("calf_pain",), "absent": ()},
+             {"id": "out", "cause": "made_up_cause", "min_triage": "soon",
+              "present": ("calf_pain",), "absent": ()}]
+    result = pk.evaluate(ScriptedModel(kb, SCRIPT), cases)
+    assert [figure(result, "cases", scope)["value"] for scope in pk.evaluation.SCOPES] \
+        == [3, 2, 1]
+    assert result.value("top1", "contract") == 1.0  # calf strain ranked first
+    assert result.value("top1", "modelled") == pytest.approx(1 / 2)
+    assert result.value("top1") == pytest.approx(1 / 3)
+    assert "contract cases" in str(result)
+    with pytest.raises(ParameterError, match="scope"):
+        result.value("top1", "contracts")
+
+
 def test_brier_is_the_sum_over_causes_averaged_over_scored_cases(scripted):
     _, result = scripted
     brier = result.cases.set_index("id")["brier"]

@@ -8,8 +8,8 @@ True
 """
 
 from ._metrics import wilson
-from ._score import METRICS, SCHEMA, VOCABULARIES, Evaluation, evaluate
+from ._score import METRICS, SCHEMA, SCOPES, VOCABULARIES, Evaluation, evaluate
 from ._vignettes import COLUMNS, LEVELS, split_of, vignettes
 
 __all__ = ["vignettes", "evaluate", "Evaluation", "split_of", "wilson", "METRICS",
-           "SCHEMA", "COLUMNS", "LEVELS", "VOCABULARIES"]
+           "SCHEMA", "SCOPES", "COLUMNS", "LEVELS", "VOCABULARIES"]

@@ -14,7 +14,7 @@ import pandas as pd
 from .._text import printable
 from ..clinical.triage import DISCLAIMER
 from ..errors import ParameterError, PosteriorKneeError, check_parameter
-from ..knowledge._contract import REQUIRED_EVIDENCE
+from ..knowledge._contract import REQUIRED_CAUSES, REQUIRED_EVIDENCE
 from ..knowledge._schema import GROUPS
 from ..knowledge.base import KnowledgeBase
 from ..model import Model
@@ -24,7 +24,7 @@ from ._vignettes import LEVELS, SPLITS, vignettes
 if TYPE_CHECKING:
     from ..model import RankBy
 
-__all__ = ["Evaluation", "evaluate", "METRICS", "SCHEMA", "VOCABULARIES"]
+__all__ = ["Evaluation", "evaluate", "METRICS", "SCHEMA", "SCOPES", "VOCABULARIES"]
 
 VOCABULARIES = ("full", "required")
 """What a case may state: every id it was mapped to, or only the ids of the design
@@ -32,6 +32,14 @@ contract (``shared/VOCABULARY.md``), as an outside scorer's cases can."""
 
 SCHEMA = "posterior-knee/evaluation/1"
 """The version of :meth:`Evaluation.to_dict` (and of ``posterior-knee evaluate --json``)."""
+
+SCOPES: dict[str, str] = {
+    "all": "every case",
+    "modelled": "the cases whose confirmed cause the knowledge base models",
+    "contract": "the cases whose confirmed cause is one of the design contract's 18 "
+                "(shared/VOCABULARY.md), the causes an outside scorer can name",
+}
+"""The ids in :attr:`Evaluation.summary` ``scope`` and which cases each covers."""
 
 NOT_MODELLED = "not_modelled"
 """The group given to cases whose confirmed cause the knowledge base does not model."""
@@ -66,15 +74,16 @@ class Evaluation:
     """How well a knowledge base ranks and triages the vignette suite.
 
     Proportions carry Wilson 95 % intervals (``low``, ``high``). Figures are given for
-    all cases and for the cases whose confirmed cause the knowledge base models
-    (``scope`` ``"all"`` and ``"modelled"``): a case whose cause is not modelled is a
-    miss for the ranking but still tests the triage.
+    all cases, for the cases whose confirmed cause the knowledge base models and for
+    those whose confirmed cause is one of the design contract's (``scope`` ``"all"``,
+    ``"modelled"`` and ``"contract"``, see :data:`SCOPES`): a case whose cause is not
+    modelled is a miss for the ranking but still tests the triage.
 
     Attributes
     ----------
     summary
         One row per metric and scope. Columns: ``metric`` (an id of :data:`METRICS`),
-        ``scope`` (``"all"`` or ``"modelled"``), ``value``, ``low``, ``high`` (the
+        ``scope`` (an id of :data:`SCOPES`), ``value``, ``low``, ``high`` (the
         Wilson interval where the value is a proportion, else NaN) and ``n`` (the
         cases it is computed on). ``cases``, ``errors`` and ``unknown_ids`` are counts.
     per_cause
@@ -125,8 +134,8 @@ class Evaluation:
         """One figure of :attr:`summary`, e.g. ``value("top3")``."""
         check_parameter(metric in METRICS, "metric", "Evaluation.value",
                         f"one of {', '.join(METRICS)}", metric)
-        check_parameter(scope in ("all", "modelled"), "scope", "Evaluation.value",
-                        "'all' or 'modelled'", scope)
+        check_parameter(scope in SCOPES, "scope", "Evaluation.value",
+                        f"one of {', '.join(map(repr, SCOPES))}", scope)
         row = self.summary[(self.summary["metric"] == metric)
                            & (self.summary["scope"] == scope)]
         return float(row["value"].iloc[0]) if len(row) else math.nan
@@ -436,8 +445,9 @@ def _group_figures(frame: pd.DataFrame) -> dict[str, object]:
 
 def _summary(table: pd.DataFrame, interview: bool) -> pd.DataFrame:
     rows = []
-    for scope in ("all", "modelled"):
-        frame = table if scope == "all" else table[table["modelled"]]
+    for scope in SCOPES:
+        frame = {"all": table, "modelled": table[table["modelled"]],
+                 "contract": table[table["cause"].isin(REQUIRED_CAUSES)]}[scope]
         n = len(frame)
         scored = frame[frame["error"].isna()]
         # (metric, value, n) or, for a share, (metric, value, low, high, n)

@@ -187,6 +187,16 @@ def test_the_contract_scope_keeps_the_cases_of_the_contract_causes(kb):
         result.value("top1", "contracts")
 
 
+def test_the_text_gives_n_only_where_a_figure_is_not_over_every_case(scripted):
+    _, result = scripted
+    lines = {line.split("  ")[0]: line for line in str(result).splitlines()}
+    # the Brier score leaves out the case that raised (4 of 5); the shares count all
+    assert "(n=4)" in lines["Brier score over all causes (lower is better)"]
+    assert "n=" not in lines["confirmed cause in the top 3"]
+    table = [lines[label] for label in METRICS.values() if label in lines]
+    assert len(table) >= 10 and max(map(len, table)) <= 120
+
+
 def test_brier_is_the_sum_over_causes_averaged_over_scored_cases(scripted):
     _, result = scripted
     brier = result.cases.set_index("id")["brier"]

@@ -164,7 +164,10 @@ class Evaluation:
     def _summary_text(self) -> pd.DataFrame:
         table = {}
         for scope, frame in self.summary.groupby("scope", sort=False):
-            table[f"{scope} cases"] = [_cell(r) for r in frame.itertuples()]
+            # a figure's n is given only where it is not the scope's number of cases
+            # (the first row): three columns of intervals stay within 120 characters
+            cases = int(frame["value"].iloc[0])
+            table[f"{scope} cases"] = [_cell(r, cases) for r in frame.itertuples()]
             index = [METRICS[m] for m in frame["metric"]]
         return pd.DataFrame(table, index=index)
 
@@ -219,16 +222,17 @@ class Evaluation:
         }
 
 
-def _cell(row) -> str:
+def _cell(row, cases: int) -> str:
     if math.isnan(row.value):
         return ""
     if row.metric in ("cases", "errors", "unknown_ids"):
         return f"{row.value:.0f}"
+    n = "" if row.n == cases else f"n={row.n}"
     if row.metric in ("mrr", "brier"):
-        return f"{row.value:.3f}  (n={row.n})"
+        return f"{row.value:.3f}" + (f"  ({n})" if n else "")
     if row.metric == "questions_asked":
-        return f"{row.value:.1f}  (n={row.n})"
-    return f"{row.value:6.1%}  ({row.low:.0%}-{row.high:.0%}, n={row.n})"
+        return f"{row.value:.1f}" + (f"  ({n})" if n else "")
+    return f"{row.value:6.1%}  ({row.low:.0%}-{row.high:.0%}{', ' + n if n else ''})"
 
 
 def _share(row: pd.Series, key: str) -> str:

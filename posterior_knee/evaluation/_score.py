@@ -449,9 +449,10 @@ def _group_figures(frame: pd.DataFrame) -> dict[str, object]:
 
 def _summary(table: pd.DataFrame, interview: bool) -> pd.DataFrame:
     rows = []
+    frames = {"all": table, "modelled": table[table["modelled"]],
+              "contract": table[table["cause"].isin(REQUIRED_CAUSES)]}
     for scope in SCOPES:
-        frame = {"all": table, "modelled": table[table["modelled"]],
-                 "contract": table[table["cause"].isin(REQUIRED_CAUSES)]}[scope]
+        frame = frames[scope]
         n = len(frame)
         scored = frame[frame["error"].isna()]
         # (metric, value, n) or, for a share, (metric, value, low, high, n)

@@ -111,18 +111,18 @@ def main(argv=None) -> int:
         return 1
 
     import posterior_knee as pk
-    from posterior_knee.inference import _elimination
+    from posterior_knee.inference._circuit import Circuit
 
     recorded: list = []
-    original = _elimination.EliminationEngine._run_circuit
+    original = Circuit.run
 
-    def record(self, plan, circuit, cases, unary, silent, reads):
-        fill = [(slot, self._priors[index] * cases.masks[name])
-                for slot, index, name in circuit.readout[0]]
-        recorded.append((circuit, unary[0].copy(), fill))
-        return original(self, plan, circuit, cases, unary, silent, reads)
+    def record(self, leading, fill=()):
+        # every run as the engine makes it: the circuit and its query's data
+        recorded.append((self, np.array(leading), [(slot, np.array(values))
+                                                   for slot, values in fill]))
+        return original(self, leading, fill)
 
-    _elimination.EliminationEngine._run_circuit = record  # type: ignore[method-assign]
+    Circuit.run = record  # type: ignore[method-assign]
     model = pk.Model()
     print("m  runs  terms  numpy ms  compiled ms  numpy / compiled  largest relative difference")
     for m in args.m:
@@ -144,12 +144,12 @@ def main(argv=None) -> int:
                 g[circuit.root] = 1.0
                 return run(v, *flat[:7], g, *flat[7:])
 
-            v1, g1 = circuit.run(leading, fill)
+            v1, g1 = original(circuit, leading, fill)
             v2, g2 = compiled_run()
             scale = np.maximum(np.abs(np.concatenate([v1, g1])), 1e-300)
             differences.append(float(np.max(np.abs(np.concatenate([v1 - v2, g1 - g2]))
                                             / scale)))
-            plain.append(best(lambda c=circuit, lead=leading, f=fill: c.run(lead, f),
+            plain.append(best(lambda c=circuit, lead=leading, f=fill: original(c, lead, f),
                               args.reps))
             compiled.append(best(compiled_run, args.reps))
         a, b = statistics.median(plain), statistics.median(compiled)

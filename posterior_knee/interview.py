@@ -375,9 +375,10 @@ class Interview:
             items = [name for name in topic.items if name in askable]
             if not items:
                 continue
-            one_state = {("node", node_of[name][0]) if name in node_of else name: name
-                         for name in reversed(items)}  # the first state of each node
-            yes = [name for name in items if name in one_state.values()]
+            # the first state of each exclusive node (a finding is a node of its own)
+            first = {("node", node_of[name][0]) if name in node_of else name: name
+                     for name in reversed(items)}
+            yes = list(first.values())
             for answers in (dict.fromkeys(yes, True), dict.fromkeys(items, False)):
                 try:
                     after = self.model.diagnose({**state.findings, **answers})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
@@ -144,16 +145,22 @@ def grown_kb(kb: pk.KnowledgeBase, seed: int, causes: int = 30, findings: int = 
     finding_links = pd.concat([kb.finding_links, add], ignore_index=True)
     finding_links = finding_links.drop_duplicates(["cause", "finding"])
 
-    order = {c: i for i, c in enumerate(all_causes)}
     cause_links = kb.cause_links.copy()
     existing = set(zip(cause_links["parent"], cause_links["child"]))
+    # new links point forward in an order that the shipped links keep too (the file's
+    # order does not: a cause may be listed before its parent), so none closes a cycle
+    graph = nx.DiGraph(list(existing))
+    graph.add_nodes_from(all_causes)
+    listed = {c: i for i, c in enumerate(all_causes)}
+    ranked = list(nx.lexicographical_topological_sort(graph, key=listed.__getitem__))
+    order = {c: i for i, c in enumerate(ranked)}
     extra = []
     if unit:
         # a chain through `unit` causes in a random order, each link pointing forward
-        # in the fixed cause order (acyclic); they join one unit with what they touch
-        chosen = sorted(rng.choice(len(all_causes), unit, replace=False))
+        # in that order (acyclic); they join one unit with what they touch
+        chosen = sorted(rng.choice(len(ranked), unit, replace=False))
         for a, b in zip(chosen[:-1], chosen[1:]):
-            extra.append((all_causes[a], all_causes[b]))
+            extra.append((ranked[a], ranked[b]))
     for parent in latent_ids:
         later = [c for c in all_causes if order[c] > order[parent]]
         for child in rng.choice(later, min(3, len(later)), replace=False):

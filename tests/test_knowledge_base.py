@@ -81,6 +81,7 @@ NESTED = [  # (narrower, broader): a yes to the first is a yes to the second
     ("sudden_leg_swelling", "leg_swelling_one_side"),
     ("pulsatile_lump", "lump_behind_knee"),
     ("painless_lump", "lump_behind_knee"),
+    ("lump_growing", "lump_behind_knee"),
     ("hot_painful_knee", "warmth"),
 ]
 

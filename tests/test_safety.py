@@ -184,11 +184,12 @@ def test_a_tendon_gap_or_a_knee_bent_backwards_is_at_least_soon(model, other, fi
 
 @given(other=evidence(KB, max_size=10),
        finding=st.sampled_from(["lump_behind_knee", "painless_lump", "pulsatile_lump",
-                                "duration_over_2_weeks", "swelling_within_hours",
-                                "claudication"]))
+                                "lump_growing", "duration_over_2_weeks",
+                                "swelling_within_hours", "claudication"]))
 def test_every_question_that_implies_a_soon_sign_is_at_least_soon(model, other, finding):
     """A lump is examined whichever lump question found it (one that does not hurt is the
-    classic presentation of a tumour, one that pulses of an aneurysm); pain for more than
+    classic presentation of a tumour, one that pulses of an aneurysm, one that grows is
+    scanned within two weeks for a sarcoma, NICE NG12); pain for more than
     2 weeks has lasted more than 3 days; a knee that swelled within hours of an injury
     is a swollen knee; calf pain on exercise that eases with rest is assessed for narrowed
     or squeezed arteries."""

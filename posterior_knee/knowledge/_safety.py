@@ -105,6 +105,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("numb_after_injury", f"numbness_tingling; {_INJURIES} | hyperextension_at_onset | "
      "fall_on_bent_knee", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
+    ("growing_lump", "lump_growing", _S),
 )
 
 

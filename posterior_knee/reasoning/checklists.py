@@ -49,7 +49,7 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("knee_swelling", "calf_swelling", "foot_ankle_swelling", "sudden_leg_swelling",
       "tense_calf")),
     ("what_you_can_feel", "What can you see or feel on the leg?",
-     ("tenderness", "lump_behind_knee", "painless_lump", "pulsatile_lump",
+     ("tenderness", "lump_behind_knee", "painless_lump", "pulsatile_lump", "lump_growing",
       "palpable_gap", "tender_vein_cord", "varicose_veins")),
     ("skin", "How does the skin look?",
      ("warmth", "redness", "bruising", "bruising_below_ankle", "scaly_skin_rash")),

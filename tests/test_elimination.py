@@ -330,6 +330,22 @@ def test_plans_are_shared_by_structures_with_the_same_graph(core):
     assert_same(b.posterior(case), ExactEngine(other.structure).posterior(case))
 
 
+def test_a_longer_search_finds_cheaper_plans(model):
+    """The randomised orders of the higher tiers pay: the greedy orders vary, so the
+    plan searched longest is cheaper than the single query's for some of these cases
+    (on the shipped priors, December 2026: 14 %, 71 % and 47 % at m = 0, 5 and 9; at
+    m = 2 the first order was already the best found). Not for every case: a search can
+    find nothing better."""
+    engine = model._engines.elimination
+    cheaper = []
+    for m in (0, 2, 5, 9):
+        cases = cases_of(model.structure, [with_present(model, np.random.default_rng(230 + m), m)])
+        key, masked = tuple(np.sort(cases.present[0])), tuple(sorted(cases.masks))
+        first, longest = (engine.plan(key, masked, False, rows) for rows in (1, 10 ** 6))
+        cheaper.append(longest.cost < first.cost)
+    assert any(cheaper)
+
+
 @pytest.mark.parametrize("m", [0, 2, 5, 9])
 def test_plans_for_more_rows_are_never_dearer_and_answer_the_same(model, m):
     """A plan run on many rows is searched longer (its tier): never dearer than the
@@ -342,7 +358,6 @@ def test_plans_for_more_rows_are_never_dearer_and_answer_the_same(model, m):
     plans = [engine.plan(key, masked, False, rows) for rows in (1, 8, 64, 10 ** 6)]
     assert [p.tier for p in plans] == [0, 3, 6, 8]
     assert all(b.cost <= a.cost for a, b in zip(plans, plans[1:]))
-    assert plans[-1].cost < plans[0].cost  # the greedy orders vary: 10-65 % cheaper here
     assert engine.plan(key, masked, False, 9) is plans[1]  # 8-15 rows: one tier
     single = Sums(*engine._pattern_sums(plans[0], cases, False)[:4])
     for plan in plans[1:]:

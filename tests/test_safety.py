@@ -129,6 +129,18 @@ def test_a_septic_looking_joint_or_a_threatened_calf_is_an_emergency_whatever_el
     assert model.diagnose(case).triage.level == E
 
 
+@given(other=evidence(KB, max_size=10))
+def test_numbness_between_the_legs_or_new_bladder_trouble_is_an_emergency_whatever_else(
+        model, other):
+    """Pain behind the knee can be sciatica; with numbness between the legs or new
+    bladder or bowel trouble the nerve roots may be compressed (cauda equina syndrome):
+    the emergency department now, with or without back pain, whatever else is
+    answered. It is a screening question, so every interview asks it first."""
+    case = {**other, "saddle_numbness_or_bladder": True}
+    assert model.diagnose(case).triage.level == E
+    assert "saddle_numbness_or_bladder" in SCREENING
+
+
 # -- an injured knee that needs an X-ray or an examination today -------------------------
 
 _INJURED_TODAY = ("fall_over_50_xray", "rapid_swelling_after_injury", "numb_after_injury")

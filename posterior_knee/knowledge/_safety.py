@@ -106,6 +106,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "fall_on_bent_knee", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
+    ("cauda_equina", "saddle_numbness_or_bladder", _E),
 )
 
 
@@ -150,7 +151,7 @@ values of thresholds.csv)."""
 SCREENING: frozenset[str] = frozenset({
     "leg_swelling_one_side", "sudden_calf_swelling", "cannot_bear_weight", "knee_misshapen",
     "bluish_discoloration", "cold_pale_foot", "severe_pain", "hot_painful_knee", "fever",
-    "shortness_of_breath", "chest_pain", "coughing_blood",
+    "shortness_of_breath", "chest_pain", "coughing_blood", "saddle_numbness_or_bladder",
 })
 """Red-flag questions every interview asks first (``ask_first`` in findings.csv)."""
 

@@ -209,6 +209,15 @@ def test_every_question_that_implies_a_soon_sign_is_at_least_soon(model, other, 
     assert model.diagnose(case).triage.level >= S
 
 
+@given(other=evidence(KB, max_size=10))
+def test_weight_loss_or_night_sweats_is_at_least_soon(model, other):
+    """Unexplained weight loss or drenching night sweats with leg pain is a red flag of
+    an infection or a growth: examined within days, whatever else is reported (after a
+    twist with activity pain the tumour's own threshold is not reached)."""
+    case = {**other, "weight_loss_night_sweats": True}
+    assert model.diagnose(case).triage.level >= S
+
+
 # -- B: over-triage ------------------------------------------------------------------------
 
 

@@ -106,6 +106,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "fall_on_bent_knee", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
+    ("weight_loss_or_sweats", "weight_loss_night_sweats", _S),
     ("cauda_equina", "saddle_numbness_or_bladder", _E),
 )
 

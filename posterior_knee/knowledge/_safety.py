@@ -49,7 +49,8 @@ _INJURIES = "injury_twist | injury_blow_or_fall | injury_push_off"
 
 # (rule it stands for, condition, minimum level). The first block is what the source
 # documents demand; the second is every emergency and urgent rule shipped in
-# red_flags.csv (tests/test_safety.py checks that the two stay in step).
+# red_flags.csv (tests/test_safety.py checks that the two stay in step) and the soon
+# rules a guideline or the clinical review asks for.
 _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     # -- demanded by the source documents (VOCABULARY.md)
     ("clot_in_lungs", "shortness_of_breath | chest_pain | coughing_blood", _E),

@@ -228,10 +228,11 @@ def _cell(row, cases: int) -> str:
     if row.metric in ("cases", "errors", "unknown_ids"):
         return f"{row.value:.0f}"
     n = "" if row.n == cases else f"n={row.n}"
+    note = f"  ({n})" if n else ""
     if row.metric in ("mrr", "brier"):
-        return f"{row.value:.3f}" + (f"  ({n})" if n else "")
+        return f"{row.value:.3f}{note}"
     if row.metric == "questions_asked":
-        return f"{row.value:.1f}" + (f"  ({n})" if n else "")
+        return f"{row.value:.1f}{note}"
     return f"{row.value:6.1%}  ({row.low:.0%}-{row.high:.0%}{', ' + n if n else ''})"
 
 

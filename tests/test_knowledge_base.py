@@ -100,6 +100,23 @@ def test_a_nested_finding_is_never_likelier_than_the_finding_it_implies(kb, narr
     assert (p_narrow <= p_broad + 1e-12).all(), p_narrow[p_narrow > p_broad].to_dict()
 
 
+KNEE_JOINT_CAUSES = ("osteoarthritis", "inflammatory_arthritis", "chondromalacia",
+                     "patellar_tendinopathy")
+
+
+@pytest.mark.parametrize("cause", KNEE_JOINT_CAUSES)
+def test_a_knee_problem_in_both_knees_counts_as_another_joint(kb, cause):
+    """For a cause felt in the knee itself, "the same pain in both legs" is the other
+    knee, which the question ``other_joints_affected`` names: its link is at least the
+    cause's ``both_legs`` link (a two-sided patellofemoral pain once raised only the
+    second, so "both knees" read as a sign of inflammatory arthritis alone)."""
+    links = kb.finding_links.pivot(index="cause", columns="finding", values="strength")
+    strength = links.reindex(index=[cause], columns=["both_legs", "other_joints_affected"])
+    strength = strength.fillna(0.0).loc[cause]
+    assert strength["both_legs"] > 0.0
+    assert strength["other_joints_affected"] >= strength["both_legs"]
+
+
 def test_the_pgmpy_tables_stay_small(model):
     """A finding with many causes is stored through parts (2**parents columns each), so
     the network and its BIF export stay small however many causes a finding has."""

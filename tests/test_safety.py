@@ -218,6 +218,17 @@ def test_weight_loss_or_night_sweats_is_at_least_soon(model, other):
     assert model.diagnose(case).triage.level >= S
 
 
+@given(other=evidence(KB, max_size=10),
+       sign=st.sampled_from(["knee_swelling", "reduced_range"]))
+def test_a_swollen_or_stiff_knee_with_other_joints_is_at_least_soon(model, other, sign):
+    """Other joints painful or swollen as well, with a swollen or stiff knee, may be an
+    inflammatory arthritis, which NICE QS33 refers within 3 working days: examined within
+    days, whatever else makes another cause likelier (two-sided kneecap pain explains
+    both knees, and took a multi-joint presentation to self-care once)."""
+    case = {**other, "other_joints_affected": True, sign: True}
+    assert model.diagnose(case).triage.level >= S
+
+
 # -- B: over-triage ------------------------------------------------------------------------
 
 

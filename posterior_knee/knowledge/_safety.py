@@ -108,6 +108,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
     ("weight_loss_or_sweats", "weight_loss_night_sweats", _S),
+    ("several_swollen_joints", "other_joints_affected; knee_swelling | reduced_range", _S),
     ("cauda_equina", "saddle_numbness_or_bladder", _E),
 )
 

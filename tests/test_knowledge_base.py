@@ -83,6 +83,13 @@ NESTED = [  # (narrower, broader): a yes to the first is a yes to the second
     ("painless_lump", "lump_behind_knee"),
     ("lump_growing", "lump_behind_knee"),
     ("hot_painful_knee", "warmth"),
+    # the broader question's words cover the narrower one (December 2026)
+    ("pain_below_kneecap", "pain_front_of_knee"),
+    ("pain_behind_kneecap", "pain_front_of_knee"),
+    ("cannot_bear_weight", "affects_sleep_or_walking"),
+    ("severe_pain", "pain_at_rest"),
+    ("claudication", "calf_pain"),
+    ("tense_calf", "calf_swelling"),
 ]
 
 

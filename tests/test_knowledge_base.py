@@ -90,6 +90,8 @@ NESTED = [  # (narrower, broader): a yes to the first is a yes to the second
     ("severe_pain", "pain_at_rest"),
     ("claudication", "calf_pain"),
     ("tense_calf", "calf_swelling"),
+    # pain worsening over months or years has lasted more than 2 weeks (December 2026)
+    ("slowly_worsening", "duration_over_2_weeks"),
 ]
 
 

@@ -73,6 +73,25 @@ def test_infection_raises_with_risk(model):
     assert p({**base, "joint_infection_risk": True}) > p(base) > p({**base, "fever": False})
 
 
+def test_a_painful_cyst_with_fever_is_checked_for_infection(model):
+    """An infected Baker's cyst needs a cyst, and a fever makes it likelier; with a hot,
+    red, tender cyst and a fever it is a cause that must not be missed, and the advice
+    is the same day at least (H46)."""
+    cyst = {"known_bakers_cyst": True, "pain_hollow_of_knee": True, "tenderness": True,
+            "warmth": True}
+    p = lambda case: float(model.diagnose(case).ranking.set_index("cause")  # noqa: E731
+                           .loc["infected_bakers_cyst", "probability"])
+    assert p({**cyst, "fever": True}) > 2 * p({**cyst, "fever": False})
+    # an unknown cyst may still be there (pain in the hollow of the knee): a known one
+    # about doubles it
+    assert p({**cyst, "fever": True}) > 2 * p({**cyst, "fever": True,
+                                               "known_bakers_cyst": False})
+    dx = model.diagnose({**cyst, "fever": True, "redness": True})
+    row = dx.ranking.set_index("cause").loc["infected_bakers_cyst"]
+    assert row["must_not_miss"]
+    assert dx.triage.level >= "urgent"
+
+
 def test_mild_strain_is_self_care(model):
     dx = model.diagnose({"overuse": True, "pain_with_activity": True, "plays_sport": True,
                          "duration_over_3_days": False, "calf_swelling": False,

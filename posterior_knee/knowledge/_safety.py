@@ -146,6 +146,7 @@ MANDATED_CANT_MISS: dict[str, tuple[tuple[TriageLevel, float], ...]] = {
     "popliteal_artery_aneurysm": ((_S, 0.02), (_U, 0.1)),
     "cellulitis": ((_S, 0.1), (_U, 0.3)),
     "superficial_thrombophlebitis": ((_S, 0.05),),
+    "infected_bakers_cyst": ((_S, 0.01), (_U, 0.03), (_E, 0.15)),
 }
 """Cause -> (level, highest allowed probability): a tuned copy needs a ``cant_miss``
 threshold reaching at least that level at or below that probability (the shipped

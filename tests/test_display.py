@@ -83,3 +83,17 @@ def test_text_from_the_csv_files_is_escaped(kb):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
     assert "Breathless &lt;b&gt;now&lt;/b&gt;" in page
     assert not [tag for tag, _ in Page(page).elements if tag in ("script", "b")]
+
+
+def test_a_rare_cause_is_shown_as_below_a_tenth_of_a_percent_not_as_zero():
+    """A prior of 0.006 % (a popliteal aneurysm) rounds to "0.0%", which reads as
+    impossible: the text and HTML views show "<0.1%" for any probability that is
+    small but not zero, and "0.0%" never stands for one that is not zero."""
+    dx = pk.diagnose({"lump_behind_knee": True})
+    rare = dx.ranking.set_index("cause").loc["popliteal_artery_aneurysm", "prior"]
+    assert 0.0 < rare < 0.0005
+    text, page = dx.summary(n=len(dx.ranking)), dx._repr_html_()
+    assert "(prior <0.1%)" in text
+    assert "&lt;0.1%" in page  # escaped: a "<" opens a tag in HTML
+    tiny = (dx.ranking[["prior", "probability"]] > 0.0).to_numpy().all()
+    assert tiny and "0.0%" not in text

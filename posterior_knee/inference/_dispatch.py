@@ -60,8 +60,12 @@ VARIANTS_BUDGET = 5e5
 # cost counts each variant at the present findings it keeps: at m = 2 most variants
 # take out an absent finding or a risk factor and keep both, which Quickscore often
 # cannot certify; counted at m - 1 they were sent to the factored engine, and
-# elimination is 1.23x faster there (benchmarks/ab.py, 16 cases)
-WITHOUT_BUDGET = 1e6
+# elimination is 1.23x faster there (benchmarks/ab.py, 16 cases). Raised from 1e6 when
+# the Baker's cyst unit grew to 8 causes (31 causes, December 2026): that doubled the
+# factored cost, so at m = 0 the 8 variants came to 1.1e6 and went to elimination, where
+# an explanation took 3.4-10 ms against 1.9-3.5 through the factored engine (10 cases);
+# at m = 1 (2.3e6) the two were even, at m = 2 (4.8e6) elimination was faster in 8 of 10
+WITHOUT_BUDGET = 1.5e6
 # a single posterior, and the counterfactual variants its scores need, through the
 # factored engine up to this cost: Quickscore's sums by subset where it certifies the
 # case, else the positive recursion with one backward column per variant (measured on
@@ -156,7 +160,7 @@ class Engines:
     def posterior(self, evidence: Mapping[str, bool]) -> Posterior:
         """Exact posteriors for checked evidence (one case).
 
-        Up to a factored cost of ``VARIANTS_COST`` (m <= 4 on the shipped priors) the
+        Up to a factored cost of ``VARIANTS_COST`` (m <= 3 on the shipped priors) the
         factored engine answers and the answer carries the sums its counterfactual
         variants are read from (``Posterior.quickscore``, read by :meth:`variants`):
         Quickscore's by subset where it certifies the case, else the positive

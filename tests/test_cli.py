@@ -69,6 +69,18 @@ def test_lists(capsys, kb):
     assert code == 0 and "septic_arthritis" in out
 
 
+def test_causes_show_the_prior_a_diagnosis_shows_and_the_csv_baseline(capsys, kb, model):
+    code, out, _ = run(capsys, "causes", "--json")
+    rows = {row["id"]: row for row in json.loads(out)["causes"]}
+    shown = model.diagnose({}).ranking.set_index("cause")["prior"]
+    baseline = kb.causes.set_index("id")["prior"]
+    for name, row in rows.items():
+        assert row["prior"] == pytest.approx(shown[name], rel=1e-9)
+        assert row["baseline"] == baseline[name]
+    # a cause that needs another: its baseline is given that one, far above its prior
+    assert rows["bakers_cyst_rupture"]["baseline"] > 3 * rows["bakers_cyst_rupture"]["prior"]
+
+
 def test_validate(capsys, priors_copy):
     code, out, _ = run(capsys, "validate", str(priors_copy))
     assert code == 0 and out.startswith("OK")

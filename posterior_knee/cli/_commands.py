@@ -44,21 +44,39 @@ def _findings(args: argparse.Namespace, kb) -> int:
 def _causes(args: argparse.Namespace, kb) -> int:
     from ..clinical.triage import DISCLAIMER
     from ..knowledge._schema import GROUPS
+    from ..model import Model
 
-    table = kb.causes[["id", "group", "label", "prior"]]
+    # the prior a diagnosis shows (P(cause) with nothing reported, averaged over ages
+    # and risk factors), beside causes.csv's baseline, which is conditional (age
+    # 30-50, no risk factor, and given the cause it requires, if any)
+    model = Model(kb)
+    prior = dict(zip(model.structure.cause_ids, model.posterior({}).causes))
+    table = kb.causes[["id", "group", "label"]].assign(
+        prior=[float(prior[name]) for name in kb.causes["id"]],
+        baseline=kb.causes["prior"].astype(float))
     if args.json:
         _print_json({"version": _version(), "causes": _records(table),
                      "disclaimer": DISCLAIMER})
         return 0
     width = max(len(name) for name in table["id"])
-    lines = ["Causes the tool ranks, by group, with the prior (how common each is "
-             "before anything is reported):"]
+    lines = ["Causes the tool ranks, by group. 'prior': how likely each is before anything "
+             "is reported, averaged over ages and risk factors (as a diagnosis shows it); "
+             "'baseline': its number in causes.csv (age 30-50, no risk factor, and given "
+             "the cause it needs, if any).",
+             "", f"  {'id':<{width}}  {'prior':>7}  {'baseline':>8}  label"]
     for group, rows in table.groupby("group", sort=False):
         lines += ["", f"{GROUPS.get(group, group)}:"]
-        lines += [_row(f"  {name:<{width}}  {prior:6.2%}  ", label)
-                  for name, prior, label in zip(rows["id"], rows["prior"], rows["label"])]
+        lines += [_row(f"  {name:<{width}}  {_share(p):>7}  {_share(b):>8}  ", label)
+                  for name, p, b, label in zip(rows["id"], rows["prior"], rows["baseline"],
+                                               rows["label"])]
     _print_text("\n".join([*lines, "", DISCLAIMER]))
     return 0
+
+
+def _share(p: float) -> str:
+    """A probability in a table: two decimals of a percent, or "<0.01%" for a rare
+    cause's (zero would read as impossible)."""
+    return "<0.01%" if 0.0 < p < 5e-5 else f"{p:.2%}"
 
 
 def _validate(args: argparse.Namespace) -> int:

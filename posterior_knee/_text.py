@@ -1,4 +1,5 @@
-"""Text made safe for a terminal: control characters shown, never obeyed.
+"""Text made safe for a terminal: control characters shown, never obeyed; and
+probabilities written for a person (:func:`percent`).
 
 Labels, questions, reasons and advice come from CSV files that anyone may edit. A cell
 holding an escape sequence (``ESC [ 2 J`` clears the screen; ``ESC ] 8`` makes a link;
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable"]
+__all__ = ["percent", "printable"]
 
 # C0 controls except tab and newline, DEL and the C1 controls (8-bit CSI is \x9b),
 # the bidirectional marks, embeddings, overrides and isolates, and lone surrogates
@@ -44,3 +45,19 @@ def printable(text: str, *, newlines: bool = True) -> str:
     """
     text = _UNSAFE.sub(_escaped, str(text))
     return text if newlines else text.replace("\n", "\\x0a")
+
+
+def percent(p: float, digits: int = 1) -> str:
+    """A probability as a percentage with ``digits`` decimals, and "<0.1%" (for one
+    decimal; "<0.01%" for two) where it is small but not zero: a rare cause's prior
+    printed as "0.0%" would read as impossible.
+
+    Examples
+    --------
+    >>> percent(0.1234), percent(0.0004), percent(0.0), percent(0.0004, 2)
+    ('12.3%', '<0.1%', '0.0%', '0.04%')
+    """
+    smallest = 10.0 ** -(digits + 2)  # the last digit shown, as a probability
+    if 0.0 < p < smallest / 2:  # would round to zero
+        return f"<{smallest:.{digits}%}"
+    return f"{p:.{digits}%}"

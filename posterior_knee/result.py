@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._text import printable
+from ._text import percent, printable
 from .clinical.triage import DISCLAIMER, Triage, TriageLevel
 from .errors import UnknownIdError, check_int, check_parameter
 from .knowledge import fingerprint
@@ -340,8 +340,8 @@ class Diagnosis:
         for row in top.itertuples(index=False):
             explains = f"  explains {row.disablement:4.1f} of {m}" if m else ""
             mark = "!" if row.must_not_miss else " "
-            lines.append(f" {mark}{row.label:<{width}}  {_percent(row.probability):>6}  "
-                         f"(prior {_percent(row.prior):>5}){explains}  [{row.cause}]")
+            lines.append(f" {mark}{row.label:<{width}}  {percent(row.probability):>6}  "
+                         f"(prior {percent(row.prior):>5}){explains}  [{row.cause}]")
         if top["must_not_miss"].any():
             lines.append(f"  {_MUST_NOT_MISS}")
         if m:
@@ -422,8 +422,8 @@ class Diagnosis:
             f"<td>{html.escape(row.group)}</td>"
             f"<td style='min-width:160px'>{_bar('pk-prior', row.prior, _PRIOR_COLOUR)}"
             f"{_bar('pk-posterior', row.probability, _POSTERIOR_COLOUR)}</td>"
-            f"<td style='text-align:right'>{html.escape(_percent(row.prior))}</td>"
-            f"<td style='text-align:right'><strong>{html.escape(_percent(row.probability))}"
+            f"<td style='text-align:right'>{html.escape(percent(row.prior))}</td>"
+            f"<td style='text-align:right'><strong>{html.escape(percent(row.probability))}"
             "</strong></td>"
             f"<td style='text-align:right'>{row.disablement:.2f}</td></tr>"
             for row in self.ranking.itertuples(index=False)
@@ -544,12 +544,6 @@ class _Table:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.columns, self.order, self._frame = (state["columns"], state["order"],
                                                  state["frame"])
-
-
-def _percent(p: float) -> str:
-    """A probability as a percentage to one decimal; "<0.1%" rather than "0.0%" for a
-    probability that is small but not zero (a rare cause's prior is not "impossible")."""
-    return "<0.1%" if 0.0 < p < 0.0005 else f"{p:.1%}"
 
 
 def _same_float(a: float, b: float) -> bool:

@@ -42,6 +42,7 @@ def _findings(args: argparse.Namespace, kb) -> int:
 
 
 def _causes(args: argparse.Namespace, kb) -> int:
+    from .._text import percent
     from ..clinical.triage import DISCLAIMER
     from ..knowledge._schema import GROUPS
     from ..model import Model
@@ -66,17 +67,11 @@ def _causes(args: argparse.Namespace, kb) -> int:
              "", f"  {'id':<{width}}  {'prior':>7}  {'baseline':>8}  label"]
     for group, rows in table.groupby("group", sort=False):
         lines += ["", f"{GROUPS.get(group, group)}:"]
-        lines += [_row(f"  {name:<{width}}  {_share(p):>7}  {_share(b):>8}  ", label)
+        lines += [_row(f"  {name:<{width}}  {percent(p, 2):>7}  {percent(b, 2):>8}  ", label)
                   for name, p, b, label in zip(rows["id"], rows["prior"], rows["baseline"],
                                                rows["label"])]
     _print_text("\n".join([*lines, "", DISCLAIMER]))
     return 0
-
-
-def _share(p: float) -> str:
-    """A probability in a table: two decimals of a percent, or "<0.01%" for a rare
-    cause's (zero would read as impossible)."""
-    return "<0.01%" if 0.0 < p < 5e-5 else f"{p:.2%}"
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -356,7 +356,7 @@ class Diagnosis:
         lines += ["", "By group:"]
         width = max(len(label) for label in self.groups["label"])
         for row in self.groups.itertuples(index=False):
-            lines.append(f"  {row.label:<{width}}  {row.probability:6.1%}")
+            lines.append(f"  {row.label:<{width}}  {percent(row.probability):>6}")
         lines += ["", self.plan.summary()]
         # labels, reasons and advice come from editable CSV files: shown, never obeyed
         return printable("\n".join(lines))

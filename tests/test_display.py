@@ -86,7 +86,7 @@ def test_text_from_the_csv_files_is_escaped(kb):
 
 
 def test_a_rare_cause_is_shown_as_below_a_tenth_of_a_percent_not_as_zero():
-    """A prior of 0.006 % (a popliteal aneurysm) rounds to "0.0%", which reads as
+    """A prior of 0.05 % (a popliteal aneurysm) rounds to "0.0%", which reads as
     impossible: the text and HTML views show "<0.1%" for any probability that is
     small but not zero, and "0.0%" never stands for one that is not zero."""
     dx = pk.diagnose({"lump_behind_knee": True})
@@ -97,3 +97,22 @@ def test_a_rare_cause_is_shown_as_below_a_tenth_of_a_percent_not_as_zero():
     assert "&lt;0.1%" in page  # escaped: a "<" opens a tag in HTML
     tiny = (dx.ranking[["prior", "probability"]] > 0.0).to_numpy().all()
     assert tiny and "0.0%" not in text
+
+
+def test_every_probability_a_person_reads_is_below_a_tenth_of_a_percent_not_zero():
+    """The groups of the text view, the Wells line and the FHIR rationale write small
+    probabilities as the ranking does: a clot group at 0.009 % is "<0.1%", not "0.0%"."""
+    dx = pk.diagnose({
+        "fever": True, "hot_painful_knee": True, "knee_swelling": True, "tenderness": True,
+        "joint_infection_risk": True, "age_under_30": True, **dict.fromkeys((
+            "calf_pain", "calf_swelling", "leg_swelling_one_side", "foot_ankle_swelling",
+            "heaviness_lower_leg", "pain_standing_walking", "tightness_behind_knee",
+            "active_cancer", "immobilisation", "recent_surgery", "previous_clot"), False)})
+    clot = dx.groups.set_index("group").loc["dvt", "probability"]
+    assert 0.0 < clot < 0.0005 and 0.0 < dx.probability("dvt") < 0.0005
+    lines = str(dx).splitlines()
+    assert [line.split()[-1] for line in lines if line.strip().startswith("Blood clot")] == \
+        ["<0.1%"]
+    assert dx.wells.summary().endswith("Model P(dvt) = <0.1%.")
+    rationale = [p["rationale"] for p in dx.to_fhir()["prediction"]]
+    assert rationale and not any("0.0%" in text for text in rationale)

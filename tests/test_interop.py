@@ -14,6 +14,7 @@ from hypothesis import given, settings
 
 import posterior_knee as pk
 from posterior_knee import interop
+from posterior_knee._text import percent
 from posterior_knee.clinical.triage import DISCLAIMER, TriageLevel
 from posterior_knee.errors import InteropError, PosteriorKneeError
 from posterior_knee.interview import Interview
@@ -144,7 +145,7 @@ def test_risk_assessment_is_valid_r4_and_complete(kb):
         assert codings[-1]["code"] == row.cause
         assert prediction["probabilityDecimal"] == pytest.approx(row.probability)
         assert 0.0 <= prediction["probabilityDecimal"] <= 1.0
-        assert prediction["rationale"].startswith(f"Probability {row.probability:.1%}")
+        assert prediction["rationale"].startswith(f"Probability {percent(row.probability)}")
         standard = {c["system"]: c["code"] for c in codings[:-1]}
         # an uncoded cause (docs/interop.md, Limits) carries the project's code only
         icd10 = None if pd.isna(row.icd10) else row.icd10

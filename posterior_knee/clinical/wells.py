@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._text import percent
+
 __all__ = ["WellsScore", "wells_score"]
 
 ITEMS: tuple[tuple[str, str | None], ...] = (
@@ -76,7 +78,7 @@ class WellsScore:
                     "among outpatients with suspected DVT"
         if self.alternative_as_likely is None:
             line += " (the 'alternative diagnosis as likely' item, -2, is left to a clinician)"
-        return f"{line}. Model P(dvt) = {self.p_dvt:.1%}."
+        return f"{line}. Model P(dvt) = {percent(self.p_dvt)}."
 
     def __repr__(self) -> str:
         return f"WellsScore({self.summary()})"

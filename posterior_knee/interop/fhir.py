@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .._text import percent
 from ..clinical.triage import TriageLevel
 from ..errors import check_int, check_parameter
 from ..reasoning.sensitivity import MAX_DRAWS
@@ -143,10 +144,10 @@ def _percent(value: float) -> dict:
 def _rationale(dx: Diagnosis, cause: str, labels: Mapping[str, str], probability: float,
                prior: float, interval: tuple[float, float] | None) -> str:
     """Why the cause has its probability, in words, from :meth:`Diagnosis.explain`."""
-    text = f"Probability {probability:.1%}"
+    text = f"Probability {percent(probability)}"
     if interval is not None:
-        text += f" (credible interval {interval[0]:.1%} to {interval[1]:.1%})"
-    text += f"; before any answer {prior:.1%}."
+        text += f" (credible interval {percent(interval[0])} to {percent(interval[1])})"
+    text += f"; before any answer {percent(prior)}."
     if not dx.findings:
         return text + " Nothing was reported, so this is the model's prior."
     why = dx.explain(cause)

@@ -143,7 +143,8 @@ def test_numbness_between_the_legs_or_new_bladder_trouble_is_an_emergency_whatev
 
 # -- an injured knee that needs an X-ray or an examination today -------------------------
 
-_INJURED_TODAY = ("fall_over_50_xray", "rapid_swelling_after_injury", "numb_after_injury")
+_INJURED_TODAY = ("fall_over_50_xray", "rapid_swelling_after_injury", "numb_after_injury",
+                  "locked_knee_after_injury")
 
 
 @pytest.mark.parametrize("present", [
@@ -167,11 +168,31 @@ def test_an_injured_knee_needing_an_x_ray_or_a_check_today_is_urgent_whatever_el
     assert model.diagnose(case).triage.level >= U
 
 
+_STARTS = (*INJURIES, "hyperextension_at_onset", "fall_on_bent_knee", "sudden_onset")
+
+
+@pytest.mark.parametrize("start", _STARTS)
+@given(other=evidence(KB, max_size=8))
+def test_a_knee_locked_after_an_injury_or_a_sudden_start_is_urgent_whatever_else(
+        model, start, other):
+    """A knee that catches and cannot be fully straightened after an injury or a sudden
+    start is a true locked knee (a torn cartilage caught in the joint), which knee
+    pathways send for assessment the same day, whatever else is answered."""
+    case = {**other, "locking": True, "reduced_range": True, start: True}
+    dx = model.diagnose(case)
+    assert dx.triage.level >= U
+    assert "locked_knee_after_injury" in dx.red_flags
+
+
 def test_the_injured_knee_rules_are_not_fired_by_their_parts_alone(model):
     """Each rule needs its whole presentation: an age over 50, or numbness, with no
     injury reported does not by itself make the visit urgent through these rules."""
     for case in ({"age_over_50": True}, {"numbness_tingling": True},
-                 {"injury_blow_or_fall": True}):
+                 {"injury_blow_or_fall": True},
+                 # catching with stiffness and no injury or sudden start: a worn knee
+                 {"locking": True, "reduced_range": True, "age_over_50": True},
+                 {"locking": True, "injury_twist": True},
+                 {"reduced_range": True, "sudden_onset": True}):
         fired = set(model.diagnose(case).red_flags)
         assert not fired & set(_INJURED_TODAY), case
 

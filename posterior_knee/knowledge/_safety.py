@@ -105,6 +105,8 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("rapid_swelling_after_injury", "swelling_within_hours", _U),
     ("numb_after_injury", f"numbness_tingling; {_INJURIES} | hyperextension_at_onset | "
      "fall_on_bent_knee", _U),
+    ("locked_knee_after_injury", f"locking; reduced_range; {_INJURIES} | "
+     "hyperextension_at_onset | fall_on_bent_knee | sudden_onset", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
     ("weight_loss_or_sweats", "weight_loss_night_sweats", _S),

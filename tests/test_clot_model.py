@@ -68,16 +68,22 @@ def test_a_clot_is_ten_times_as_likely_as_a_burst_cyst_in_a_swollen_leg(model, c
     assert p_dvt(model, case) >= 10 * p_dvt(model, case, "bakers_cyst_rupture")
 
 
-@pytest.mark.parametrize("risk", ["recent_surgery", "immobilisation"])
-def test_calf_strain_needs_an_event(model, risk):
-    case = {"calf_pain": True, risk: True, **NO_INJURY}
+NO_PUSH_OFF = ["recent_surgery", "immobilisation", "pregnancy", "postpartum"]
+
+
+@pytest.mark.parametrize("risk", NO_PUSH_OFF)
+@pytest.mark.parametrize("signs", [(), ("calf_swelling",), ("tenderness",)], ids=repr)
+def test_calf_strain_needs_an_event(model, risk, signs):
+    """Clinical review D: after an operation, in a cast, pregnant or just after a
+    birth, calf pain with no injury reported is a clot before it is a strain."""
+    case = {"calf_pain": True, risk: True, **NO_INJURY, **dict.fromkeys(signs, True)}
     assert p_dvt(model, case) > p_dvt(model, case, "calf_strain")
     with_push_off = {"calf_pain": True, "injury_push_off": True}
     assert p_dvt(model, with_push_off, "calf_strain") > \
         2 * p_dvt(model, {"calf_pain": True, **NO_INJURY}, "calf_strain")
 
 
-@pytest.mark.parametrize("risk", ["recent_surgery", "immobilisation"])
+@pytest.mark.parametrize("risk", NO_PUSH_OFF)
 def test_an_operation_or_a_cast_makes_a_calf_strain_less_likely(model, risk):
     # clinical review D: no push-off after surgery or in a cast, so the same calf
     # findings point less to a strain and more to a clot

@@ -240,9 +240,12 @@ def test_flips_agree_with_recomputed_posteriors(seed):
 
 
 def test_some_ranges_flip_the_top_cause_or_the_triage():
-    """The check above is not empty: on some of its networks a number's range changes
-    the top cause or the triage."""
-    assert any(_flips(seed) for seed in range(6))
+    """The check above is not empty: on some random network a number's range changes
+    the top cause or the triage, and there too the flags agree with recomputed
+    posteriors (``_flips`` checks every network it is run on). About one network in
+    five flips; which ones depends on the shipped tables' row counts, which shift the
+    random draws, so the search goes on past the six networks above."""
+    assert any(_flips(seed) for seed in range(40))
 
 
 @functools.cache

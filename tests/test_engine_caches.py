@@ -19,6 +19,7 @@ import pytest
 import posterior_knee as pk
 from posterior_knee.inference import _elimination, _products
 from posterior_knee.inference._cases import Cases
+from posterior_knee.inference._lru import BoundedCache
 
 TOLERANCE = 1e-9
 
@@ -187,3 +188,71 @@ def test_subsets_of_another_evidence_are_never_read(model):
     first_a = engines.posterior(a)
     assert engines._subset_variants(a, counterfactual_changes(model, a), first_a) is not None
     assert engines._subset_variants(b, counterfactual_changes(model, b), first_a) is None
+
+
+# -- bounded in bytes -------------------------------------------------------------------
+
+
+def test_a_bounded_cache_drops_the_least_recently_used_past_its_bytes():
+    cache = BoundedCache(max_items=10, max_bytes=2000)
+    for key in "abc":
+        cache.put(key, np.zeros(100))  # 800 bytes each
+    assert cache.keys() == ["b", "c"] and cache.nbytes == 1600
+    assert cache.get("b") is not None  # now the most recent
+    cache.put("d", np.zeros(100))
+    assert cache.keys() == ["b", "d"]
+    cache.put("e", np.zeros(1000))  # alone past the bound: kept alone
+    assert cache.keys() == ["e"] and cache.nbytes == 8000
+    cache.clear()
+    assert len(cache) == 0 and cache.nbytes == 0
+
+
+def test_a_growing_entry_counts_what_is_put_in_it():
+    cache = BoundedCache(max_items=10, max_bytes=2000)
+    first = cache.growing("a")
+    first[0] = np.zeros(100)
+    assert cache.growing("a") is first and cache.nbytes == 800
+    second = cache.growing("b")
+    second[0] = np.zeros(100)
+    second[1] = np.zeros(100)  # 2400 in all: the least recent entry goes
+    assert cache.keys() == ["b"] and cache.nbytes == 1600
+    first[1] = np.zeros(100)  # a dropped entry's dict is no longer counted
+    assert cache.nbytes == 1600
+
+
+def _masks_of_many_kinds():
+    """Cases over many patterns of risk-factor answers, with one and with six present
+    findings (the factored engine's kept tables; elimination's plans and constants)."""
+    six = {k: v for k, v in CASES[-1].items() if not k.startswith("age")}
+    out = []
+    for k, age in enumerate(("age_under_30", "age_over_50", None)):
+        for j, risk in enumerate(("known_arthritis", "smoker", "plays_sport",
+                                  "recent_surgery", "overweight")):
+            answers = {risk: bool((j + k) % 2), **({age: True} if age else {})}
+            out += [{**answers, "lump_behind_knee": True}, {**answers, **six}]
+    return out
+
+
+def test_the_engines_caches_stay_within_their_bytes_and_answer_as_fresh(kb, monkeypatch):
+    """diagnose_many on 100 000 random rows once kept 1.6 MiB of tables for each of
+    4096 patterns of risk-factor answers (12.8 GiB at its peak): the caches are bounded
+    in bytes, and what they drop is computed again, to the same bits."""
+    from posterior_knee.inference import _factored
+
+    cases = _masks_of_many_kinds()
+    fresh_model = pk.Model(kb)
+    fresh = []
+    for case in cases:
+        cleared(fresh_model)
+        fresh.append(answers(fresh_model, case))
+    monkeypatch.setattr(_factored, "TABLE_BYTES", 5 * 2 ** 20)
+    monkeypatch.setattr(_elimination, "CONSTANTS_BYTES", 2 ** 20)
+    model = pk.Model(kb)
+    factored, elimination = model._engines.factored, model._engines.elimination
+    for _ in range(2):
+        for case, expected in zip(cases, fresh):
+            np.testing.assert_array_equal(answers(model, case), expected)
+            for cache, bound in ((factored._kept, 5 * 2 ** 20),
+                                 (elimination._constants, 2 ** 20)):
+                assert cache.nbytes <= bound or len(cache) == 1
+    assert len(factored._kept) > 1 and len(elimination._constants) > 1

@@ -51,14 +51,20 @@ from ._cases import (
     Sums,
 )
 from ._engine import Posterior
+from ._lru import BoundedCache
 from ._positive import VariantSums, positive_sums, positive_variants, schedule
 from ._structure import Structure
 
-TABLE_CACHE = 4096  # masks patterns whose tables are kept (then the cache starts again)
+TABLE_CACHE = 4096  # masks patterns whose tables are kept (least recently used dropped)
+# and at most this many bytes of them: a pattern's tables are about 1.6 MiB on the
+# shipped priors, so 4096 of them could hold 6.5 GiB (diagnose_many on 100 000 random
+# rows peaked at 6.2 GiB); 64 MiB keeps some 40 patterns, more than one interview needs
+TABLE_BYTES = 2 ** 26
 # batches of up to ROWS_KEPT rows whose masks differ: ROWS_CACHE of them kept (keys of
-# up to about 20 kB each)
+# up to about 20 kB each), at most ROWS_BYTES of tables in all
 ROWS_KEPT = 64
 ROWS_CACHE = 256
+ROWS_BYTES = 2 ** 26
 
 
 class FactoredEngine:
@@ -146,11 +152,10 @@ class FactoredEngine:
         self._private_unit = {name: u for u, private in enumerate(self._private)
                               for name in private}
         self._paths: dict[tuple, list] = {}  # einsum paths of _tables, by shape
-        # P(h) and the unit tables by risk-factor masks (see _tables); read-only
-        # arrays, replaced or cleared whole, so threads sharing the engine see either
-        # a complete entry or none
-        self._kept: dict[tuple, tuple] = {}
-        self._kept_rows: dict[tuple, tuple] = {}  # the same for batches of a few rows
+        # P(h) and the unit tables by risk-factor masks (see _tables), and the same
+        # for batches of a few rows; read-only arrays, bounded in bytes (_lru)
+        self._kept = BoundedCache(TABLE_CACHE, TABLE_BYTES)
+        self._kept_rows = BoundedCache(ROWS_CACHE, ROWS_BYTES)
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's
@@ -304,9 +309,8 @@ class FactoredEngine:
                 hub_p = _frozen(np.array(hub_p))
                 tables = [(_frozen(t), _frozen(which)) for t, which in tables]
                 single, weighted = self._stacked(tables)
-                if len(self._kept) >= TABLE_CACHE:  # bounded: start again
-                    self._kept.clear()
-                kept = self._kept[key] = (hub_p, tables, single, weighted)
+                kept = (hub_p, tables, single, weighted)
+                self._kept.put(key, kept)
             hub_p, tables, single, weighted = kept
             zeros = np.zeros(count, dtype=np.intp)
             out = _Tables((t, zeros if count > 1 else which) for t, which in tables)
@@ -324,9 +328,7 @@ class FactoredEngine:
             hub_p, _, tables = self._compute_tables(cases)
             kept = (_frozen(np.array(hub_p)),
                     [(_frozen(t), _frozen(which)) for t, which in tables])
-            if len(self._kept_rows) >= ROWS_CACHE:  # bounded: start again
-                self._kept_rows.clear()
-            self._kept_rows[key] = kept
+            self._kept_rows.put(key, kept)
         return kept[0], self._loose_constant(cases), kept[1]
 
     def _stacked(self, tables) -> tuple[np.ndarray, dict[int, np.ndarray]]:

@@ -28,7 +28,7 @@ from posterior_knee.inference._structure import (
 DROPPED = ("patellar_tendinopathy", "leg_cramps", "chondromalacia", "pcl_injury",
            "hyperextension_injury", "chronic_exertional_compartment_syndrome",
            "peripheral_artery_disease", "referred_pain", "popliteus_tendinopathy",
-           "fabella_syndrome", "hamstring_strain")
+           "fabella_syndrome", "hamstring_strain", "stress_fracture")
 
 
 def core_kb(kb: pk.KnowledgeBase, also: tuple[str, ...] = ()) -> pk.KnowledgeBase:

@@ -73,6 +73,12 @@ CASES = [
      set(), {"knee_dislocation", "fracture"}, 2),
     ({"pain_outer_side", "overuse", "plays_sport", "pain_with_activity",
       "pain_hollow_of_knee"}, set(), {"popliteus_tendinopathy"}, 3),
+    # a young runner's stress fracture of the upper tibia ranks 4th, behind the commoner
+    # overuse causes; an insufficiency fracture in an older person (sudden pain on the
+    # inner side, night pain, no injury) ranks only 11th, behind arthritis (docs/model.md)
+    ({"age_under_30", "overuse", "plays_sport", "pain_with_activity", "pain_inner_side",
+      "tenderness", "night_pain", "duration_over_2_weeks"},
+     {"injury_blow_or_fall", "injury_twist", "injury_push_off"}, {"stress_fracture"}, 5),
 ]
 
 

@@ -808,12 +808,15 @@ def test_a_flattened_plan_answers_as_the_op_by_op_run(model, monkeypatch, m, gro
     op run's to 1e-12 of P(e), and a second query gives the same bits."""
     rng = np.random.default_rng(700 + m)
     engine = EliminationEngine(model.structure)
-    for _ in range(3):
+    checked = 0
+    for _ in range(12):  # three cheap plans, what the test is about (m = 9 can cost more)
         cases = cases_of(model.structure, [with_present(model, rng, m)])
         cut, cut_cases = engine._conditioned(cases)
         plan = cut._plan_for(np.sort(cut_cases.present[0]), tuple(sorted(cut_cases.masks)),
                              groups, 1)
-        assert plan.cost < _elimination.CIRCUIT_COST  # what the test is about
+        if plan.cost >= _elimination.CIRCUIT_COST:
+            continue
+        checked += 1
         reference = _op_by_op(engine, cases, monkeypatch, groups)
         first = engine.sums_with_silent(cases, groups=groups)
         assert (cut, plan, True) in _elimination._CIRCUITS
@@ -838,6 +841,9 @@ def test_a_flattened_plan_answers_as_the_op_by_op_run(model, monkeypatch, m, gro
             np.testing.assert_array_equal(getattr(second[0], name), getattr(first[0], name))
         for name in ("absent", "silent"):
             np.testing.assert_array_equal(getattr(second[1], name), getattr(first[1], name))
+        if checked == 3:
+            break
+    assert checked == 3
     assert len(_elimination._CIRCUITS) <= _elimination.CIRCUIT_CACHE
     assert sum(c.nbytes for c in _elimination._CIRCUITS.values()) <= \
         _elimination.CIRCUIT_BYTES

@@ -107,10 +107,15 @@ def by_small_queries(model):
 
 
 @settings(max_examples=10)  # pgmpy answers about 60 queries per example on the full network
-@given(data=evidence(pk.load_knowledge_base()))
+@given(data=evidence(pk.load_knowledge_base(), max_size=8))
 def test_random_evidence_matches_pgmpy(model, by_small_queries, data):
     """The exact engine against pgmpy's variable elimination (the pgmpy engine itself,
-    ``reference``, is checked on fixed cases above and below, and on random networks)."""
+    ``reference``, is checked on fixed cases above and below, and on random networks).
+
+    At most 8 ids: past about 9 present findings one case costs pgmpy up to minutes on
+    the shipped network (with 12 ids this test alone took 26-260 s from run to run).
+    Every m from 0 to 15 is checked against enumeration on the shipped network cut to
+    20 causes (tests/test_elimination.py)."""
     case = model.evidence(data)
     assert_same(model.posterior(case), by_small_queries.posterior(case))
 

@@ -79,6 +79,10 @@ CASES = [
     ({"age_under_30", "overuse", "plays_sport", "pain_with_activity", "pain_inner_side",
       "tenderness", "night_pain", "duration_over_2_weeks"},
      {"injury_blow_or_fall", "injury_twist", "injury_push_off"}, {"stress_fracture"}, 5),
+    # reactive arthritis: a young adult's knee swells a few weeks after a gut or
+    # urogenital infection, with no injury (priors/finding_links.csv)
+    ({"age_under_30", "knee_swelling", "tenderness", "recent_gut_or_genital_infection"},
+     {"injury_twist", "injury_blow_or_fall"}, {"inflammatory_arthritis"}, 2),
 ]
 
 
@@ -124,6 +128,20 @@ def test_infection_raises_with_risk(model):
     p = lambda case: float(model.diagnose(case).ranking.set_index("cause")  # noqa: E731
                            .loc["septic_arthritis", "probability"])
     assert p({**base, "joint_infection_risk": True}) > p(base) > p({**base, "fever": False})
+
+
+def test_a_swollen_knee_after_a_gut_or_genital_infection_is_seen_the_same_day(model):
+    """Reactive and gonococcal arthritis follow such an infection; both are told apart
+    from a septic joint by a sample of the fluid the same day, so the infection raises
+    both causes and the level."""
+    knee = {"age_under_30": True, "knee_swelling": True, "tenderness": True,
+            "injury_twist": False, "injury_blow_or_fall": False}
+    dx = model.diagnose({**knee, "recent_gut_or_genital_infection": True})
+    yes = dx.ranking.set_index("cause")["probability"]
+    plain = model.diagnose(knee).ranking.set_index("cause")["probability"]
+    for cause in ("septic_arthritis", "inflammatory_arthritis"):
+        assert yes[cause] > 1.5 * plain[cause]
+    assert dx.triage.level >= "urgent"
 
 
 def test_a_painful_cyst_with_fever_is_checked_for_infection(model):

@@ -144,7 +144,7 @@ def test_numbness_between_the_legs_or_new_bladder_trouble_is_an_emergency_whatev
 # -- an injured knee that needs an X-ray or an examination today -------------------------
 
 _INJURED_TODAY = ("fall_over_50_xray", "rapid_swelling_after_injury", "numb_after_injury",
-                  "locked_knee_after_injury")
+                  "locked_knee_after_injury", "injured_swollen_stiff_knee")
 
 
 @pytest.mark.parametrize("present", [
@@ -184,6 +184,34 @@ def test_a_knee_locked_after_an_injury_or_a_sudden_start_is_urgent_whatever_else
     assert "locked_knee_after_injury" in dx.red_flags
 
 
+@pytest.mark.parametrize("start", _STARTS)
+@given(other=evidence(KB, max_size=8))
+def test_a_knee_swollen_and_stiff_after_an_injury_or_a_sudden_start_is_urgent_whatever_else(
+        model, start, other):
+    """A knee that has swollen and cannot be fully bent or straightened after an injury
+    (the Ottawa knee rule X-rays a knee that cannot bend to 90 degrees) or after a sudden
+    start without one (an acute monoarthritis: infection until the fluid is tested) is
+    seen today, whatever else is answered."""
+    case = {**other, "knee_swelling": True, "reduced_range": True, start: True}
+    dx = model.diagnose(case)
+    assert dx.triage.level >= U
+    assert "injured_swollen_stiff_knee" in dx.red_flags
+
+
+@pytest.mark.parametrize("sign", ["warmth", "redness"])
+@given(other=evidence(KB, max_size=8))
+def test_a_swollen_knee_that_is_warm_or_red_is_urgent_whatever_else(model, sign, other):
+    """A swollen knee that is warm or red is an inflamed joint, which the guideline on
+    the hot swollen joint treats as infected until its fluid is tested: seen today, with
+    or without a fever or an injury, whatever else is answered. Before this rule a
+    swollen warm knee was urgent only through the joint-infection threshold, and
+    reporting a twist explained the warmth away (5.4 % -> 2.6 %, soon)."""
+    case = {**other, "knee_swelling": True, sign: True}
+    dx = model.diagnose(case)
+    assert dx.triage.level >= U
+    assert "warm_swollen_knee" in dx.red_flags
+
+
 def test_the_injured_knee_rules_are_not_fired_by_their_parts_alone(model):
     """Each rule needs its whole presentation: an age over 50, or numbness, with no
     injury reported does not by itself make the visit urgent through these rules."""
@@ -192,9 +220,18 @@ def test_the_injured_knee_rules_are_not_fired_by_their_parts_alone(model):
                  # catching with stiffness and no injury or sudden start: a worn knee
                  {"locking": True, "reduced_range": True, "age_over_50": True},
                  {"locking": True, "injury_twist": True},
-                 {"reduced_range": True, "sudden_onset": True}):
+                 {"reduced_range": True, "sudden_onset": True},
+                 # a swollen knee after a twist that still bends and straightens fully,
+                 # or a stiff one after a twist that is not swollen
+                 {"knee_swelling": True, "injury_twist": True},
+                 {"reduced_range": True, "injury_twist": True},
+                 # a swollen, stiff worn knee with no injury or sudden start
+                 {"knee_swelling": True, "reduced_range": True, "age_over_50": True}):
         fired = set(model.diagnose(case).red_flags)
         assert not fired & set(_INJURED_TODAY), case
+    for case in ({"warmth": True}, {"redness": True}, {"knee_swelling": True},
+                 {"calf_swelling": True, "warmth": True}):
+        assert "warm_swollen_knee" not in model.diagnose(case).red_flags, case
 
 
 # -- A7: a tear with weakness ------------------------------------------------------------

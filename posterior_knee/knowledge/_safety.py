@@ -107,6 +107,9 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "fall_on_bent_knee", _U),
     ("locked_knee_after_injury", f"locking; reduced_range; {_INJURIES} | "
      "hyperextension_at_onset | fall_on_bent_knee | sudden_onset", _U),
+    ("injured_swollen_stiff_knee", f"{_INJURIES} | hyperextension_at_onset | "
+     "fall_on_bent_knee | sudden_onset; knee_swelling; reduced_range", _U),
+    ("warm_swollen_knee", "knee_swelling; warmth | redness", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
     ("weight_loss_or_sweats", "weight_loss_night_sweats", _S),

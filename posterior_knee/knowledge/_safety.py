@@ -46,6 +46,9 @@ _E, _U, _S = TriageLevel.EMERGENCY, TriageLevel.URGENT, TriageLevel.SOON
 _CLOT_RISKS = ("previous_clot | hormone_therapy | pregnancy | postpartum | smoker | "
                "recent_surgery | long_travel")
 _INJURIES = "injury_twist | injury_blow_or_fall | injury_push_off"
+# the two injuries added to the vocabulary after the first rules: the knee forced
+# backwards and a blow to the bent knee (the mechanisms of a knee dislocation)
+_FORCED = "hyperextension_at_onset | fall_on_bent_knee"
 
 # (rule it stands for, condition, minimum level). The first block is what the source
 # documents demand; the second is every emergency and urgent rule shipped in
@@ -76,9 +79,9 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("sudden_whole_leg_swelling", "sudden_leg_swelling", _E),
     ("limb_threat", "bluish_discoloration | cold_pale_foot; severe_pain | numbness_tingling | "
      "sudden_onset | leg_swelling_one_side | calf_swelling | sudden_leg_swelling", _E),
-    ("injured_misshapen_knee", f"knee_misshapen; {_INJURIES}", _E),
-    ("compartment_syndrome", f"{_INJURIES}; 2 of tense_calf | severe_pain | numbness_tingling",
-     _E),
+    ("injured_misshapen_knee", f"knee_misshapen; {_INJURIES} | {_FORCED}", _E),
+    ("compartment_syndrome", f"{_INJURIES} | {_FORCED}; 2 of tense_calf | severe_pain | "
+     "numbness_tingling", _E),
     ("hot_swollen_stiff_knee", "hot_painful_knee; reduced_range", _E),
     ("fever_swollen_tender_knee", "fever; knee_swelling; tenderness | reduced_range | warmth",
      _E),
@@ -103,12 +106,11 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("tense_calf_today", "tense_calf", _U),
     ("fall_over_50_xray", "injury_blow_or_fall | fall_on_bent_knee; age_over_50", _U),
     ("rapid_swelling_after_injury", "swelling_within_hours", _U),
-    ("numb_after_injury", f"numbness_tingling; {_INJURIES} | hyperextension_at_onset | "
-     "fall_on_bent_knee", _U),
-    ("locked_knee_after_injury", f"locking; reduced_range; {_INJURIES} | "
-     "hyperextension_at_onset | fall_on_bent_knee | sudden_onset", _U),
-    ("injured_swollen_stiff_knee", f"{_INJURIES} | hyperextension_at_onset | "
-     "fall_on_bent_knee | sudden_onset; knee_swelling; reduced_range", _U),
+    ("numb_after_injury", f"numbness_tingling; {_INJURIES} | {_FORCED}", _U),
+    ("locked_knee_after_injury", f"locking; reduced_range; {_INJURIES} | {_FORCED} | "
+     "sudden_onset", _U),
+    ("injured_swollen_stiff_knee", f"{_INJURIES} | {_FORCED} | sudden_onset; knee_swelling; "
+     "reduced_range", _U),
     ("warm_swollen_knee", "knee_swelling; warmth | redness", _U),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),

@@ -110,13 +110,57 @@ def test_a_misshapen_knee_after_an_injury_is_an_emergency_whatever_else(model, i
 
 @pytest.mark.parametrize("injury", ALL_INJURIES)
 @pytest.mark.parametrize("signs", list(itertools.combinations(
-    ("tense_calf", "severe_pain", "numbness_tingling"), 2)), ids="+".join)
+    ("tense_calf", "severe_pain", "numbness_tingling", "pain_out_of_proportion"), 2)),
+    ids="+".join)
 @given(other=evidence(KB, max_size=6))
 def test_compartment_syndrome_features_after_an_injury_are_an_emergency_whatever_else(
         model, injury, signs, other):
     dx = model.diagnose({**other, injury: True, **dict.fromkeys(signs, True)})
     assert dx.triage.level == E
     assert "compartment_syndrome" in dx.red_flags
+
+
+# -- H51-H53: signs that reached their level only through thresholds ----------------------
+# Found by adding random answers to each pair of findings and looking for a lower level:
+# a weak foot pulse with a sudden start went to self-care, a foot drop and pain far worse
+# than expected after a blow to the bent knee to "within days" or self-care.
+
+@pytest.mark.parametrize("pain", ["sudden_onset", "severe_pain", "pain_at_rest"])
+@given(other=evidence(KB, max_size=8))
+def test_a_weak_foot_pulse_with_sudden_or_rest_pain_is_urgent_whatever_else(
+        model, pain, other):
+    """Pain with a missing pulse is how a failing blood supply shows (acute or critical
+    limb ischaemia): seen today, whatever else is answered."""
+    dx = model.diagnose({**other, "weak_foot_pulse": True, pain: True})
+    assert dx.triage.level >= U
+    assert "weak_pulse_sudden_or_rest_pain" in dx.red_flags
+
+
+@given(other=evidence(KB, max_size=8))
+def test_a_weak_foot_pulse_or_unexpectedly_bad_pain_is_never_self_care(model, other):
+    for sign in ("weak_foot_pulse", "pain_out_of_proportion"):
+        assert model.diagnose({**other, sign: True}).triage.level >= S
+
+
+@given(other=evidence(KB, max_size=8))
+def test_a_foot_drop_is_urgent_whatever_else(model, other):
+    """A weak foot (toes catch, the foot slaps down): a pressed nerve at the knee or in
+    the back, or pressure in the shin muscles; seen today."""
+    dx = model.diagnose({**other, "foot_drop": True})
+    assert dx.triage.level >= U
+    assert "foot_drop_today" in dx.red_flags
+
+
+@pytest.mark.parametrize("context", [*ALL_INJURIES, "calf_swelling", "tense_calf",
+                                     "leg_swelling_one_side", "sudden_calf_swelling"])
+@given(other=evidence(KB, max_size=8))
+def test_pain_out_of_proportion_after_an_injury_or_with_a_swollen_calf_is_urgent_whatever_else(
+        model, context, other):
+    """Pain far worse than the injury or the swelling should cause is the earliest sign
+    of compartment syndrome: seen today, whatever else is answered."""
+    dx = model.diagnose({**other, "pain_out_of_proportion": True, context: True})
+    assert dx.triage.level >= U
+    assert "unexpected_pain_today" in dx.red_flags
 
 
 # -- septic joint, limb ischaemia and compartment syndrome without a reported injury -----

@@ -81,7 +81,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "sudden_onset | leg_swelling_one_side | calf_swelling | sudden_leg_swelling", _E),
     ("injured_misshapen_knee", f"knee_misshapen; {_INJURIES} | {_FORCED}", _E),
     ("compartment_syndrome", f"{_INJURIES} | {_FORCED}; 2 of tense_calf | severe_pain | "
-     "numbness_tingling", _E),
+     "numbness_tingling | pain_out_of_proportion", _E),
     ("hot_swollen_stiff_knee", "hot_painful_knee; reduced_range", _E),
     ("fever_swollen_tender_knee", "fever; knee_swelling; tenderness | reduced_range | warmth",
      _E),
@@ -112,6 +112,13 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
     ("injured_swollen_stiff_knee", f"{_INJURIES} | {_FORCED} | sudden_onset; knee_swelling; "
      "reduced_range", _U),
     ("warm_swollen_knee", "knee_swelling; warmth | redness", _U),
+    ("weak_pulse_sudden_or_rest_pain", "weak_foot_pulse; sudden_onset | severe_pain | "
+     "pain_at_rest", _U),
+    ("foot_drop_today", "foot_drop", _U),
+    ("unexpected_pain_today", f"pain_out_of_proportion; {_INJURIES} | {_FORCED} | "
+     "calf_swelling | tense_calf | leg_swelling_one_side | sudden_calf_swelling", _U),
+    ("weak_foot_pulse_check", "weak_foot_pulse", _S),
+    ("unexpected_pain", "pain_out_of_proportion", _S),
     ("weak_push_off", "weakness_tiptoe", _S),
     ("growing_lump", "lump_growing", _S),
     ("weight_loss_or_sweats", "weight_loss_night_sweats", _S),

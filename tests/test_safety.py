@@ -540,6 +540,70 @@ def test_no_batch_row_loses_its_red_flags(model, rows):
         assert TriageLevel(marked["triage"].iloc[k]) >= model.rules.red_flag_level(present)
 
 
+# -- the advice a cause shows agrees with the red flags its words name -----------------
+
+# words of a warning -> the finding they describe (a sentence naming several describes
+# them together); only findings that red flags act on
+_WARNING_WORDS = (
+    (r"\bnumb", "numbness_tingling"),
+    (r"\bcold\b|\bpale\b", "cold_pale_foot"),
+    (r"\bblue\b|\bbluish\b|\bpurple\b", "bluish_discoloration"),
+    (r"lifting the foot|foot slap|slaps down|dragging|toes catch", "foot_drop"),
+    (r"cannot put any weight", "cannot_bear_weight"),
+    (r"out of shape|misshapen", "knee_misshapen"),
+    (r"breathless|short of breath", "shortness_of_breath"),
+    (r"chest pain", "chest_pain"),
+    (r"coughing up blood", "coughing_blood"),
+    (r"\bfever\b", "fever"),
+    (r"\bhot, (?:red, )?swollen", "hot_painful_knee"),
+)
+# the advised timing, strongest first
+_TIMINGS = ((r"emergency|\bnow\b", E), (r"\btoday\b|same[- ]day", U),
+            (r"within (?:a few )?days|\bsoon\b|see a doctor|checked|examined", S))
+
+
+def _advised(sentence: str) -> TriageLevel:
+    import re
+
+    for pattern, level in _TIMINGS:
+        if re.search(pattern, sentence, flags=re.IGNORECASE):
+            return level
+    return TriageLevel.SELF_CARE
+
+
+def test_no_warning_tells_a_person_to_wait_longer_than_the_red_flags_its_words_fire(model):
+    """A sentence of a cause's warning, or of a threshold's reason or action, must not
+    advise a later time than the red flags of the signs it describes: 'numbness or a
+    blue foot: the same day' sat below the limb-threat rule (an emergency), 'weakness
+    lifting the foot: within days' below the foot-drop rule (today), and 'today if you
+    become short of breath' below the clot-in-the-lungs rule (H54). Self-care cautions
+    are left out: 'stop if the skin turns numb' is about the ice, not a sign."""
+    import re
+
+    kb = model.kb
+    warnings = kb.cause_advice.loc[kb.cause_advice["kind"] == "warning"]
+    texts = [*zip(warnings["cause"], warnings["item"]),
+             *zip(kb.thresholds["cause"], kb.thresholds["reason"]),
+             *zip(kb.thresholds["cause"], kb.thresholds["action"])]
+    checked = 0
+    for cause, text in texts:
+        for sentence in re.split(r"(?<=\.)\s+", text if isinstance(text, str) else ""):
+            named = {finding for pattern, finding in _WARNING_WORDS
+                     if re.search(pattern, sentence, flags=re.IGNORECASE)}
+            if not named:
+                continue
+            checked += 1
+            needed = model.rules.red_flag_level(named)
+            assert _advised(sentence) >= needed, (cause, sentence, sorted(named), needed)
+    assert checked > 50
+
+
+def test_every_red_flag_reason_advises_at_least_its_own_level(kb):
+    """The text a fired red flag shows names a time no later than its level (H54)."""
+    for _, rule in kb.red_flags.iterrows():
+        assert _advised(rule["reason"]) >= TriageLevel(rule["level"]), rule["id"]
+
+
 def test_every_test_the_hazard_log_names_exists():
     """docs/safety.md names tests as `tests/file.py::test` or `::test` (same file)."""
     import ast

@@ -5,6 +5,7 @@ Each test is named in docs/safety.md, the hazard log, beside the hazard it guard
 """
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -563,8 +564,6 @@ _TIMINGS = ((r"emergency|\bnow\b", E), (r"\btoday\b|same[- ]day", U),
 
 
 def _advised(sentence: str) -> TriageLevel:
-    import re
-
     for pattern, level in _TIMINGS:
         if re.search(pattern, sentence, flags=re.IGNORECASE):
             return level
@@ -578,8 +577,6 @@ def test_no_warning_tells_a_person_to_wait_longer_than_the_red_flags_its_words_f
     lifting the foot: within days' below the foot-drop rule (today), and 'today if you
     become short of breath' below the clot-in-the-lungs rule (H54). Self-care cautions
     are left out: 'stop if the skin turns numb' is about the ice, not a sign."""
-    import re
-
     kb = model.kb
     warnings = kb.cause_advice.loc[kb.cause_advice["kind"] == "warning"]
     texts = [*zip(warnings["cause"], warnings["item"]),
@@ -608,7 +605,6 @@ def test_every_test_the_hazard_log_names_exists():
     """docs/safety.md names tests as `tests/file.py::test` or `::test` (same file)."""
     import ast
     import pathlib
-    import re
 
     root = pathlib.Path(__file__).parents[1]
     text = (root / "docs" / "safety.md").read_text(encoding="utf-8")

@@ -370,3 +370,57 @@ def test_checklist_replies(model):
     for bad in ("y", "", "0", f"{len(question.items) + 1}", "1 x"):
         with pytest.raises(PosteriorKneeError):
             _checklist_reply(bad, question)
+
+
+def test_an_unticked_item_that_a_ticked_one_answers_is_a_yes(model):
+    """Ticking only "pain for more than 2 weeks" says more than 3 days too, and a knee
+    already called hot and swollen is a swollen knee though "none" is typed."""
+    from posterior_knee.cli._terminal import _checklist_reply
+    from posterior_knee.interview import Question
+
+    how_long = Question("how_long", "How long?", False, 0.1,
+                        items=("duration_over_3_days", "duration_over_2_weeks",
+                               "slowly_worsening"))
+    assert _checklist_reply("2", how_long) == {
+        "duration_over_3_days": True, "duration_over_2_weeks": True,
+        "slowly_worsening": False}
+    assert all(_checklist_reply("3", how_long).values())
+    swelling = Question("swelling", "Swollen?", False, 0.1,
+                        items=("knee_swelling", "calf_swelling"))
+    assert _checklist_reply("n", swelling) is False
+    assert _checklist_reply("n", swelling, ["hot_painful_knee"]) == {
+        "knee_swelling": True, "calf_swelling": False}
+    assert _checklist_reply("d", swelling, ["hot_painful_knee"]) is None
+    # a "not sure" on the implied item stays a yes only when ticked: the implication
+    # fills in a "no" left by default, never a reply the person typed
+    assert _checklist_reply("1? 2", swelling, ["hot_painful_knee"]) == {
+        "knee_swelling": None, "calf_swelling": True}
+
+
+def test_an_interview_at_the_terminal_records_what_a_ticked_item_implies(
+        model, monkeypatch, capsys):
+    """Through the terminal: ticking only the longest duration records both."""
+    interview = Interview(model)
+    screen = interview.next_question()
+    interview.answer(screen.finding, False)
+    asked = []
+    replies = {"how_long": "2"}
+
+    def reply(prompt):
+        question = interview.next_question()
+        asked.append(question.finding)
+        return replies.get(question.finding, "n")
+
+    from posterior_knee.cli._terminal import _ask_in_terminal
+
+    class Console:
+        def write(self, text=""):
+            pass
+
+        def ask(self, prompt):
+            return reply(prompt) if len(asked) < 40 else "q"
+
+    _ask_in_terminal(interview, Console())
+    assert "how_long" in asked
+    assert interview.findings["duration_over_2_weeks"] is True
+    assert interview.findings["duration_over_3_days"] is True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Collection
 
 from ..errors import PosteriorKneeError
 from ._answers import _checked, _given, _read_answers
@@ -135,7 +136,8 @@ def _ask_in_terminal(interview, console: _Console) -> None:
                 console.write("  (nothing to go back to)")
             continue
         try:
-            value = (_checklist_reply(reply, question) if question.grouped
+            said = [name for name, value in interview.findings.items() if value]
+            value = (_checklist_reply(reply, question, said) if question.grouped
                      else parse_reply(reply, question.finding))
         except PosteriorKneeError as error:
             hint = str(error).partition("instead.")[2]
@@ -164,16 +166,23 @@ def _prompt(question, number: int) -> str:
 _NUMBER = re.compile(r"(\d+)(\?)?")
 
 
-def _checklist_reply(text: str, question) -> object:
+def _checklist_reply(text: str, question, said: Collection[str] = ()) -> object:
     """A typed reply to a checklist: "no" (none applies) or "don't know" (for every
     item), or the numbers of the items that apply (a number with "?": not sure), the
-    others no."""
+    others no. An item left out that a "yes" answers too, ticked here or among ``said``
+    (the ids answered yes before), is a yes: ticking only "pain for more than 2 weeks"
+    does not say "not more than 3 days" (:data:`~posterior_knee.reasoning.checklists.IMPLIES`)."""
     from ..errors import EvidenceValueError
     from ..inference._answers import REPLIES, normalise_reply
+    from ..reasoning.checklists import implied_by
 
     key = normalise_reply(text)
     if key in ("none", "none of them") or (key in REPLIES and REPLIES[key] is not True):
-        return False if key.startswith("none") else REPLIES[key]
+        value = False if key.startswith("none") else REPLIES[key]
+        implied = implied_by(dict.fromkeys(said, True), question.items)
+        if value is False and implied:
+            return {**dict.fromkeys(question.items, False), **implied}
+        return value
     reply: dict[str, bool | None] = dict.fromkeys(question.items, False)
     tokens = [t for t in re.split(r"[\s,;]+", key) if t]
     for token in tokens:
@@ -186,6 +195,10 @@ def _checklist_reply(text: str, question) -> object:
         reply[question.items[int(match.group(1)) - 1]] = None if match.group(2) else True
     if not tokens:
         raise EvidenceValueError(f"The answer to {question.finding!r} is empty.")
+    ticked = [name for name, value in reply.items() if value is True]
+    for name in implied_by(dict.fromkeys([*said, *ticked], True), question.items):
+        if reply[name] is False:
+            reply[name] = True
     return reply
 
 

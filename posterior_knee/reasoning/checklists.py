@@ -14,13 +14,14 @@ is asked on its own, and a checklist keeps only the ids the knowledge base defin
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..model import Model
 
-__all__ = ["Checklist", "checklists", "SCREEN", "TOPICS"]
+__all__ = ["Checklist", "checklists", "implied_by", "IMPLIES", "SCREEN", "TOPICS"]
 
 SCREEN = "red_flag_screen"
 """The id of the screening checklist (every ``ask_first`` id of the knowledge base)."""
@@ -71,6 +72,42 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """The shipped topics: (id, question, item ids). Screening ids are left out of them
 (they are in the screen)."""
+
+
+IMPLIES: Mapping[str, tuple[str, ...]] = {
+    "duration_over_2_weeks": ("duration_over_3_days",),
+    "slowly_worsening": ("duration_over_2_weeks",),
+    "painless_lump": ("lump_behind_knee",),
+    "pulsatile_lump": ("lump_behind_knee",),
+    "lump_growing": ("lump_behind_knee",),
+    "sudden_calf_swelling": ("calf_swelling",),
+    "hot_painful_knee": ("knee_swelling",),
+}
+"""A "yes" that answers another question "yes" too, by the questions' own words: pain for
+more than 2 weeks has lasted more than 3 days, pain getting worse over months more than
+2 weeks; a lump that does not hurt, pulses or grows "behind the knee" is a lump behind
+the knee; a calf that became "much more swollen" is a swollen calf; a "hot, swollen"
+knee is a swollen knee. A checklist's items left unticked read "no", so a person who
+ticks only "pain for more than 2 weeks" would otherwise report the contradiction "not
+more than 3 days". The vignettes state both (docs/vignettes.md), as the model expects."""
+
+
+def implied_by(answers: Mapping[str, bool | None], known: Collection[str]) -> dict[str, bool]:
+    """The ids among ``known`` that the "yes" answers of ``answers`` also answer "yes"
+    (:data:`IMPLIES`, followed through).
+
+    >>> implied_by({"slowly_worsening": True, "fever": False}, {"duration_over_3_days",
+    ...            "duration_over_2_weeks", "slowly_worsening", "fever"})
+    {'duration_over_2_weeks': True, 'duration_over_3_days': True}
+    """
+    out: dict[str, bool] = {}
+    todo = [name for name, value in answers.items() if value is True]
+    while todo:
+        for other in IMPLIES.get(todo.pop(), ()):
+            if other in known and other not in out:
+                out[other] = True
+                todo.append(other)
+    return out
 
 
 @dataclass(frozen=True)

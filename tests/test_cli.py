@@ -385,6 +385,10 @@ def test_an_unticked_item_that_a_ticked_one_answers_is_a_yes(model):
         "duration_over_3_days": True, "duration_over_2_weeks": True,
         "slowly_worsening": False}
     assert all(_checklist_reply("3", how_long).values())
+    # followed through an id not on the checklist (answered before)
+    shorter = Question("how_long", "How long?", False, 0.1,
+                       items=("duration_over_3_days", "slowly_worsening"))
+    assert _checklist_reply("2", shorter) == dict.fromkeys(shorter.items, True)
     swelling = Question("swelling", "Swollen?", False, 0.1,
                         items=("knee_swelling", "calf_swelling"))
     assert _checklist_reply("n", swelling) is False

@@ -100,14 +100,14 @@ def implied_by(answers: Mapping[str, bool | None], known: Collection[str]) -> di
     ...            "duration_over_2_weeks", "slowly_worsening", "fever"})
     {'duration_over_2_weeks': True, 'duration_over_3_days': True}
     """
-    out: dict[str, bool] = {}
+    reached: list[str] = []  # followed through ids outside ``known`` too
     todo = [name for name, value in answers.items() if value is True]
     while todo:
         for other in IMPLIES.get(todo.pop(), ()):
-            if other in known and other not in out:
-                out[other] = True
+            if other not in reached:
+                reached.append(other)
                 todo.append(other)
-    return out
+    return {name: True for name in reached if name in known}
 
 
 @dataclass(frozen=True)

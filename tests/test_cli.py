@@ -395,6 +395,9 @@ def test_an_unticked_item_that_a_ticked_one_answers_is_a_yes(model):
     assert _checklist_reply("n", swelling, ["hot_painful_knee"]) == {
         "knee_swelling": True, "calf_swelling": False}
     assert _checklist_reply("d", swelling, ["hot_painful_knee"]) is None
+    skin = Question("skin", "Skin?", False, 0.1, items=("warmth", "redness"))
+    assert _checklist_reply("2", skin, ["hot_painful_knee"]) == {
+        "warmth": True, "redness": True}
     # a "not sure" on the implied item stays a yes only when ticked: the implication
     # fills in a "no" left by default, never a reply the person typed
     assert _checklist_reply("1? 2", swelling, ["hot_painful_knee"]) == {

@@ -404,8 +404,7 @@ def test_an_unticked_item_that_a_ticked_one_answers_is_a_yes(model):
         "knee_swelling": None, "calf_swelling": True}
 
 
-def test_an_interview_at_the_terminal_records_what_a_ticked_item_implies(
-        model, monkeypatch, capsys):
+def test_an_interview_at_the_terminal_records_what_a_ticked_item_implies(model):
     """Through the terminal: ticking only the longest duration records both."""
     interview = Interview(model)
     screen = interview.next_question()

@@ -136,9 +136,9 @@ def _ask_in_terminal(interview, console: _Console) -> None:
                 console.write("  (nothing to go back to)")
             continue
         try:
-            said = [name for name, value in interview.findings.items() if value]
-            value = (_checklist_reply(reply, question, said) if question.grouped
-                     else parse_reply(reply, question.finding))
+            value = (_checklist_reply(reply, question,
+                                      [name for name, yes in interview.findings.items() if yes])
+                     if question.grouped else parse_reply(reply, question.finding))
         except PosteriorKneeError as error:
             hint = str(error).partition("instead.")[2]
             console.write("  Please type the numbers of those that apply, n if none "
@@ -174,15 +174,14 @@ def _checklist_reply(text: str, question, said: Collection[str] = ()) -> object:
     does not say "not more than 3 days" (:data:`~posterior_knee.reasoning.checklists.IMPLIES`)."""
     from ..errors import EvidenceValueError
     from ..inference._answers import REPLIES, normalise_reply
-    from ..reasoning.checklists import implied_by
 
     key = normalise_reply(text)
     if key in ("none", "none of them") or (key in REPLIES and REPLIES[key] is not True):
         value = False if key.startswith("none") else REPLIES[key]
-        implied = implied_by(dict.fromkeys(said, True), question.items)
-        if value is False and implied:
-            return {**dict.fromkeys(question.items, False), **implied}
-        return value
+        if value is not False:
+            return value
+        none = _with_implied(dict.fromkeys(question.items, False), said)
+        return none if any(none.values()) else False
     reply: dict[str, bool | None] = dict.fromkeys(question.items, False)
     tokens = [t for t in re.split(r"[\s,;]+", key) if t]
     for token in tokens:
@@ -195,8 +194,15 @@ def _checklist_reply(text: str, question, said: Collection[str] = ()) -> object:
         reply[question.items[int(match.group(1)) - 1]] = None if match.group(2) else True
     if not tokens:
         raise EvidenceValueError(f"The answer to {question.finding!r} is empty.")
+    return _with_implied(reply, said)
+
+
+def _with_implied(reply: dict[str, bool | None], said: Collection[str]) -> dict:
+    """``reply`` with each "no" that a "yes" in it or in ``said`` answers turned "yes"."""
+    from ..reasoning.checklists import implied_by
+
     ticked = [name for name, value in reply.items() if value is True]
-    for name in implied_by(dict.fromkeys([*said, *ticked], True), question.items):
+    for name in implied_by(dict.fromkeys([*said, *ticked], True), reply):
         if reply[name] is False:
             reply[name] = True
     return reply

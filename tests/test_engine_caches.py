@@ -1,7 +1,8 @@
 """The engines' caches never give a stale answer (issue 11).
 
 The factored engine keeps P(h) and its unit tables by risk-factor masks (of one query,
-or of each row of a small batch, such as a question ranking's answers), and the
+or of each row of a small batch, such as a question ranking's answers), and its
+positive recursion's maps by the present findings of one query; the
 elimination engine keeps, per operand shapes, how it multiplies two factors, and its
 plans flattened with their constants (and the terms of each product shape). An answer
 read from either must be the one computed afresh: evidence patterns that differ only in
@@ -61,6 +62,7 @@ def cleared(model: pk.Model) -> None:
     if model._engines.factored is not None:
         model._engines.factored._kept.clear()
         model._engines.factored._kept_rows.clear()
+        model._engines.factored._present_maps.clear()
     _products._WAYS.clear()
     _elimination._CIRCUITS.clear()
     elimination = model._engines.elimination
@@ -221,15 +223,23 @@ def test_a_growing_entry_counts_what_is_put_in_it():
 
 
 def _masks_of_many_kinds():
-    """Cases over many patterns of risk-factor answers, with one and with six present
-    findings (the factored engine's kept tables; elimination's plans and constants)."""
+    """Cases over many patterns of risk-factor answers, with one, three and six present
+    findings (the factored engine's kept tables, its positive recursion's maps of each
+    set of three present findings; elimination's plans and constants)."""
     six = {k: v for k, v in CASES[-1].items() if not k.startswith("age")}
+    threes = [dict.fromkeys(names, True) for names in (
+        ("calf_pain", "calf_swelling", "tenderness"),
+        ("lump_behind_knee", "warmth", "redness"),
+        ("knee_swelling", "locking", "giving_way"),
+        ("calf_pain", "claudication", "numbness_tingling"),
+        ("fever", "knee_swelling", "reduced_range"))]
     out = []
     for k, age in enumerate(("age_under_30", "age_over_50", None)):
         for j, risk in enumerate(("known_arthritis", "smoker", "plays_sport",
                                   "recent_surgery", "overweight")):
             answers = {risk: bool((j + k) % 2), **({age: True} if age else {})}
-            out += [{**answers, "lump_behind_knee": True}, {**answers, **six}]
+            out += [{**answers, "lump_behind_knee": True}, {**answers, **six},
+                    {**answers, **threes[j]}]
     return out
 
 
@@ -247,12 +257,15 @@ def test_the_engines_caches_stay_within_their_bytes_and_answer_as_fresh(kb, monk
         fresh.append(answers(fresh_model, case))
     monkeypatch.setattr(_factored, "TABLE_BYTES", 5 * 2 ** 20)
     monkeypatch.setattr(_elimination, "CONSTANTS_BYTES", 2 ** 20)
+    monkeypatch.setattr(_factored, "PRESENT_BYTES", 2 ** 16)
     model = pk.Model(kb)
     factored, elimination = model._engines.factored, model._engines.elimination
     for _ in range(2):
         for case, expected in zip(cases, fresh):
             np.testing.assert_array_equal(answers(model, case), expected)
             for cache, bound in ((factored._kept, 5 * 2 ** 20),
-                                 (elimination._constants, 2 ** 20)):
+                                 (elimination._constants, 2 ** 20),
+                                 (factored._present_maps, 2 ** 16)):
                 assert cache.nbytes <= bound or len(cache) == 1
     assert len(factored._kept) > 1 and len(elimination._constants) > 1
+    assert len(factored._present_maps) >= 1

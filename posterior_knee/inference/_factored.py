@@ -65,6 +65,9 @@ TABLE_BYTES = 2 ** 26
 ROWS_KEPT = 64
 ROWS_CACHE = 256
 ROWS_BYTES = 2 ** 26
+# present-finding patterns whose recursion maps are kept (a few MiB at most each)
+PRESENT_CACHE = 64
+PRESENT_BYTES = 2 ** 25
 
 
 class FactoredEngine:
@@ -156,6 +159,8 @@ class FactoredEngine:
         # for batches of a few rows; read-only arrays, bounded in bytes (_lru)
         self._kept = BoundedCache(TABLE_CACHE, TABLE_BYTES)
         self._kept_rows = BoundedCache(ROWS_CACHE, ROWS_BYTES)
+        # the positive recursion's maps by present findings (_positive._present_maps)
+        self._present_maps = BoundedCache(PRESENT_CACHE, PRESENT_BYTES)
 
         # single-cause units are handled together, as one axis; larger units one by
         # one, each through one matrix of "readouts" over its configurations: the unit's

@@ -250,8 +250,6 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
     hub_p = hub_p[:, live]
     count, m = cases.present.shape
     n_hub = hub_p.shape[1]
-    q = engine._q[cases.present]  # (C, m, causes): 1 - strength
-    s = engine._s[cases.present]  # (C, m, causes): strength, exactly as given
     keep = engine._keep[cases.present]  # (C, m): 1 - leak
     w = cases.weight
     plan = engine._schedule
@@ -275,9 +273,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
                 else engine._single_tables(tables, shape))[:, :, live]
     t0 = t_single[..., 0, None]  # (n1, C, H, 1)
     t1 = t_single[..., 1, None] * w[:, single].T[:, :, None, None]
-    maps = _single_map(np.moveaxis(q[:, :, single], -1, 0).reshape(n1 * count, m),
-                       np.moveaxis(s[:, :, single], -1, 0).reshape(n1 * count, m), m
-                       ).reshape(n1, count, 2 ** m, 2 ** m)
+    maps, carries = _present_maps(engine, cases.present, m)
 
     # larger units: per configuration, each finding's factor if it stays pending (r)
     # and if it closes there (d), and the configurations' weights
@@ -285,23 +281,17 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
     unit_maps: dict[int, np.ndarray] = {}
     steps_list = [4] * n1
     for u in engine._multi:
-        configs, columns, touched = engine._readouts[u]
+        configs = engine._readouts[u][0]
         members = engine.units[u]
-        r = np.ones((count, len(configs), m))
-        d = np.zeros((count, len(configs), m))
+        r, d, unit_map = carries[u]
         weight = np.ones((count, len(configs)))
-        for k, i in enumerate(members):  # 1 - prod(1 - s) as a sum of positive terms
-            on = configs[:, k][None, :, None]
-            d = d + np.where(on, r * s[:, None, :, i], 0.0)
-            r = r * np.where(on, q[:, None, :, i], 1.0)
+        for k, i in enumerate(members):
             weight = weight * np.where(configs[:, k], w[:, i, None], 1.0)
         distinct, which = tables[u]
         t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
         multi[u] = (t * weight[:, None, :], r, d)
-        if 0 < m <= DENSE_PRESENT and u != plan.order[0]:  # (the first unit carries the
-            # start alone, once) each configuration's carry as a matrix (C, K, S, S)
-            unit_maps[u] = _single_map(r.reshape(-1, m), d.reshape(-1, m), m).reshape(
-                count, len(configs), 2 ** m, 2 ** m)
+        if unit_map is not None:
+            unit_maps[u] = unit_map
         steps_list.append(2 * len(members) + len(configs))
 
     carried_at: dict[int, np.ndarray] = {}  # the main pass's carry at each position
@@ -409,3 +399,49 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
     sums = Sums(total, causes, none, error)
     totals = total[:, None] if finals is None else np.einsum("chs,vs->cv", alphas[-1], finals)
     return sums, (totals, joint, steps * EPS * totals)
+
+
+_Carries = dict[int, tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
+
+
+def _present_maps(engine: FactoredEngine, present: np.ndarray,
+                  m: int) -> tuple[np.ndarray, _Carries]:
+    """What the recursion carries the pending sets with, which depends on the present
+    findings alone: each single cause's map (n1, C, 2**m, 2**m), and per larger unit
+    each configuration's factors if a finding stays pending (r) and if it closes there
+    (d), (C, K, m) each, with its carry as a matrix (C, K, 2**m, 2**m) where it is
+    applied as one (else None). One case's are kept by its present findings: an
+    interview, and a ranking's diagnosis, query the same ones again."""
+    count = len(present)
+    key = tuple(present[0].tolist()) if count == 1 else None
+    if key is not None:
+        kept = engine._present_maps.get(key)
+        if kept is not None:
+            return kept
+    q = engine._q[present]  # (C, m, causes): 1 - strength
+    s = engine._s[present]  # (C, m, causes): strength, exactly as given
+    single = engine._single_causes
+    n1 = len(single)
+    maps = _single_map(np.moveaxis(q[:, :, single], -1, 0).reshape(n1 * count, m),
+                       np.moveaxis(s[:, :, single], -1, 0).reshape(n1 * count, m), m
+                       ).reshape(n1, count, 2 ** m, 2 ** m)
+    carries: _Carries = {}
+    for u in engine._multi:
+        configs = engine._readouts[u][0]
+        r = np.ones((count, len(configs), m))
+        d = np.zeros((count, len(configs), m))
+        for k, i in enumerate(engine.units[u]):  # 1 - prod(1 - s) as positive terms
+            on = configs[:, k][None, :, None]
+            d = d + np.where(on, r * s[:, None, :, i], 0.0)
+            r = r * np.where(on, q[:, None, :, i], 1.0)
+        unit_map = None
+        if 0 < m <= DENSE_PRESENT and u != engine._schedule.order[0]:  # (the first
+            # unit carries the start alone, once) each configuration's carry as a matrix
+            unit_map = _single_map(r.reshape(-1, m), d.reshape(-1, m), m).reshape(
+                count, len(configs), 2 ** m, 2 ** m)
+        carries[u] = (r, d, unit_map)
+    if key is not None:
+        for array in (maps, *(a for c in carries.values() for a in c if a is not None)):
+            array.flags.writeable = False
+        engine._present_maps.put(key, (maps, carries))
+    return maps, carries

@@ -151,6 +151,16 @@ def test_a_foot_drop_is_urgent_whatever_else(model, other):
     assert "foot_drop_today" in dx.red_flags
 
 
+@given(other=evidence(KB, max_size=8))
+def test_a_badly_swollen_knee_is_urgent_whatever_else(model, other):
+    """NHS advice sends a badly swollen knee (not any swollen knee) to a same-day
+    appointment: blood from a torn ligament or a broken bone, or fluid from gout or an
+    infection, which only an examination and the fluid tell apart."""
+    dx = model.diagnose({**other, "knee_badly_swollen": True})
+    assert dx.triage.level >= U
+    assert "badly_swollen_knee" in dx.red_flags
+
+
 @given(context=st.sampled_from([*ALL_INJURIES, "calf_swelling", "tense_calf",
                                  "leg_swelling_one_side", "sudden_calf_swelling"]),
        other=evidence(KB, max_size=8))

@@ -111,6 +111,7 @@ _FLOOR: tuple[tuple[str, str, TriageLevel], ...] = (
      "sudden_onset", _U),
     ("injured_swollen_stiff_knee", f"{_INJURIES} | {_FORCED} | sudden_onset; knee_swelling; "
      "reduced_range", _U),
+    ("badly_swollen_knee", "knee_badly_swollen", _U),
     ("warm_swollen_knee", "knee_swelling; warmth | redness", _U),
     ("weak_pulse_sudden_or_rest_pain", "weak_foot_pulse; sudden_onset | severe_pain | "
      "pain_at_rest", _U),

@@ -48,8 +48,8 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
       "tightness_behind_knee", "locking", "giving_way", "anterior_laxity",
       "posterior_laxity", "crepitus")),
     ("swelling", "Is anything swollen?",
-     ("knee_swelling", "calf_swelling", "foot_ankle_swelling", "sudden_leg_swelling",
-      "tense_calf")),
+     ("knee_swelling", "knee_badly_swollen", "calf_swelling", "foot_ankle_swelling",
+      "sudden_leg_swelling", "tense_calf")),
     ("what_you_can_feel", "What can you see or feel on the leg?",
      ("tenderness", "lump_behind_knee", "painless_lump", "pulsatile_lump", "lump_growing",
       "palpable_gap", "tender_vein_cord", "varicose_veins")),
@@ -83,6 +83,7 @@ IMPLIES: Mapping[str, tuple[str, ...]] = {
     "sudden_calf_swelling": ("calf_swelling",),
     "hot_painful_knee": ("knee_swelling", "warmth"),
     "swelling_within_hours": ("knee_swelling",),
+    "knee_badly_swollen": ("knee_swelling",),
     "severe_pain": ("pain_at_rest",),
     "claudication": ("pain_with_activity", "calf_pain"),
 }
@@ -90,14 +91,14 @@ IMPLIES: Mapping[str, tuple[str, ...]] = {
 more than 2 weeks has lasted more than 3 days, pain getting worse over months more than
 2 weeks; a lump that does not hurt, pulses or grows "behind the knee" is a lump behind
 the knee; a calf that became "much more swollen" is a swollen calf; a "hot, swollen"
-knee is a swollen, warm knee, and a knee that swelled within hours of an injury a
-swollen one; pain "severe, even when you are resting" is pain at rest; a calf that aches
-during exercise hurts with activity, in the calf. A checklist's items left unticked read
-"no", so a person who ticks only "pain for more than 2 weeks" would otherwise report the
-contradiction "not more than 3 days". No vignette contradicts a pair, and those that
-state the first id state the second (67 of 67 for 2 weeks, all or all but one for the
-others), except severe pain: case reports' "severe pain" was mapped to it without pain
-at rest in 10 of 14."""
+knee is a swollen, warm knee, and a knee that swelled within hours of an injury, or a
+badly swollen one, a swollen one; pain "severe, even when you are resting" is pain at
+rest; a calf that aches during exercise hurts with activity, in the calf. A checklist's
+items left unticked read "no", so a person who ticks only "pain for more than 2 weeks"
+would otherwise report the contradiction "not more than 3 days". No vignette
+contradicts a pair, and those that state the first id state the second (67 of 67 for
+2 weeks, all or all but one for the others), except severe pain: case reports' "severe
+pain" was mapped to it without pain at rest in 10 of 14."""
 
 
 def implied_by(answers: Mapping[str, bool | None], known: Collection[str]) -> dict[str, bool]:

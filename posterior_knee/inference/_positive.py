@@ -273,7 +273,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
                 else engine._single_tables(tables, shape))[:, :, live]
     t0 = t_single[..., 0, None]  # (n1, C, H, 1)
     t1 = t_single[..., 1, None] * w[:, single].T[:, :, None, None]
-    maps, carries = _present_maps(engine, cases.present, m)
+    maps, carries = _present_maps(engine, cases.present)
 
     # larger units: per configuration, each finding's factor if it stays pending (r)
     # and if it closes there (d), and the configurations' weights
@@ -404,15 +404,15 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
 _Carries = dict[int, tuple[np.ndarray, np.ndarray, "np.ndarray | None"]]
 
 
-def _present_maps(engine: FactoredEngine, present: np.ndarray,
-                  m: int) -> tuple[np.ndarray, _Carries]:
+def _present_maps(engine: FactoredEngine,
+                  present: np.ndarray) -> tuple[np.ndarray, _Carries]:
     """What the recursion carries the pending sets with, which depends on the present
     findings alone: each single cause's map (n1, C, 2**m, 2**m), and per larger unit
     each configuration's factors if a finding stays pending (r) and if it closes there
     (d), (C, K, m) each, with its carry as a matrix (C, K, 2**m, 2**m) where it is
     applied as one (else None). One case's are kept by its present findings: an
     interview, and a ranking's diagnosis, query the same ones again."""
-    count = len(present)
+    count, m = present.shape
     key = tuple(present[0].tolist()) if count == 1 else None
     if key is not None:
         kept = engine._present_maps.get(key)

@@ -65,10 +65,9 @@ VARIANTS_BUDGET = 5e5
 # factored cost, so at m = 0 the 8 variants came to 1.1e6 and went to elimination, where
 # an explanation took 3.4-10 ms against 1.9-3.5 through the factored engine (10 cases);
 # at m = 1 (2.3e6) the two were even then, at m = 2 (4.8e6) elimination was faster in 8
-# of 10. Raised to 3e6 (m = 1 with eight stated ids) once the positive recursion kept its
-# maps per set of present findings, which the variants of one explanation share: at
-# m = 1 the factored variants are now 1.5-1.6x faster (benchmarks/ab.py, 16 and 24
-# cases); m = 0 and 2 unchanged
+# of 10. Raised to 3e6 (m = 1 with eight stated ids) when measured again on 5 December
+# 2026: at m = 1 the factored variants (Quickscore certified them) were 1.5-1.6x faster
+# than elimination (benchmarks/ab.py, 16 and 24 cases); m = 0 and 2 unchanged
 WITHOUT_BUDGET = 3e6
 # a single posterior, and the counterfactual variants its scores need, through the
 # factored engine up to this cost: Quickscore's sums by subset where it certifies the

@@ -95,10 +95,9 @@ knee is a swollen, warm knee, and a knee that swelled within hours of an injury,
 badly swollen one, a swollen one; pain "severe, even when you are resting" is pain at
 rest; a calf that aches during exercise hurts with activity, in the calf. A checklist's
 items left unticked read "no", so a person who ticks only "pain for more than 2 weeks"
-would otherwise report the contradiction "not more than 3 days". No vignette of the
-331 contradicts a pair, and most that state the first id state the second (103 of 103
-for 2 weeks, all or all but one to three for the others), except severe pain: case
-reports' "severe pain" was mapped to it without pain at rest in 12 of 17."""
+would otherwise report the contradiction "not more than 3 days". No vignette
+contradicts a pair, and nearly all that state the first id state the second, except
+severe pain: case reports' "severe pain" is mostly mapped without pain at rest."""
 
 
 def implied_by(answers: Mapping[str, bool | None], known: Collection[str]) -> dict[str, bool]:

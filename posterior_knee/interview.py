@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -482,12 +482,20 @@ class Interview:
         return None
 
     # -- answering -----------------------------------------------------------------
-    def answer(self, finding: str, value: object) -> Triage | None:
+    def answer(self, finding: str, value: object, *,
+               shown: Sequence[str] | None = None) -> Triage | None:
         """Record the answer to one question and return the alert it raised, if any.
 
         ``value``: True (yes), False (no), None / NaN / pd.NA (don't know), or a typed
         reply (``"yes"``, ``"n"``, ``"don't know"``, ``"not sure"``, ``"?"`` ...).
         A later answer to the same id replaces the earlier one.
+
+        ``shown`` (checklists only): the items the person was shown. Items shown and
+        left out of a mapping are "don't know"; items not shown stay unasked and may
+        come back as questions of their own. By default the items of the question on
+        screen (:meth:`next_question`), else every item not yet answered yes or no.
+        A front end that replays answers recorded elsewhere (an SDC
+        QuestionnaireResponse) passes the items it recorded.
 
         Returns the triage when this answer raised the level to urgent or emergency
         (show it at once), else None. After an emergency :meth:`next_question`
@@ -497,17 +505,33 @@ class Interview:
         the message naming the id) and then changes nothing.
         """
         if isinstance(finding, str) and finding in self.checklists:
-            return self._commit(self._step(self._checklist_answers(finding, value),
+            return self._commit(self._step(self._checklist_answers(finding, value, shown),
                                            asked=finding))
+        if shown is not None:
+            raise EvidenceValueError(
+                f"shown= names the items a checklist showed; {finding!r} is not a "
+                f"checklist (the checklists: {', '.join(self.checklists)})")
         checked = self._checked({finding: value})
         return self._commit(self._step(checked, asked=finding))
 
-    def _checklist_answers(self, name: str, value: object) -> dict[str, Answer]:
+    def _checklist_answers(self, name: str, value: object,
+                           shown: Sequence[str] | None = None) -> dict[str, Answer]:
         """The answers to the checklist ``name``: a mapping item -> reply (items shown
         and left out: don't know), or one "no" or "don't know" for every item shown."""
         checklist = self.checklists[name]
         decided = self._decisions.get(id(self._state))
-        if decided is not None and decided[1] is not None and decided[1].finding == name:
+        if shown is not None:
+            if isinstance(shown, str):
+                raise EvidenceValueError(
+                    f"shown= takes a list of the items of {name!r} that were shown, "
+                    f"not one string: shown=[{shown!r}]")
+            shown = tuple(shown)
+            stray = [item for item in shown if item not in checklist.items]
+            if stray:
+                raise EvidenceValueError(
+                    f"{stray[0]!r} is not an item of the checklist {name!r} (its items: "
+                    f"{', '.join(checklist.items)}); shown= lists the items it showed.")
+        elif decided is not None and decided[1] is not None and decided[1].finding == name:
             shown = decided[1].items  # the items as asked
         else:
             # not the question on screen: every item not answered yes or no yet

@@ -96,7 +96,8 @@ def test_a_rare_cause_is_shown_as_below_a_tenth_of_a_percent_not_as_zero():
     assert "(prior <0.1%)" in text
     assert "&lt;0.1%" in page  # escaped: a "<" opens a tag in HTML
     tiny = (dx.ranking[["prior", "probability"]] > 0.0).to_numpy().all()
-    assert tiny and "0.0%" not in text
+    # "0.0%" as a figure of its own, not the end of "20.0%"
+    assert tiny and not re.search(r"(?<![\d.])0\.0%", text)
 
 
 def test_every_probability_a_person_reads_is_below_a_tenth_of_a_percent_not_zero():

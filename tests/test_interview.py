@@ -273,6 +273,34 @@ def test_a_checklist_refuses_yes_for_all_and_items_it_does_not_list(model):
     assert snapshot(interview) == before
 
 
+def test_a_checklist_answered_with_the_items_shown_leaves_the_others_unasked(model):
+    """A front end replaying a recorded checklist (an SDC response) names the items it
+    showed: only those left out are "don't know"; the items not shown stay unasked and
+    can come back as questions of their own. Without ``shown=`` a checklist that is not
+    the question on screen counts every unanswered item as shown."""
+    name, checklist = next((n, c) for n, c in Interview(model).checklists.items()
+                           if n != SCREEN and len(c.items) >= 3)
+    shown = checklist.items[:2]
+    replay = Interview(model)
+    replay.answer(name, {shown[0]: True}, shown=shown)
+    assert replay.findings[shown[0]] is True and shown[1] in replay.unknown
+    assert not set(checklist.items[2:]) & (set(replay.unknown) | set(replay.findings))
+    assert set(checklist.items[2:]) <= set(rank_questions(
+        model, replay.findings, exclude=replay.unknown)["finding"])
+    unshown = Interview(model)
+    unshown.answer(name, {shown[0]: True})
+    assert set(checklist.items[1:]) <= set(unshown.unknown)
+    before = snapshot(replay)
+    with pytest.raises(EvidenceValueError, match="not an item of the checklist"):
+        replay.answer(name, {}, shown=["fever" if "fever" not in checklist.items
+                                       else "calf_pain"])
+    with pytest.raises(EvidenceValueError, match="not one string"):
+        replay.answer(name, {}, shown=shown[0])
+    with pytest.raises(EvidenceValueError, match="is not a checklist"):
+        replay.answer("fever", False, shown=["fever"])
+    assert snapshot(replay) == before
+
+
 def test_an_emergency_item_of_the_screen_stops_the_interview_at_once(model):
     for rule, present in firing_sets(model, TriageLevel.EMERGENCY):
         if not set(present) <= model.ask_first:

@@ -297,8 +297,13 @@ def next_question(response: Mapping | None = None, model: Model | None = None, *
             raise InteropError(f"group item {top!r} is not a checklist of the interview"
                                + did_you_mean(str(top), interview.checklists))
         try:
-            interview.answer(top, answers[top] if children is None
-                             else {name: answers[name] for name in children})
+            # a checklist's items not in the form were not shown: they stay unasked
+            # (answered "don't know" they would never be asked), as in the Interview
+            if children is None:
+                interview.answer(top, answers[top])
+            else:
+                interview.answer(top, {name: answers[name] for name in children},
+                                 shown=children)
         except PosteriorKneeError as error:  # a child that is not the group's
             raise InteropError(f"item {top!r}: {error}") from None
     dx = interview.result()

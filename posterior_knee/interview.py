@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -526,11 +526,7 @@ class Interview:
                     f"shown= takes a list of the items of {name!r} that were shown, "
                     f"not one string: shown=[{shown!r}]")
             shown = tuple(shown)
-            stray = [item for item in shown if item not in checklist.items]
-            if stray:
-                raise EvidenceValueError(
-                    f"{stray[0]!r} is not an item of the checklist {name!r} (its items: "
-                    f"{', '.join(checklist.items)}); shown= lists the items it showed.")
+            _only_items(checklist, shown, "shown= lists the items it showed.")
         elif decided is not None and decided[1] is not None and decided[1].finding == name:
             shown = decided[1].items  # the items as asked
         else:
@@ -539,12 +535,7 @@ class Interview:
                           if item not in self._state.findings)
         if isinstance(value, Mapping):
             checked = self._checked(value)
-            stray = [item for item in checked if item not in checklist.items]
-            if stray:
-                raise EvidenceValueError(
-                    f"{stray[0]!r} is not an item of the checklist {name!r} (its items: "
-                    f"{', '.join(checklist.items)}); answer it on its own with "
-                    f"answer({stray[0]!r}, ...).")
+            _only_items(checklist, checked, "answer it on its own with answer({item!r}, ...).")
             return {**dict.fromkeys(shown), **checked}
         reply = answer_value(name, value)
         if reply is True:
@@ -684,6 +675,16 @@ class Interview:
         return (f"{error} The answer was not recorded, but these answers are a red flag "
                 f"({level.value}): {self.model.rules.actions[level]} "
                 + " ".join(rule.reason for rule in fired if rule.level == level))
+
+
+def _only_items(checklist: Checklist, ids: Iterable[str], fix: str) -> None:
+    """Raise EvidenceValueError naming the first of ``ids`` that is not an item of
+    ``checklist``; ``fix`` says what to do instead (``{item}``: that id)."""
+    stray = next((item for item in ids if item not in checklist.items), None)
+    if stray is not None:
+        raise EvidenceValueError(
+            f"{stray!r} is not an item of the checklist {checklist.id!r} (its items: "
+            f"{', '.join(checklist.items)}); " + fix.format(item=stray))
 
 
 def _single(row) -> tuple[tuple[bool, bool, float], Question]:

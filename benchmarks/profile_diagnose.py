@@ -40,7 +40,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import SEED, cases_with_present, make_pyagrum, yes_no  # noqa: E402
+from bench import (  # noqa: E402
+    SEED,
+    cases_with_present,
+    limit_memory,
+    make_pyagrum,
+    out_of_memory,
+    yes_no,
+)
 
 # operations timed on a diagnosis already made (``--what``), beside diagnose
 OPERATIONS = {"sensitivity": lambda dx: dx.sensitivity(),
@@ -105,7 +112,7 @@ def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str,
                 try:
                     row["lazy"].append(timed(lazy_query, reps, 1.0))
                 except Exception as error:  # noqa: BLE001 (pyAgrum's std::bad_alloc)
-                    if "bad_alloc" not in str(error) and not isinstance(error, MemoryError):
+                    if not out_of_memory(error):
                         raise
                     failed += 1
                     print(f"m = {m}: pyAgrum Lazy ran out of memory on a case (left out "
@@ -114,25 +121,6 @@ def measure(ms: list[int], n_cases: int, reps: int, lazy: bool, what: str,
         if failed:
             out[m]["lazy_failed"] = failed
     return out
-
-
-def limit_memory(fraction: float) -> None:
-    """Cap this process's address space at ``fraction`` of the machine's memory, so
-    that a query that would exhaust it fails with an error here instead of the kernel
-    killing the whole run (pyAgrum's LazyPropagation needs more than 24 GiB on some
-    cases with 15 present findings). Without resource limits (Windows), nothing."""
-    try:
-        import resource
-
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ImportError, ValueError, OSError):
-        return
-    cap = int(fraction * total)
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    if soft == resource.RLIM_INFINITY or soft > cap:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def profile(m: int, n_cases: int, what: str) -> None:

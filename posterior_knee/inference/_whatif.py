@@ -203,16 +203,8 @@ def _eliminated(model: Model, engines: Engines, evidence: Mapping[str, bool],
     # a risk factor's two answers split its node's mask in two (the answer's state, the
     # others), so its "no" is the current sums minus its "yes", as a finding's "yes"
     # is: one row per risk factor instead of two (the rows are the cost here)
-    # and the findings' rows go apart from the risk factors': a "yes" to a risk factor
-    # masks its node, which makes that node case data in every row of the batch, so the
-    # findings' rows alone run on a plan that sums the unasked risk nodes out once
-    # (1.05-1.18x at 6-12 present findings on the shipped priors, benchmarks/ab.py)
-    part = engines.elimination.sums(_without_masks(batch.take(np.arange(len(no_rows) + 1)),
-                                                   base.masks), groups=groups)
-    if len(risk_yes):
-        rows = np.concatenate([[0], risk_yes])
-        part = _join(part, _take(engines.elimination.sums(batch.take(rows), groups=groups),
-                                 np.arange(1, len(rows))))
+    part = _exact(engines, batch, base,
+                  np.arange(int(risk_no[0]) if len(risk_no) else len(batch)), groups)
     def and_risk_no(x: np.ndarray) -> np.ndarray:
         return np.concatenate([x, x[:1] - x[risk_yes]])
 
@@ -221,10 +213,36 @@ def _eliminated(model: Model, engines: Engines, evidence: Mapping[str, bool],
     return _finish(model, evidence, names, sums, asked, risky, no_rows, risk_yes, risk_no)
 
 
-def _without_masks(cases: Cases, keep: Mapping[str, np.ndarray]) -> Cases:
-    """``cases`` with only the masks of the nodes in ``keep`` (rows that mask no other
-    node: the dropped masks are all ones)."""
-    return Cases({k: v for k, v in cases.masks.items() if k in keep}, cases.weight,
+def _exact(engines: Engines, batch: Cases, base: Cases, rows: np.ndarray,
+           groups: bool) -> Sums:
+    """Elimination's sums of ``rows`` of the batch, in their order. The rows that mask
+    no risk node beyond the current evidence's (the findings' answers) run apart from
+    those that do (a risk factor's answers): a mask makes its node case data in every
+    row of a batch, and the findings' rows alone run on the plan that sums the unasked
+    risk nodes out once (measured on the shipped priors with benchmarks/ab.py: a
+    question ranking 1.05-1.18x faster at 6-12 present findings; at 4, a redo of 6
+    uncertain rows that included a risk factor's had cost 18 ms on that plan)."""
+    extra = np.zeros(len(rows), dtype=bool)
+    for name, mask in batch.masks.items():
+        if name not in base.masks:
+            extra |= (mask[rows] != 1.0).any(axis=1)
+    if extra.all() or not extra.any():
+        return engines.elimination.sums(
+            batch.take(rows) if extra.all() else _base_masks(batch.take(rows), base),
+            groups=groups)
+    plain = engines.elimination.sums(_base_masks(batch.take(rows[~extra]), base), groups)
+    masked = engines.elimination.sums(batch.take(rows[extra]), groups)
+    out = Sums(np.empty(len(rows)), np.empty((len(rows), plain.causes.shape[1])),
+               np.empty((len(rows), plain.none.shape[1])), np.empty(len(rows)))
+    out.put(np.flatnonzero(~extra), plain)
+    out.put(np.flatnonzero(extra), masked)
+    return out
+
+
+def _base_masks(cases: Cases, base: Cases) -> Cases:
+    """``cases`` with only the masks of the nodes the current evidence masks (rows that
+    mask no other node: the dropped masks are all ones)."""
+    return Cases({k: v for k, v in cases.masks.items() if k in base.masks}, cases.weight,
                  cases.constant, cases.present, cases.steps)
 
 
@@ -277,7 +295,7 @@ def _ratios(model: Model, engines: Engines, evidence: Mapping[str, bool],
         risk = again[again >= len(asked)]
         need = np.unique(np.concatenate([[0], no_source[again],
                                          risk_yes[risk - len(asked)]]).astype(np.intp))
-        exact = engines.elimination.sums(batch.take(need), groups=False)
+        exact = _exact(engines, batch, base, need, groups=False)
         row = {int(r): k for k, r in enumerate(need)}
         current = row[0]
         for k in again:

@@ -629,7 +629,8 @@ class EliminationEngine:
     def _backward(self, plan: Plan, values: list, saved: dict, batch: int,
                   ends=None, wanted: frozenset = frozenset(),
                   record: dict | None = None, delta: bool = False,
-                  reads: dict | None = None) -> dict[int, np.ndarray]:
+                  reads: dict | None = None,
+                  only: frozenset | None = None) -> dict[int, np.ndarray]:
         """Derivatives of the root with respect to every slot holding case data, and to
         the slots in ``wanted`` (constant or not: their derivatives are per case);
         those of the op outputs in ``record`` are stored there.
@@ -638,7 +639,10 @@ class EliminationEngine:
         minus at off) instead of (at off, at on), which keeps every term positive (see
         :func:`_or_product_grad_delta`); at a present finding's link that difference
         is P(cause, e, no other link to the finding and not its leak fired) per unit
-        of the link. Not with ``ends`` (weights (keep, 0) would make it negative)."""
+        of the link. Not with ``ends`` (weights (keep, 0) would make it negative).
+
+        ``only``, if given: the slots whose derivatives are taken at all; an operand
+        outside it gets none, nor does anything below it."""
         first = len(plan.leaves)
         meta = self._meta(plan)
         grads: dict[int, np.ndarray] = {plan.root: np.ones((batch,))}
@@ -659,8 +663,8 @@ class EliminationEngine:
             m = meta[k]
             if m[0] == "mul":
                 a, b = m[1], m[2]
-                want_a = not plan.constant[a] or a in wanted
-                want_b = not plan.constant[b] or b in wanted
+                want_a = (not plan.constant[a] or a in wanted) and (only is None or a in only)
+                want_b = (not plan.constant[b] or b in wanted) and (only is None or b in only)
                 if delta:
                     ga, gb = _or_product_grad_delta(
                         g, self._delta_operand(plan, known, values, b, m, 0) if want_a
@@ -680,6 +684,8 @@ class EliminationEngine:
                 if m[3] is not None and m[3] >= m_present:
                     reads[m[3] - m_present] = self._u_parts(plan, k, values, g,
                                                                   delta)[..., 0]
+                if only is not None and m[1] not in only:
+                    continue
                 weights = self._weights(plan, m[3], m[4], ends)
                 if delta and m[3] is not None:  # a u variable: (off, on - off)
                     weights = np.array([weights[0], weights[1] - weights[0]])
@@ -892,7 +898,11 @@ class EliminationEngine:
                 if m[0] == "sum" and m[3] is not None and m[3] < m_present}
         wanted = self._upwards(plan, [first + k for k in ends.values()])
         record: dict[int, Any] = dict.fromkeys(first + k for k in ends.values())
-        grads = self._backward(plan, values, saved, count, wanted=wanted, record=record)
+        # only the u-sums and the risk leaves are read: the derivatives below them
+        # alone (not the causes') are taken (1.06-1.10x an explanation at m = 3-12)
+        risk_slots = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "risk"]
+        grads = self._backward(plan, values, saved, count, wanted=wanted, record=record,
+                               only=wanted | self._upwards(plan, risk_slots))
         without = np.empty((count, m_present))
         for t, k in ends.items():  # weights (1, 1): P(e) + keep_f * (the u-off part)
             part = self._u_parts(plan, k, values, record[first + k], False)[..., 0]

@@ -899,7 +899,7 @@ class EliminationEngine:
         wanted = self._upwards(plan, [first + k for k in ends.values()])
         record: dict[int, Any] = dict.fromkeys(first + k for k in ends.values())
         # only the u-sums and the risk leaves are read: the derivatives below them
-        # alone (not the causes') are taken (1.06-1.10x an explanation at m = 3-12)
+        # alone (not the causes') are taken (1.06-1.09x an explanation at m = 3-12)
         risk_slots = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "risk"]
         grads = self._backward(plan, values, saved, count, wanted=wanted, record=record,
                                only=wanted | self._upwards(plan, risk_slots))

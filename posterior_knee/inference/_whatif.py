@@ -226,10 +226,10 @@ def _exact(engines: Engines, batch: Cases, base: Cases, rows: np.ndarray,
     for name, mask in batch.masks.items():
         if name not in base.masks:
             extra |= (mask[rows] != 1.0).any(axis=1)
-    if extra.all() or not extra.any():
-        return engines.elimination.sums(
-            batch.take(rows) if extra.all() else _base_masks(batch.take(rows), base),
-            groups=groups)
+    if not extra.any():
+        return engines.elimination.sums(_base_masks(batch.take(rows), base), groups)
+    if extra.all():
+        return engines.elimination.sums(batch.take(rows), groups)
     plain = engines.elimination.sums(_base_masks(batch.take(rows[~extra]), base), groups)
     masked = engines.elimination.sums(batch.take(rows[extra]), groups)
     out = Sums(np.empty(len(rows)), np.empty((len(rows), plain.causes.shape[1])),

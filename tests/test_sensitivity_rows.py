@@ -68,9 +68,13 @@ def table_of_every_row(model, case, target):
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("target", [None, "dvt", "group:arthritis"])
-def test_fewer_rows_same_table(case, target, monkeypatch):
+@pytest.mark.parametrize("near", [sensitivity_module.NEAR, 0.0])
+def test_fewer_rows_same_table(case, target, near, monkeypatch):
     """The table from the rows the bounds leave open equals the one of every row: the
-    same rows in the same order, the same flips, numbers to 1e-12."""
+    same rows in the same order, the same flips, numbers to 1e-12; with the rows near
+    the top cause or a threshold run in the first sweep, and with none (``NEAR`` 0:
+    every row the bounds leave open is run in a second sweep)."""
+    monkeypatch.setattr(sensitivity_module, "NEAR", near)
     rows: list[int] = []
     sweep = Parameters.sweep
 

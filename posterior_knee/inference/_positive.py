@@ -123,6 +123,15 @@ def _carry(alpha: np.ndarray, r: np.ndarray, d: np.ndarray, m: int,
     return out
 
 
+def _through(weights: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """A larger unit's configurations weighed into one matrix per case and hub
+    configuration: ``weights`` (C, H, K) times ``maps`` (C, K, A, B), summed over the
+    configurations, as one batched matrix product: (C, H, A, B)."""
+    count, configs = maps.shape[:2]
+    return (weights @ maps.reshape(count, configs, -1)).reshape(
+        weights.shape[:2] + maps.shape[2:])
+
+
 def _single_map(r: np.ndarray, d: np.ndarray, m: int) -> np.ndarray:
     """:func:`_carry` for one single cause as a (C, 2**m, 2**m) matrix per case, so that
     it applies as one batched matrix product: ``alpha @ map.T`` forward, ``beta @ map``
@@ -320,13 +329,15 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
             carried = carried_at[p]
         elif u in unit_maps:
             if not main:  # a group's restricted pass: the unit's one matrix per hub
-                return np.einsum("chk,chs,ckts->cht", weights, alpha, unit_maps[u])
-            carried = np.einsum("chs,ckts->chkt", alpha, unit_maps[u])
+                return (_through(weights, unit_maps[u]) @ alpha[..., None])[..., 0]
+            maps_u = unit_maps[u]  # (C, K, 2**m, 2**m): a carry matrix per configuration
+            carried = (alpha @ maps_u.reshape(count, -1, 2 ** m).transpose(0, 2, 1)
+                       ).reshape(maps_u.shape[:1] + alpha.shape[1:2] + maps_u.shape[1:3])
         else:
             carried = _carry(alpha[:, :, None, :], r[:, None], d[:, None], m)  # (C,H,K,2**m)
         if main:
             carried_at[p] = carried
-        return np.einsum("chk,chks->chs", weights, carried)
+        return (weights[:, :, None, :] @ carried)[:, :, 0, :]
 
     # forward pass, keeping the array before each unit
     alphas = [alpha0]
@@ -346,8 +357,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
             beta = t0[k][..., None] * beta + t1[k][..., None] * (beta @ maps[k][:, None])
         elif plan.order[p] in unit_maps:  # the unit as one matrix per case and hub
             # configuration, applied to every variant's column at once
-            beta = beta @ np.einsum("chk,ckst->chst", multi[plan.order[p]][0],
-                                    unit_maps[plan.order[p]])
+            beta = beta @ _through(multi[plan.order[p]][0], unit_maps[plan.order[p]])
         else:
             t, r, d = multi[plan.order[p]]
             carried = _carry(beta[:, :, :, None, :], r[:, None, None], d[:, None, None], m,
@@ -362,8 +372,9 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
         ks = [plan.single[p] for p in at]
         moved = np.stack([carried_at[p] for p in at])
         after = np.stack([after_unit[p] for p in at])
-        joint[:, single[ks]] = np.einsum("kch,kchs,kchvs->ckv", t1[ks, ..., 0], moved,
-                                         after)
+        reach = (after @ moved[..., None])[..., 0]  # (k, C, H, V)
+        joint[:, single[ks]] = (t1[ks, ..., 0][..., None, :] @ reach)[..., 0, :].transpose(
+            1, 0, 2)
     for p, u in enumerate(plan.order):
         if plan.single[p] >= 0:
             continue
@@ -371,13 +382,13 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
         after = after_unit[p]
         if p == 0:
             reach = carried_at[0] @ after.reshape(count, n_hub * n_v, -1).transpose(0, 2, 1)
-            per_config = np.einsum("chk,ckhv->ckv", t * scale,
-                                   reach.reshape(count, -1, n_hub, n_v))
+            per_config = ((t * scale).transpose(0, 2, 1)[:, :, None, :]
+                          @ reach.reshape(count, -1, n_hub, n_v))[:, :, 0, :]
         else:
-            per_config = np.einsum("chk,chks,chvs->ckv", t, carried_at[p], after)
+            per_config = (t[..., None] * (carried_at[p] @ after.transpose(0, 1, 3, 2))
+                          ).sum(axis=1)
         members = engine.units[u]
-        joint[:, members] = np.einsum("ckv,mk->cmv", per_config,
-                                      engine._readouts[u][1][1:1 + len(members)])
+        joint[:, members] = engine._readouts[u][1][1:1 + len(members)] @ per_config
     causes = joint[..., 0]
 
     if groups:
@@ -388,7 +399,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
             alpha = alphas[first]
             for p in range(first, last + 1):
                 alpha = forward(p, alpha, restricts[p - first])
-            none[:, j] = np.einsum("chs,chs->c", alpha, after_unit[last][:, :, 0])
+            none[:, j] = (alpha * after_unit[last][:, :, 0]).sum(axis=(1, 2))
     else:
         none = np.full((count, engine._n_groups), np.nan)
 

@@ -295,20 +295,27 @@ def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarra
     nothing)."""
     rules = model.rules
     present = [name for name, value in evidence.items() if value]
-    limits = [(model.structure.cause_ids.index(t.cause), t.probability, t.level.rank)
-              for t in rules.thresholds]
+    # every threshold at once, grouped by cause: its cause, probability and level rank
+    causes = model.structure.cause_ids
+    limits = sorted((causes.index(t.cause), t.probability, t.level.rank)
+                    for t in rules.thresholds)
+    cause = np.array([i for i, _, _ in limits], dtype=np.intp)
+    probability = np.array([p for _, p, _ in limits])[:, None, None]
+    rank = np.array([r for _, _, r in limits])[:, None, None]
     # the level each end surely reaches: the red flags (every present finding is in
     # every row), and the thresholds surely passed
-    reached = np.full(asked.shape, rules.red_flag_levels(
-        np.ones((1, len(present)), dtype=bool), present)[0])
-    for i, probability, rank in limits:
-        reached = np.where(low[i] >= probability, np.maximum(reached, rank), reached)
+    flags = rules.red_flag_levels(np.ones((1, len(present)), dtype=bool), present)[0]
+    reached = np.maximum(flags, np.where(low[cause] >= probability, rank, flags).max(axis=0))
     surely_triage = np.any(asked & (reached > dx.triage.level.rank), axis=1)[:, None]
-    surely_top = (asked & (np.delete(low, top, axis=0) > high[top])).any(axis=(0, 2))
+    # some cause surely above the top cause: the highest lower bound (NaN left out)
+    # above its upper one; its own bounds are equal (its row is run)
+    surely_top = (asked & (np.fmax.reduce(low, axis=0) > high[top])).any(axis=1)
     open_ = asked & ~(high < low[top]) & ~(low > high[top]) & ~surely_top[:, None]
-    for i, probability, rank in limits:
-        open_[i] |= (asked & ~(high[i] < probability) & ~(low[i] > probability)
-                     & (rank > reached) & ~surely_triage)
+    near = (asked & ~(high[cause] < probability) & ~(low[cause] > probability)
+            & (rank > reached) & ~surely_triage)
+    starts = np.flatnonzero(np.diff(cause, prepend=-1))
+    open_[cause[starts]] |= np.maximum.reduceat(near.view(np.uint8), starts,
+                                                axis=0).view(bool)
     return open_
 
 

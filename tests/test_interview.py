@@ -488,6 +488,7 @@ def test_answers_that_cannot_fit_together_are_refused_before_the_first_question(
     {"max_questions": 0}, {"max_questions": -1}, {"max_questions": True},
     {"max_questions": 2.5}, {"patience": 0}, {"min_gain": -0.1},
     {"min_gain": float("nan")}, {"min_gain": "x"}, {"grouped": "yes"}, {"grouped": 1},
+    {"patience_gain": -0.1}, {"patience_gain": float("inf")}, {"patience_gain": "x"},
 ])
 def test_parameters_are_checked(model, kwargs):
     with pytest.raises(ParameterError, match=next(iter(kwargs))):
@@ -696,6 +697,8 @@ def test_no_stop_while_an_answer_could_raise_the_level(model, data):
         return
     table = rank_questions(model, interview.findings, exclude=interview.unknown)
     assert not table["raises_level"].any(), interview.stopped
+    if "did not change" in (interview.stopped or ""):  # the patience stop
+        assert (table["expected_gain"] < interview.patience_gain).all()
     # nor one topic's items answered together, all yes or all no
     askable = set(table["finding"])
     for topic in checklists(model):
@@ -703,6 +706,27 @@ def test_no_stop_while_an_answer_could_raise_the_level(model, data):
         for value in (True, False) if items else ():
             after = model.diagnose({**interview.findings, **dict.fromkeys(items, value)})
             assert after.triage.level <= interview.level, (topic.id, value)
+
+
+def test_patience_waits_for_a_question_worth_asking(model):
+    """Answers that changed nothing do not end the interview while a question left is
+    expected to gain ``patience_gain`` bits. Found on a published superficial
+    thrombophlebitis (vignette i21): aged 30 to 50, calf pain, every other answer
+    "don't know", and the patience stop came before the question whether the calf is
+    tender (0.27 bits)."""
+    def reaches_tenderness(interview):
+        while (question := interview.next_question()) is not None:
+            if "tenderness" in (question.items or (question.finding,)):
+                return True
+            interview.answer(question.finding, question.reply({"calf_pain": True}))
+        return False
+
+    door = {"age_under_30": False, "age_over_50": False}
+    assert reaches_tenderness(Interview(model, findings=door))
+    # with the stop held by nothing (the rule before December 2026) it ends first
+    impatient = Interview(model, findings=door, patience_gain=1e9)
+    assert not reaches_tenderness(impatient)
+    assert "did not change" in impatient.stopped
 
 
 def test_a_no_that_would_raise_the_level_is_asked_before_any_stop(model):

@@ -634,6 +634,9 @@ def test_cause_without_matches_brute_force_on_random_structures(seed, data):
         return
     risks = [k for k in case if k in structure.risk_evidence]
     removals = [[name] for name in case] + ([risks] if risks else [])
+    # both age bands at once: answers of one node, from its derivative too
+    removals += [[k for k in ("young", "old") if k in case]] if "young" in case \
+        and "old" in case else []
     cause = data.draw(st.integers(0, len(structure.causes) - 1))
     from unittest import mock
 
@@ -664,6 +667,32 @@ def test_cause_without_on_the_shipped_causes(core, monkeypatch, m):
         for removed, value in zip(removals, got):
             post = reference.posterior({k: v for k, v in case.items() if k not in removed})
             assert value == pytest.approx(post.causes[cause], abs=TOLERANCE)
+
+
+def test_cause_without_risk_answers_of_one_node(core, monkeypatch):
+    """Both age bands answered "no" and no other risk factor: taking out "all risk
+    factors" takes out the answers of one node, read from its derivative (not run as
+    a variant), against enumeration."""
+    from posterior_knee.inference import _dispatch
+
+    monkeypatch.setattr(_dispatch, "WITHOUT_BUDGET", -1.0)  # never the variants
+    rng = np.random.default_rng(171)
+    case = {k: v for k, v in with_present(core, rng, 5).items()
+            if k not in core.structure.risk_evidence}
+    case.update(age_under_30=False, age_over_50=False)
+    removals = [[name] for name in case] + [["age_under_30", "age_over_50"]]
+    variants = []
+    monkeypatch.setattr(_dispatch.Engines, "_variant_rows",
+                        lambda self, *a, real=_dispatch.Engines._variant_rows:
+                        variants.append(a[1]) or real(self, *a))
+    reference = ExactEngine(core.structure)
+    got = core._engines.cause_without(case, removals, 3)
+    for removed, value in zip(removals, got):
+        post = reference.posterior({k: v for k, v in case.items() if k not in removed})
+        assert value == pytest.approx(post.causes[3], abs=TOLERANCE)
+    # only the absent findings ran as variants
+    assert [list(v) for batch in variants for v in batch] == \
+        [[k] for k, v in case.items() if not v and k not in core.structure.risk_evidence]
 
 
 @pytest.mark.parametrize("m", [4, 9, 14])

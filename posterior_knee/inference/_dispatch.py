@@ -235,11 +235,11 @@ class Engines:
     def cause_without(self, evidence: Mapping[str, bool],
                       removals: Sequence[Sequence[str]], cause: int) -> np.ndarray:
         """P(cause | evidence without the ids of each removal), one per removal (an
-        explanation's leave-one-out for one cause). A present finding or a risk factor
-        taken out alone comes from the derivatives of one elimination pass (two rows:
-        P(e) and P(cause, e)); other removals (a finding reported absent, several ids
-        at once) run as variants through the plan. Raises ImpossibleEvidenceError for
-        evidence of probability zero."""
+        explanation's leave-one-out for one cause). A present finding taken out alone, or
+        risk answers that all state one node, come from the derivatives of one
+        elimination pass (two rows: P(e) and P(cause, e)); other removals (a finding
+        reported absent, several ids at once) run as variants through the plan.
+        Raises ImpossibleEvidenceError for evidence of probability zero."""
         structure = self.structure
         parts = structure.split_evidence(evidence)
         # a variant keeps every present finding it does not take out (taking out an
@@ -268,12 +268,16 @@ class Engines:
         out = np.empty(len(removals))
         rest: list[int] = []
         for r, removed in enumerate(removals):
+            # risk answers that all state one node (one risk factor, or both age bands
+            # answered "no": then also "all risk factors") change only its mask
+            nodes = {structure.risk_evidence[name][0] if name in structure.risk_evidence
+                     else None for name in removed}
             if len(removed) == 1 and removed[0] in position:
                 both = sums.without[:, position[removed[0]]]
-            elif len(removed) == 1 and removed[0] in structure.risk_evidence:
-                node = structure.risk_evidence[removed[0]][0]
+            elif len(nodes) == 1 and None not in nodes:
+                node = nodes.pop()
                 left = structure.split_evidence(
-                    {k: v for k, v in evidence.items() if k != removed[0]})
+                    {k: v for k, v in evidence.items() if k not in removed})
                 mask = left.masks.get(node, np.ones(structure.cardinality(node)))
                 both = sums.risk[node] @ mask
             else:

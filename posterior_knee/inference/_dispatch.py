@@ -271,10 +271,10 @@ class Engines:
             # risk answers that all state one node (one risk factor, or both age bands
             # answered "no": then also "all risk factors") change only its mask
             nodes = {structure.risk_evidence[name][0] if name in structure.risk_evidence
-                     else None for name in removed}
+                     else "" for name in removed}  # "": not a risk answer
             if len(removed) == 1 and removed[0] in position:
                 both = sums.without[:, position[removed[0]]]
-            elif len(nodes) == 1 and None not in nodes:
+            elif len(nodes) == 1 and "" not in nodes:
                 node = nodes.pop()
                 left = structure.split_evidence(
                     {k: v for k, v in evidence.items() if k not in removed})

@@ -55,6 +55,19 @@ class Gradients:
     ends: dict[int, np.ndarray]
 
 
+PLAN_ROWS = 4.0
+"""The rows a batch's elimination plan is searched for, whatever the batch's own: a
+sensitivity table's two usual rows (the evidence and the top cause present), forward
+and backward. Planned for its own rows, a table's first sweep (with the rows of the
+causes near the top or a threshold, some 16 rows forward and backward) and its second
+(the rows left open) each searched an order of their own for a new presentation. The
+first table of each of 40 new bench cases per m (a throwaway script, after a warm-up on
+8 others; old and new code in one process, the old being 1be3cd3, before the near
+rows) took 0.97-1.37x less time at m = 0-8 with each batch planned for its own rows,
+and 1.16-1.49x with one plan per evidence planned for 4 rows (1.13-1.40x for 8);
+warm tables (``benchmarks/ab.py --what sensitivity``) gain as much either way."""
+
+
 def gradients(structure: Structure, evidence: Mapping[str, bool],
               clamps: Sequence[Mapping[int, int]],
               engine: EliminationEngine | None = None) -> Gradients:
@@ -72,7 +85,7 @@ def gradients(structure: Structure, evidence: Mapping[str, bool],
     engine, cases = engine._conditioned(Cases.from_parts([parts], structure))
     kept = engine.kept_states
     plan = engine.plan(cases.present[0], tuple(sorted(cases.masks)), groups=False,
-                       rows=2 * len(clamps))  # forward and backward
+                       rows=PLAN_ROWS)
     unary = np.ones((len(clamps), engine.n, 2))
     unary[:, :, 1] = cases.weight[0]
     for r, clamp in enumerate(clamps):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -88,7 +88,10 @@ class Parameters:
         self.values = frame["value"].to_numpy()
         index = {(t, i): n for n, (t, i) in enumerate(zip(frame["table"], frame["id"]))}
         self.frame = frame[COLUMNS]
-        # tables rebuilt with each number at the ends of its range: name -> (ends, value)
+        # tables rebuilt with each number at the ends of its range: name -> (ends, value);
+        # also the ratios of each cause's and risk node's numbers over the parent states
+        # an evidence leaves, by those states (a few hundred bytes for each pattern of
+        # stated risk answers that reaches the node)
         self._at_ends: dict[object, tuple[bytes, Any]] = {}
         self._slopes: dict[int, np.ndarray] = {}
         self._compile(kb, index)
@@ -211,8 +214,9 @@ class Parameters:
             at[:, members] = np.einsum("rs,mes->rme", grad, moved)
             if ratios is not None:  # over the states the first row reads
                 read = grad[0] != 0.0
-                r = _ratio(moved[..., read], node.prior[read])
-                ratios[members] = _bounds(np.moveaxis(r, -1, 0))
+                ratios[members] = self._kept(("risk ratios", k, read.tobytes()),
+                                             ends[members],
+                                             partial(_risk_ratios, moved, read, node.prior))
         with one_thread():  # small matrix products: see _threads.py
             self._sweep_small(g.cpt, asked, derivative, at, ratios, ends)
             for k in self._small.large:
@@ -305,7 +309,9 @@ class Parameters:
         yes, no = self._moved_p_yes(k, ends[params])  # (parent states, params * ends)
         at[:, params] = (g0 @ no[live] + g1 @ yes[live]).reshape(rows, len(params), -1)
         if ratios is not None:
-            ratios[params] = self._cause_ratios(k, live, ends[params])
+            # the same parent states come back with the same stated risk answers
+            ratios[params] = self._kept(("cause ratios", k, live.tobytes()), ends[params],
+                                        lambda: self._cause_ratios(k, live, ends[params]))
 
     def _cause_ratios(self, k: int, live: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """``Sweep.ratios`` of cause k's numbers (numbers, ends, 2), over the ``live``
@@ -553,6 +559,12 @@ class _Block:
     owner: np.ndarray
     point: np.ndarray
     slope: np.ndarray
+
+
+def _risk_ratios(moved: np.ndarray, read: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``Sweep.ratios`` of a risk node's numbers (members, ends, 2): ``moved`` (members,
+    ends, states) over ``prior``, on the states ``read``."""
+    return _bounds(np.moveaxis(_ratio(moved[..., read], prior[read]), -1, 0))
 
 
 def _ratio(moved: np.ndarray, point: np.ndarray) -> np.ndarray:

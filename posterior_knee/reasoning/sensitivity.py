@@ -204,8 +204,8 @@ more in the first costs about 0.3 ms at a few present findings; the rows it need
 those whose posterior an end of some range could carry past the top cause's or a
 threshold. On 30 cases of ``benchmarks/bench.py`` at each m = 0, 2 and 4, 86-100 %
 needed a second sweep; with the rows within a ratio e (5.0-5.3 a case) 2-6 did. The
-table is the same either way (a row run exactly or bounded decides the same flips;
-the numbers move in the last digits, as the batch's plan does)."""
+table is the same either way: a row run exactly or bounded decides the same flips, and
+the sweep's plan does not depend on its rows (``_gradient.PLAN_ROWS``)."""
 
 NEAR_UP_TO = 6
 """Present findings up to which :func:`_near` adds rows. Past it a row costs more (up

@@ -223,15 +223,24 @@ def _near(model: Model, evidence: Mapping[str, bool], probabilities: np.ndarray,
     findings."""
     if sum(bool(evidence.get(f.name)) for f in model.structure.findings) > NEAR_UP_TO:
         return []
-    causes = model.structure.cause_ids
+    cause, probability, _ = _limits(model)
     with np.errstate(divide="ignore"):
         log_q = np.log(probabilities)
         near = log_q > log_q[top] - NEAR
-        for threshold in model.rules.thresholds:
-            i = causes.index(threshold.cause)
-            near[i] |= abs(log_q[i] - np.log(threshold.probability)) < NEAR
+        near[cause[np.abs(log_q[cause] - np.log(probability)) < NEAR]] = True
     near[top] = False
     return [int(i) for i in np.flatnonzero(near)]
+
+
+def _limits(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every triage threshold (a knowledge base has one at least), sorted by cause:
+    its cause (index in the structure's order), probability and level rank."""
+    causes = model.structure.cause_ids
+    limits = sorted((causes.index(t.cause), t.probability, t.level.rank)
+                    for t in model.rules.thresholds)
+    return (np.array([i for i, _, _ in limits], dtype=np.intp),
+            np.array([p for _, p, _ in limits], dtype=float),
+            np.array([r for _, _, r in limits], dtype=np.intp))
 
 
 MARGIN = 1e-6
@@ -295,13 +304,9 @@ def _open(model: Model, evidence: dict[str, bool], dx: Diagnosis, low: np.ndarra
     nothing)."""
     rules = model.rules
     present = [name for name, value in evidence.items() if value]
-    # every threshold at once, grouped by cause: its cause, probability and level rank
-    causes = model.structure.cause_ids
-    limits = sorted((causes.index(t.cause), t.probability, t.level.rank)
-                    for t in rules.thresholds)
-    cause = np.array([i for i, _, _ in limits], dtype=np.intp)
-    probability = np.array([p for _, p, _ in limits])[:, None, None]
-    rank = np.array([r for _, _, r in limits])[:, None, None]
+    # every threshold at once, grouped by cause
+    cause, probability, rank = _limits(model)
+    probability, rank = probability[:, None, None], rank[:, None, None]
     # the level each end surely reaches: the red flags (every present finding is in
     # every row), and the thresholds surely passed
     flags = rules.red_flag_levels(np.ones((1, len(present)), dtype=bool), present)[0]

@@ -878,6 +878,43 @@ def test_a_flattened_plan_answers_as_the_op_by_op_run(model, monkeypatch, m, gro
         _elimination.CIRCUIT_BYTES
 
 
+def test_cut_engines_share_the_flattened_terms_of_their_numbers_of_states(model,
+                                                                         monkeypatch):
+    """Engines cut to the same numbers of states (an age band stated "yes", whichever)
+    share the terms of their flattened products; engines cut to other numbers keep
+    their own. A plan flattened with terms another engine worked out gives the bits of
+    one flattened from nothing, and the op by op run's answer."""
+    structure = model.structure
+    present = {"calf_pain": True, "knee_swelling": True, "fever": False}
+    older = {**present, "age_over_50": True}
+    younger = {**present, "age_under_30": True}
+    smoker = {**older, "smoker": True}
+
+    def cut(engine, case):
+        cases = cases_of(structure, [model.evidence(case)])
+        return engine._conditioned(cases)[0], cases
+
+    engine = EliminationEngine(structure)
+    (a, _), (b, cases_b), (c, _) = (cut(engine, case) for case in (older, younger, smoker))
+    assert a is not b and a._cards == b._cards and a._terms is b._terms
+    assert c._cards != a._cards and c._terms is not a._terms
+    assert engine._terms is not a._terms
+    _elimination._CIRCUITS.clear()
+    engine.sums_with_silent(cases_of(structure, [model.evidence(older)]))
+    assert a._terms  # filled by the first presentation
+    shared = engine.sums_with_silent(cases_b)
+    _elimination._CIRCUITS.clear()
+    fresh = EliminationEngine(structure)
+    alone = fresh.sums_with_silent(cases_b)
+    for name in ("total", "causes", "none"):
+        np.testing.assert_array_equal(getattr(shared[0], name), getattr(alone[0], name))
+    np.testing.assert_array_equal(shared[1].silent, alone[1].silent)
+    reference = _op_by_op(EliminationEngine(structure), cases_b, monkeypatch, True)
+    scale = reference[0].total[0]
+    np.testing.assert_allclose(shared[0].causes / scale, reference[0].causes / scale,
+                               rtol=0, atol=1e-12)
+
+
 def test_the_rows_of_a_batch_are_never_flattened(model):
     """Only a query asked alone runs flattened: a batch's rows of patterns of their
     own would each be flattened for one run, and kept (diagnose_many of 1000 rows held

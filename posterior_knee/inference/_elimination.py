@@ -255,8 +255,12 @@ class EliminationEngine:
         # carry the cut: the same plan holds other numbers there)
         self._constants = BoundedCache(PLAN_CACHE, CONSTANTS_BYTES)
         self._cut: tuple = ()
-        # the terms of flattened products by rule and scopes (see _circuit; bounded)
-        self._terms: dict[tuple, np.ndarray] = {}
+        # the terms of flattened products by rule and scopes (see _circuit; bounded),
+        # which depend on the variables' numbers of states too: one dict per such
+        # tuple, shared with the engines cut from this one (a new presentation often
+        # states a new set of risk answers, so its cut engine is new)
+        self._terms_by_cards: dict[tuple, dict[tuple, np.ndarray]] = {}
+        self._terms = self._terms_by_cards.setdefault(tuple(self._cards), {})
         # engines of this structure cut to the states the evidence leaves some risk
         # nodes (see _conditioned), by those states
         self._restricted: dict[tuple, EliminationEngine] = {}
@@ -321,6 +325,8 @@ class EliminationEngine:
             engine = EliminationEngine(self.structure.restricted(keep))
             engine.kept_states = MappingProxyType(keep)
             engine._constants, engine._cut = self._constants, self._cut + key
+            engine._terms_by_cards = self._terms_by_cards
+            engine._terms = self._terms_by_cards.setdefault(tuple(engine._cards), {})
             if len(self._restricted) >= RESTRICTED_CACHE:  # bounded: start again
                 self._restricted.clear()
             self._restricted[key] = engine

@@ -26,9 +26,10 @@ searches for a way round them):
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -418,9 +419,9 @@ class Interview:
         rows = table.set_index("finding", drop=False).loc[items]
         if (self.grouped and topic.id in self.checklists and topic.id not in state.history
                 and len(rows) > 1):
-            return self._grouped(topic, rows)
+            return self._grouped(topic, rows.to_dict("records"))
         best = rows.sort_values("expected_gain", ascending=False, kind="stable").iloc[0]
-        return _single(best)[1]
+        return _single(best)
 
     def _choose(self, state: _State, table) -> Question:
         """The best question: a checklist or one finding, ranked as the rows of
@@ -433,39 +434,48 @@ class Interview:
         when they become worth asking. Stopping is decided on every single item
         (:meth:`_decide`), so no item that could raise the level is left unasked.
         """
-        rows = table.set_index("finding", drop=False)
-        options: list[tuple[tuple[bool, bool, float], Question]] = []
+        # plain records, and a question built for the winner alone: the table's rows
+        # through pandas, and a Question for every option, were half of an interview
+        # step's time
+        rows = {row["finding"]: row for row in table.to_dict("records")}
+        options: list[tuple[tuple[bool, bool, float], Callable[[], Question]]] = []
         covered: set[str] = set()
         for checklist in self.checklists.values():
             if checklist.id in state.history:
                 continue
-            items = [name for name in checklist.items if name in rows.index]
+            items = [name for name in checklist.items if name in rows]
             covered.update(items)
-            sub = rows.loc[items]
-            worth = sub[sub["ask_first"] | sub["raises_level"]
-                        | (sub["expected_gain"] >= self.min_gain)]
+            worth = [rows[name] for name in items
+                     if rows[name]["ask_first"] or rows[name]["raises_level"]
+                     or rows[name]["expected_gain"] >= self.min_gain]
             if len(worth) >= 2:
-                options.append(((bool(worth["ask_first"].any()),
-                                 bool(worth["raises_level"].any()),
-                                 float(worth["expected_gain"].sum())),
-                                self._grouped(checklist, worth)))
+                options.append(((any(row["ask_first"] for row in worth),
+                                 any(row["raises_level"] for row in worth),
+                                 _gain(worth)),
+                                functools.partial(self._grouped, checklist, worth)))
             elif len(worth) == 1:
-                options.append(_single(worth.iloc[0]))
-        options += [_single(row) for _, row in rows.iterrows()
-                    if row["finding"] not in covered]
-        return max(options, key=lambda option: option[0])[1]  # ties: the first
+                options.append((_sort_key(worth[0]), functools.partial(_single, worth[0])))
+        options += [(_sort_key(row), functools.partial(_single, row))
+                    for name, row in rows.items() if name not in covered]
+        return max(options, key=lambda option: option[0])[1]()  # ties: the first
 
-    def _grouped(self, checklist: Checklist, rows) -> Question:
-        labels = self.model.kb.questions().set_index("id")["label"]
+    @functools.cached_property
+    def _labels(self) -> dict[str, str]:
+        """Each evidence id's short label (the questions' table, read once)."""
+        questions = self.model.kb.questions()
+        return dict(zip(questions["id"], questions["label"]))
+
+    def _grouped(self, checklist: Checklist, rows: Sequence[Mapping]) -> Question:
+        """A checklist of these rows of :func:`rank_questions` (as records)."""
+        names = [row["finding"] for row in rows]
         # texts from editable CSV files, printed by front ends: shown, never obeyed
         return Question(
             checklist.id, printable(checklist.question, newlines=False),
-            checklist.ask_first, float(rows["expected_gain"].sum()),
-            items=tuple(rows["finding"]),
-            labels=tuple(printable(str(labels.get(name, name)), newlines=False)
-                         for name in rows["finding"]),
-            item_questions=tuple(printable(str(text), newlines=False)
-                                 for text in rows["question"]))
+            checklist.ask_first, _gain(rows), items=tuple(names),
+            labels=tuple(printable(str(self._labels.get(name, name)), newlines=False)
+                         for name in names),
+            item_questions=tuple(printable(str(row["question"]), newlines=False)
+                                 for row in rows))
 
     def _screened(self, state: _State) -> bool:
         """Every screening question (``ask_first``) answered, "don't know" included."""
@@ -710,13 +720,23 @@ def _only_items(checklist: Checklist, ids: Iterable[str], fix: str) -> None:
             f"{', '.join(checklist.items)}); " + fix.format(item=stray))
 
 
-def _single(row) -> tuple[tuple[bool, bool, float], Question]:
-    """A row of :func:`rank_questions` as a question, with its sort key."""
+def _single(row: Mapping) -> Question:
+    """A row of :func:`rank_questions` (a record or a Series) as a question."""
     # the question comes from an editable CSV file and front ends print it: a
     # terminal control sequence in it is shown, never obeyed
-    question = Question(row["finding"], printable(row["question"], newlines=False),
-                        bool(row["ask_first"]), float(row["expected_gain"]))
-    return (question.ask_first, bool(row["raises_level"]), question.expected_gain), question
+    return Question(row["finding"], printable(row["question"], newlines=False),
+                    bool(row["ask_first"]), float(row["expected_gain"]))
+
+
+def _sort_key(row: Mapping) -> tuple[bool, bool, float]:
+    """How :meth:`Interview._choose` ranks a row asked alone."""
+    return bool(row["ask_first"]), bool(row["raises_level"]), float(row["expected_gain"])
+
+
+def _gain(rows: Sequence[Mapping]) -> float:
+    """A checklist's expected gain: its rows' gains summed as numpy sums them (the
+    same bits as the table's column summed)."""
+    return float(np.sum(np.array([row["expected_gain"] for row in rows], dtype=float)))
 
 
 def _is_number(value: object) -> bool:

@@ -426,31 +426,38 @@ class EliminationEngine:
         # the scopes of the factors as bit sets, and the variables grouped by number of
         # states: the greedy rule's estimates (most of the planning time, redone for
         # every variable a step touches) are then a few integer operations per factor
-        # instead of a loop over every variable of every factor
-        by_card: dict[int, int] = {}
-        for x, c in enumerate(cards):
-            by_card[c] = by_card.get(c, 0) | (1 << x)
+        # instead of a loop over every variable of every factor. Most variables have
+        # two states: counted by one shift, the others by number of states
+        twos = 0
+        others: list[tuple[int, int]] = []
+        for c in sorted(set(cards)):
+            members = sum(1 << x for x, card in enumerate(cards) if card == c)
+            if c == 2:
+                twos = members
+            elif c != 1:
+                others.append((c, members))
         u_bits = sum(1 << x for x, u in enumerate(is_u) if u)
         bits: dict[int, int] = {}
         sizes: dict[int, float] = {}
 
-        def bits_of(f: int) -> int:
-            b = bits.get(f)
-            if b is None:
-                b = bits[f] = sum(1 << x for x in scopes[f])
-                sizes[f] = size(scopes[f])
-            return b
+        def track(f: int) -> None:
+            bits[f] = sum(1 << x for x in scopes[f])
+            sizes[f] = size(scopes[f])
+
+        for f in range(len(scopes)):
+            track(f)
 
         def estimate(v):
             seen = twice = 0
             for f in holders[v]:
-                b = bits_of(f)
+                b = bits[f]
                 twice |= seen & b
                 seen |= b
             twice &= u_bits  # u variables held by two factors or more: three states
-            whole = 3 ** twice.bit_count()
-            for c, members in by_card.items():
-                whole *= c ** (seen & members & ~twice).bit_count()
+            alone = seen & ~twice
+            whole = 3 ** twice.bit_count() << (alone & twos).bit_count()
+            for c, members in others:
+                whole *= c ** (alone & members).bit_count()
             big = float(whole)  # exact: as the product of the states, one by one
             out = big / (3.0 if is_u[v] and len(holders[v]) > 1 else cards[v])
             if rule == "result":
@@ -465,6 +472,7 @@ class EliminationEngine:
             scopes.append(scope)
             constant.append(const)
             slot = len(scopes) - 1
+            track(slot)
             for x in scope:
                 holders[x].add(slot)
             return slot
@@ -480,7 +488,7 @@ class EliminationEngine:
                 ranked = sorted(remaining, key=keys.__getitem__)[:3]
                 v = ranked[min(int(rng.exponential(0.7)), len(ranked) - 1)]
             remaining.discard(v)
-            bucket = sorted(holders[v], key=lambda f: (not constant[f], size(scopes[f])))
+            bucket = sorted(holders[v], key=lambda f: (not constant[f], sizes[f]))
             touched = set().union(*(scopes[f] for f in bucket)) if bucket else set()
             if bucket:
                 acc = bucket[0]

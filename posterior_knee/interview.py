@@ -409,6 +409,8 @@ class Interview:
                     continue
                 if after.triage.level > level:
                     best, level = (topic, items), after.triage.level
+                    if level is TriageLevel.EMERGENCY:  # nothing later can raise it more
+                        return best
         return best
 
     def _topic_question(self, state: _State, table, topic: Checklist,

@@ -913,6 +913,13 @@ def test_cut_engines_share_the_flattened_terms_of_their_numbers_of_states(model,
     scale = reference[0].total[0]
     np.testing.assert_allclose(shared[0].causes / scale, reference[0].causes / scale,
                                rtol=0, atol=1e-12)
+    # bounded: past RESTRICTED_CACHE tuples the dicts start again, the whole engine's kept
+    monkeypatch.setattr(_elimination, "RESTRICTED_CACHE", 1)
+    bounded = EliminationEngine(structure)
+    for case in (older, smoker, {**smoker, "previous_clot": True}, {**smoker, "overweight": True}):
+        cut(bounded, case)
+        assert len(bounded._terms_by_cards) <= 2
+        assert bounded._terms_by_cards[tuple(bounded._cards)] is bounded._terms
 
 
 def test_the_rows_of_a_batch_are_never_flattened(model):

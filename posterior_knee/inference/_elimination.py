@@ -325,8 +325,12 @@ class EliminationEngine:
             engine = EliminationEngine(self.structure.restricted(keep))
             engine.kept_states = MappingProxyType(keep)
             engine._constants, engine._cut = self._constants, self._cut + key
-            engine._terms_by_cards = self._terms_by_cards
-            engine._terms = self._terms_by_cards.setdefault(tuple(engine._cards), {})
+            terms, cards = self._terms_by_cards, tuple(engine._cards)
+            if cards not in terms and len(terms) > RESTRICTED_CACHE:  # bounded: start
+                terms.clear()  # again (cut engines keep the dicts they hold)
+                terms[tuple(self._cards)] = self._terms
+            engine._terms_by_cards = terms
+            engine._terms = terms.setdefault(cards, {})
             if len(self._restricted) >= RESTRICTED_CACHE:  # bounded: start again
                 self._restricted.clear()
             self._restricted[key] = engine

@@ -200,9 +200,9 @@ class Interview:
 
     def __init__(self, model: Model, min_gain: float = 0.02, patience: int | None = 5,
                  max_questions: int | None = None,
-                 patience_gain: float = PATIENCE_GAIN,
                  findings: Mapping[str, object] | None = None,
-                 max_present: int | None = MAX_PRESENT, grouped: bool = True):
+                 max_present: int | None = MAX_PRESENT, grouped: bool = True,
+                 patience_gain: float = PATIENCE_GAIN):
         check_parameter(isinstance(model, Model), "model", "Interview",
                         "a posterior_knee.Model", model)
         check_parameter(_is_number(min_gain) and min_gain >= 0, "min_gain", "Interview",

@@ -326,8 +326,9 @@ class EliminationEngine:
             engine.kept_states = MappingProxyType(keep)
             engine._constants, engine._cut = self._constants, self._cut + key
             terms, cards = self._terms_by_cards, tuple(engine._cards)
-            if cards not in terms and len(terms) > RESTRICTED_CACHE:  # bounded: start
-                terms.clear()  # again (cut engines keep the dicts they hold)
+            if cards not in terms and len(terms) > RESTRICTED_CACHE:
+                # bounded: start again (cut engines keep the dicts they hold)
+                terms.clear()
                 terms[tuple(self._cards)] = self._terms
             engine._terms_by_cards = terms
             engine._terms = terms.setdefault(cards, {})

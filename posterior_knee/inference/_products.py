@@ -40,7 +40,13 @@ _OFF_ON = [_at(axis, slice(0, 2)) for axis in range(-_MAX_AXES, 0)]
 _OFF_END = [_at(axis, slice(0, 3, 2)) for axis in range(-_MAX_AXES, 0)]
 
 
-CONTRACT_SIZE = 1024  # operand entries from which a product goes through matmul
+# operand entries per row from which a product goes through matmul: a batch's rows
+# (a question ranking's some 70 answers) are then one batched matmul where einsum
+# looped over many axes of two or three entries for every row (measured on the
+# shipped priors, the ranking of every question at 6-12 present findings 1.1-1.25x
+# faster than with 1024; single diagnoses at 10-15, batches of diagnose_many, explain
+# and the sensitivity table the same)
+CONTRACT_SIZE = 64
 # and each matrix product multiplies at least this many terms (measured: 1-32 alike,
 # 128 slower; einsum beats a batch of many products of tiny matrices)
 MATRIX_SIZE = 8
@@ -54,7 +60,7 @@ def _contract(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     one (transposed copies). On the largest products of the shipped network at 12
     present findings that ran 2.3 times faster in all (some ops 10 times, a few
     slower) than einsum's loops over many axes of two or three entries; a diagnosis
-    at 15 present findings about 25 % faster (threshold measured: 1024). The choice
+    at 15 present findings about 25 % faster (threshold: see CONTRACT_SIZE). The choice
     depends on the shapes alone, so a given query always adds its terms in the same
     order, whatever the batch; it is worked out once per subscripts and shapes
     (:func:`_way`) and kept, as a query makes some hundreds of these products."""

@@ -298,24 +298,31 @@ def _delta_rule(card: int, is_u: bool, holds: tuple) -> Sequence[tuple]:
 _RULES = {"forward": _forward_rule, "backward": _backward_rule, "delta": _delta_rule}
 
 
+@functools.lru_cache(maxsize=None)
+def _rule_states(rule: str, card: int, is_u: bool, holds: tuple) -> np.ndarray:
+    """A variable's rows of ``rule`` as states (R, 3), 0 in a slot that does not hold
+    it (its stride there is 0): a few dozen patterns in all."""
+    rows = _RULES[rule](card, is_u, holds)
+    return np.array([[0 if v is None else v for v in row] for row in rows], dtype=np.intp)
+
+
 @functools.lru_cache(maxsize=16384)
 def _relative_terms(rule: str, cards: tuple, is_u: tuple, scopes: tuple) -> np.ndarray:
     """The terms (3, T) of a product whose three slots hold the variables ``scopes``
     (numbered 0, 1, ... in order of appearance, with ``cards`` states): each
-    slot's entry indices, from 0. Kept: the same shapes recur across ops and plans."""
-    strides = []
-    for scope in scopes:
-        st, step = {}, 1
+    slot's entry indices, from 0. Kept: the same shapes recur across ops and plans,
+    but a new presentation's plan brings dozens of new ones (in an interview, most of
+    the time spent flattening a plan), so each variable's rows come from a table."""
+    strides = np.zeros((len(cards), 3), dtype=np.intp)
+    for k, scope in enumerate(scopes):
+        step = 1
         for x in reversed(scope):
-            st[x] = step
+            strides[x, k] = step
             step *= cards[x]
-        strides.append(st)
+    held = (strides > 0).tolist()
     idx = np.zeros((1, 3), dtype=np.intp)
     for x in range(len(cards)):
-        holds = tuple(x in st for st in strides)
-        local = np.array([[0 if v is None else v * st.get(x, 0)
-                           for v, st in zip(row, strides)]
-                          for row in _RULES[rule](cards[x], is_u[x], holds)], dtype=np.intp)
+        local = _rule_states(rule, cards[x], is_u[x], tuple(held[x])) * strides[x]
         idx = (idx[:, None, :] + local[None, :, :]).reshape(-1, 3)
     out = idx.T.copy()
     out.flags.writeable = False

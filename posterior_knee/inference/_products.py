@@ -43,9 +43,9 @@ _OFF_END = [_at(axis, slice(0, 3, 2)) for axis in range(-_MAX_AXES, 0)]
 # operand entries per row from which a product goes through matmul: a batch's rows
 # (a question ranking's some 70 answers) are then one batched matmul where einsum
 # looped over many axes of two or three entries for every row (measured on the
-# shipped priors, the ranking of every question at 6-12 present findings 1.1-1.25x
-# faster than with 1024; single diagnoses at 10-15, batches of diagnose_many, explain
-# and the sensitivity table the same)
+# shipped priors with benchmarks/ab.py, the ranking of every question at 5-12 present
+# findings 1.14-1.19x faster than with 1024; single diagnoses at 10-15, batches of
+# diagnose_many, explain and the sensitivity table the same)
 CONTRACT_SIZE = 64
 # and each matrix product multiplies at least this many terms (measured: 1-32 alike,
 # 128 slower; einsum beats a batch of many products of tiny matrices)

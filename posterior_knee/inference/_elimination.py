@@ -164,6 +164,7 @@ class Plan:
     meta: list | None = None  # per op: subscripts and axes (filled when first run)
     consumer: dict | None = None  # slot -> the op that uses it
     fixed: list | None = None  # per slot: constant whatever the end weights
+    reads: frozenset | None = None  # slots a plain backward pass reaches (_read_slots)
 
 
 @dataclass(frozen=True, eq=False)
@@ -740,6 +741,19 @@ class EliminationEngine:
                 slot = first + consumer[slot]
         return frozenset(out)
 
+    def _read_slots(self, plan: Plan) -> frozenset[int]:
+        """The slots a plain backward pass must reach: every slot from a cause leaf or a
+        group's OR sum up to the root (a risk leaf that holds case data, a batch's
+        masks, needs no derivative of its own)."""
+        if plan.reads is None:
+            first = len(plan.leaves)
+            m_present = len(plan.present)
+            causes = [slot for slot, leaf in enumerate(plan.leaves) if leaf[0] == "cause"]
+            groups = [first + k for k, m in enumerate(self._meta(plan))
+                      if m[0] == "sum" and m[3] is not None and m[3] >= m_present]
+            plan.reads = self._upwards(plan, causes + groups)
+        return plan.reads
+
     def _ancestors(self, plan: Plan, leaves: Sequence[int]) -> list[int]:
         """The ops whose result depends on any of these slots, in order."""
         first = len(plan.leaves)
@@ -1033,7 +1047,8 @@ class EliminationEngine:
                 t, i = plan.leaves[slot][1]
                 by_link[:, t, i] = np.broadcast_to(grads[slot][..., 1, 1], (count,))
         else:
-            grads = self._backward(plan, values, saved, count, ends, reads=reads)
+            grads = self._backward(plan, values, saved, count, ends, reads=reads,
+                                   only=self._read_slots(plan))
         derivative = np.zeros((count, self.n, 2))
         for slot, (kind, index, _) in enumerate(plan.leaves):
             if kind == "cause" and slot in grads:

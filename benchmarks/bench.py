@@ -305,9 +305,9 @@ finding with more causes than ``parts`` stored through part nodes of at most tha
 turn, the split before December 2026), None every finding one table. Which is fastest
 depends on the evidence and on the split (on the priors of December 2026: parts of 8
 2-4x faster than parts of 13 + 3 at m = 4-6, whole tables 5x faster than those at
-m = 11; in a loop of 300 cases, parts of 8 in turn 89 ms a case against 139 ms with
-equal parts of 8 and 110 ms with the library's own), so pyAgrum's time is the fastest
-export's, per case."""
+m = 11 while no finding had more than 16 causes, see WHOLE_CAUSES; in a loop of 300
+cases, parts of 8 in turn 89 ms a case against 139 ms with equal parts of 8 and 110 ms
+with the library's own), so pyAgrum's time is the fastest export's, per case."""
 
 
 def make_pyagrum(model, causes, parts: int | None = 13, equal: bool = True):
@@ -336,9 +336,26 @@ def make_pyagrum(model, causes, parts: int | None = 13, equal: bool = True):
     return bn, engines
 
 
+WHOLE_CAUSES = 16
+"""The whole-table export (``parts`` None) is made only while no finding has more causes
+than this. With 19 causes to a finding (the priors of 5 December 2026), pgmpy's XMLBIF
+writer ran for more than 40 minutes on its tables of 2**20 entries without finishing,
+and pyAgrum's LazyPropagation on that network, built in pyAgrum from the same tables,
+exhausted the machine's 24 GiB at its first queries (a throwaway script): its junction
+tree holds such a finding with all its causes. The exports through parts answer the
+same queries."""
+
+
 def pyagrum_exports(model, causes) -> dict:
-    """{export: {"lazy": engine, "shafer": engine}} for every export of PYAGRUM_EXPORTS."""
-    return {export: make_pyagrum(model, causes, *export)[1] for export in PYAGRUM_EXPORTS}
+    """{export: {"lazy": engine, "shafer": engine}} for every export of PYAGRUM_EXPORTS
+    (the whole-table one only up to WHOLE_CAUSES causes to a finding)."""
+    widest = max((len(f.parents) for f in model.structure.findings), default=0)
+    exports = [export for export in PYAGRUM_EXPORTS
+               if export[0] is not None or widest <= WHOLE_CAUSES]
+    if len(exports) < len(PYAGRUM_EXPORTS):
+        log(f"  pyAgrum: whole-table export left out (a finding has {widest} causes, "
+            f"more than {WHOLE_CAUSES})")
+    return {export: make_pyagrum(model, causes, *export)[1] for export in exports}
 
 
 def export_name(export: tuple[int | None, bool]) -> str:

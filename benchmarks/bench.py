@@ -340,10 +340,10 @@ WHOLE_CAUSES = 16
 """The whole-table export (``parts`` None) is made only while no finding has more causes
 than this. With 19 causes to a finding (the priors of 5 December 2026), pgmpy's XMLBIF
 writer ran for more than 40 minutes on its tables of 2**20 entries without finishing,
-and pyAgrum's LazyPropagation on that network, built in pyAgrum from the same tables,
-exhausted the machine's 24 GiB at its first queries (a throwaway script): its junction
-tree holds such a finding with all its causes. The exports through parts answer the
-same queries."""
+and a throwaway script that built that network in pyAgrum from the same tables was
+killed by the system during its first LazyPropagation queries (by all signs for memory,
+on a machine of 24 GiB): its junction tree holds such a finding with all its causes.
+The exports through parts answer the same queries."""
 
 
 def pyagrum_exports(model, causes) -> dict:

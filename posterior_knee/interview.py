@@ -418,12 +418,13 @@ class Interview:
         """The question that asks a raising topic's items: its checklist where it has
         not been asked and has more than one item left, else the item with the largest
         expected gain."""
-        rows = table.set_index("finding", drop=False).loc[items]
+        records = {row["finding"]: row for row in table.to_dict("records")}
+        rows = [records[name] for name in items]
         if (self.grouped and topic.id in self.checklists and topic.id not in state.history
                 and len(rows) > 1):
-            return self._grouped(topic, rows.to_dict("records"))
-        best = rows.sort_values("expected_gain", ascending=False, kind="stable").iloc[0]
-        return _single(best)
+            return self._grouped(topic, rows)
+        # the first of the largest gains, as a stable sort would put it first
+        return _single(max(rows, key=lambda row: row["expected_gain"]))
 
     def _choose(self, state: _State, table) -> Question:
         """The best question: a checklist or one finding, ranked as the rows of
@@ -723,7 +724,7 @@ def _only_items(checklist: Checklist, ids: Iterable[str], fix: str) -> None:
 
 
 def _single(row: Mapping) -> Question:
-    """A row of :func:`rank_questions` (a record or a Series) as a question."""
+    """A row of :func:`rank_questions` (a record) as a question."""
     # the question comes from an editable CSV file and front ends print it: a
     # terminal control sequence in it is shown, never obeyed
     return Question(row["finding"], printable(row["question"], newlines=False),

@@ -112,6 +112,13 @@ class ThresholdRule:
     action: str | None = None
 
 
+def _threshold_words(limit: ThresholdRule) -> tuple[str, str]:
+    """The words of a threshold's reason before and after the probability that fired it."""
+    name = "Can't-miss threshold" if limit.kind == "cant_miss" else "Likely cause"
+    return (f"{name} {limit.cause} >= {limit.probability * 100:g}% ({limit.level.value}): "
+            f"P({limit.cause}) = ", f". {limit.reason}")
+
+
 @dataclass(frozen=True)
 class TriageRules:
     """The triage rules of a knowledge base, parsed once."""
@@ -128,6 +135,10 @@ class TriageRules:
     # id -> the rules whose first term names it: a rule can hold only if one of these
     # is present (every term asks for at least one id)
     _first: dict = field(init=False, repr=False, compare=False)
+    # each red flag's reason as assess words it, and each threshold's words around its
+    # probability (they depend on the rule alone)
+    _flag_reasons: tuple = field(init=False, repr=False, compare=False)
+    _limit_words: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_terms", tuple(
@@ -138,6 +149,10 @@ class TriageRules:
             for name in rule.condition[0].ids:
                 first.setdefault(name, []).append(k)
         object.__setattr__(self, "_first", first)
+        object.__setattr__(self, "_flag_reasons", tuple(
+            f"Red flag '{rule.id}' [{format_condition(rule.condition)}] "
+            f"({rule.level.value}): {rule.reason}" for rule in self.red_flags))
+        object.__setattr__(self, "_limit_words", tuple(map(_threshold_words, self.thresholds)))
 
     @classmethod
     def from_tables(cls, red_flags: pd.DataFrame, thresholds: pd.DataFrame,
@@ -158,11 +173,14 @@ class TriageRules:
                    {TriageLevel(r.level): r.action for r in actions.itertuples(index=False)})
 
     def fired_red_flags(self, present: Collection[str]) -> list[RedFlagRule]:
-        # as holds(rule.condition, present) for each rule, by set intersections (every
-        # diagnosis asks this)
+        return [self.red_flags[k] for k in self._fired(present)]
+
+    def _fired(self, present: Collection[str]) -> list[int]:
+        """The positions of the red flags that hold, in order: as holds(rule.condition,
+        present) for each rule, by set intersections (every diagnosis asks this)."""
         present = present if isinstance(present, (set, frozenset)) else set(present)
         candidates = sorted({k for name in present for k in self._first.get(name, ())})
-        return [self.red_flags[k] for k in candidates
+        return [k for k in candidates
                 if all(len(ids & present) >= at_least for ids, at_least in self._terms[k])]
 
     def red_flag_level(self, present: Collection[str]) -> TriageLevel:
@@ -178,21 +196,18 @@ class TriageRules:
         still set the level, and the reasons say that the thresholds were not checked.
         """
         fired: list[tuple[TriageLevel, int, str]] = []
-        flags = self.fired_red_flags(present)
-        for rule in flags:
-            fired.append((rule.level, 0,
-                          f"Red flag '{rule.id}' [{format_condition(rule.condition)}] "
-                          f"({rule.level.value}): {rule.reason}"))
+        which = self._fired(present)
+        flags = [self.red_flags[k] for k in which]
+        for k, rule in zip(which, flags):
+            fired.append((rule.level, 0, self._flag_reasons[k]))
         actions: dict[TriageLevel, str] = {}
         given = probabilities if probabilities is not None else {}
-        for limit in self.thresholds if probabilities is not None else ():
+        for limit, (before, after) in zip(self.thresholds if probabilities is not None
+                                          else (), self._limit_words):
             p = given[limit.cause]
             if p >= limit.probability:
-                name = "Can't-miss threshold" if limit.kind == "cant_miss" else "Likely cause"
                 fired.append((limit.level, 1 if limit.kind == "cant_miss" else 2,
-                              f"{name} {limit.cause} >= {limit.probability * 100:g}% "
-                              f"({limit.level.value}): P({limit.cause}) = {p:.1%}. "
-                              f"{limit.reason}"))
+                              f"{before}{p:.1%}{after}"))
                 if limit.action:
                     actions.setdefault(limit.level, limit.action)
         level = max((f[0] for f in fired), default=TriageLevel.SELF_CARE)

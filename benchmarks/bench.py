@@ -184,12 +184,15 @@ def run_timed(fn, reps: int, budget: float | None = None) -> list[float]:
 
 def timed_in_child(fn, limit: float):
     """``(seconds, result)`` of one call of ``fn`` in a forked copy of this process, or
-    ``(None, None)`` if it has not returned within ``limit`` seconds (it is then killed).
+    ``(None, None)`` if it has not answered within ``limit`` seconds: over the time (it
+    is then killed), or out of memory (the address space is capped, see ``--memory``).
 
     pgmpy's time per query has a heavy tail (one case at m = 12 took 89 s where its
     neighbours took 1-15 s), and a query cannot be interrupted in-process; the fork
     shares everything built so far (the network, the engine), and the call is timed
-    inside the child, so the fork itself is not counted.
+    inside the child, so the fork itself is not counted. On 5 December a pgmpy query
+    at m = 10 asked for a 12 GiB table: the child died without an answer, and the
+    whole run with it, before this counted such a query as not answered in time.
     """
     import multiprocessing
 
@@ -198,7 +201,11 @@ def timed_in_child(fn, limit: float):
 
     def child():
         t0 = time.perf_counter()
-        result = fn()
+        try:
+            result = fn()
+        except MemoryError:
+            send.send((math.inf, None))  # it can never answer: over any limit
+            return
         send.send((time.perf_counter() - t0, result))
 
     worker = ctx.Process(target=child, daemon=True)
@@ -206,7 +213,10 @@ def timed_in_child(fn, limit: float):
     send.close()
     try:
         if receive.poll(limit + 5.0):  # the child's own timing decides below
-            seconds, result = receive.recv()
+            try:
+                seconds, result = receive.recv()
+            except EOFError:  # the child died without answering (killed for memory)
+                return None, None
             if seconds <= limit:
                 return seconds, result
         return None, None

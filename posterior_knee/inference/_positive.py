@@ -289,6 +289,7 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
     multi: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     unit_maps: dict[int, np.ndarray] = {}
     steps_list = [4] * n1
+    first_rows = (np.zeros(0, dtype=np.intp), np.zeros((0, 0)))
     for u in engine._multi:
         configs = engine._readouts[u][0]
         members = engine.units[u]
@@ -297,7 +298,14 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
         for k, i in enumerate(members):
             weight = weight * np.where(configs[:, k], w[:, i, None], 1.0)
         distinct, which = tables[u]
-        t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
+        if u == plan.order[0]:  # the first unit's table on its distinct rows (C, R, K),
+            # the row each live hub configuration reads and, per row, which ones read it
+            used, inverse = np.unique(engine._rows[u][live], return_inverse=True)
+            t = distinct[which][:, used]
+            first_rows = (inverse.ravel(), (np.arange(len(used))[:, None]
+                                            == inverse.ravel()).astype(float))
+        else:
+            t = distinct[which][:, engine._rows[u][live]]  # (C, H, K)
         multi[u] = (t * weight[:, None, :], r, d)
         if unit_map is not None:
             unit_maps[u] = unit_map
@@ -321,10 +329,11 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
         u = plan.order[p]
         t, r, d = multi[u]
         weights = t if restrict is None else t * engine._readouts[u][1][restrict]
-        if p == 0:  # alpha is alpha0 = P(h) x start: carry the start only
+        if p == 0:  # alpha is alpha0 = P(h) x start: carry the start only, per row of
+            # the unit's table (the hub configurations that read a row share its sums)
             if 0 not in carried_at:
                 carried_at[0] = _carry(start[:, None, :], r, d, m)  # (C, K, 2**m)
-            return scale * (weights @ carried_at[0])
+            return scale * np.take(weights @ carried_at[0], first_rows[0], axis=1)
         if main and p in carried_at:  # the main pass's input: reuse
             carried = carried_at[p]
         elif u in unit_maps:
@@ -380,10 +389,11 @@ def _recursion(engine: FactoredEngine, cases: Cases, groups: bool,
             continue
         t = multi[u][0]
         after = after_unit[p]
-        if p == 0:
-            reach = carried_at[0] @ after.reshape(count, n_hub * n_v, -1).transpose(0, 2, 1)
-            per_config = ((t * scale).transpose(0, 2, 1)[:, :, None, :]
-                          @ reach.reshape(count, -1, n_hub, n_v))[:, :, 0, :]
+        if p == 0:  # the weights after it summed over the hub configurations of each
+            # row of its table (with P(h)), then the rows against the table
+            by_row = first_rows[1] @ (scale[..., None] * after).reshape(count, n_hub, -1)
+            reach = (t.transpose(0, 2, 1) @ by_row).reshape(count, -1, n_v, 2 ** m)
+            per_config = (reach @ carried_at[0][..., None])[..., 0]  # (C, K, V)
         else:
             per_config = (t[..., None] * (carried_at[p] @ after.transpose(0, 1, 3, 2))
                           ).sum(axis=1)

@@ -45,12 +45,13 @@ def answer_sums(engine: FactoredEngine, batch: Cases, found: np.ndarray,
     # only the hub configurations the evidence allows: an answer rules out more of
     # them, never fewer (a stated age band leaves a third of them, each hub stated
     # half as many again)
-    cut = base_parts[2].live  # (one row's tables are kept, cut to these: see _Tables)
-    # None: every one allowed (or none: impossible evidence, terms all zero)
-    live = np.arange(base_parts[0].shape[1]) if cut is None else cut
+    # (one row's tables are kept with these, and cut to them: see _Tables); None: every
+    # one allowed (or none: impossible evidence, terms all zero)
+    allowed = base_parts[2].live
+    live = np.arange(base_parts[0].shape[1]) if allowed is None else allowed
     coef, w, tables = engine._coefficients(
         base, (base_parts[0][:, live], base_parts[1], base_parts[2]))
-    absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1, cut)
+    absent, yes_single, g, readouts = engine._unit_factors(tables, w, 1, allowed)
     hub_rows = {u: engine._rows[u][live] for u in engine._multi}
     coef, w = coef[0], w[0]  # (H, S), (S, causes)
     absent, yes_single = absent[:, 0], yes_single[:, 0]  # (n1, H, 1), (n1, H, S)

@@ -418,7 +418,7 @@ class Interview:
         """The question that asks a raising topic's items: its checklist where it has
         not been asked and has more than one item left, else the item with the largest
         expected gain."""
-        records = {row["finding"]: row for row in table.to_dict("records")}
+        records = _by_finding(table)
         rows = [records[name] for name in items]
         if (self.grouped and topic.id in self.checklists and topic.id not in state.history
                 and len(rows) > 1):
@@ -440,7 +440,7 @@ class Interview:
         # plain records, and a question built for the winner alone: the table's rows
         # through pandas, and a Question for every option, were half of an interview
         # step's time
-        rows = {row["finding"]: row for row in table.to_dict("records")}
+        rows = _by_finding(table)
         options: list[tuple[tuple[bool, bool, float], Callable[[], Question]]] = []
         covered: set[str] = set()
         for checklist in self.checklists.values():
@@ -721,6 +721,11 @@ def _only_items(checklist: Checklist, ids: Iterable[str], fix: str) -> None:
         raise EvidenceValueError(
             f"{stray!r} is not an item of the checklist {checklist.id!r} (its items: "
             f"{', '.join(checklist.items)}); " + fix.format(item=stray))
+
+
+def _by_finding(table) -> dict[str, dict]:
+    """The rows of a :func:`rank_questions` table as plain records, by finding."""
+    return {row["finding"]: row for row in table.to_dict("records")}
 
 
 def _single(row: Mapping) -> Question:

@@ -509,20 +509,20 @@ class FactoredEngine:
         absent, yes = (_frozen(np.ascontiguousarray(single[..., k, None])) for k in (0, 1))
         return (absent, yes), units
 
-    def _phis(self, w: np.ndarray) -> np.ndarray:
-        """:meth:`_phi` of every larger unit side by side (..., S, configurations of all),
-        in four numpy calls (a unit's are ``[..., self._phi_slices[u]]``): the same
-        products in the same order, the absent members' factors exact ones."""
+    def _phis(self, w: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`_phi` of every larger unit side by side (..., S, configurations of all;
+        a unit's are ``[..., self._phi_slices[u]]``), or of the columns of ``index``
+        (part of ``_phi_index``): one gather, then the products down its members, the
+        same products in the same order as member by member (``n`` names an exact one)."""
+        index = self._phi_index if index is None else index
         ones = np.ones(w.shape[:-1] + (1,))
-        return np.prod(np.concatenate([w, ones], axis=-1)[..., self._phi_index], axis=-2)
+        return np.prod(np.concatenate([w, ones], axis=-1)[..., index], axis=-2)
 
     def _phi(self, u: int, w: np.ndarray) -> np.ndarray:
         """(..., S, K): the weight of each configuration K of larger unit ``u``, the
         product of its present members' weights (``w``: (..., S, causes)), multiplied
         in the order of its members."""
-        configs = self._readouts[u][0]
-        members = w[..., None, self.units[u]]  # (..., S, 1, members)
-        return np.prod(np.where(configs, members, 1.0), axis=-1)
+        return self._phis(w, self._phi_index[:len(self.units[u]), self._phi_slices[u]])
 
     def sums_with_variants(self, cases: Cases) -> tuple[Sums, SubsetSums | VariantSums]:
         """:meth:`certain_sums` of one case with at most MAX_PRESENT_POSITIVE present
